@@ -1,0 +1,87 @@
+"""The graph: plan -> [review_plan] -> one research subgraph per paragraph (Send) -> collate.
+
+Each paragraph is its own task in one superstep, so with a checkpointer a crash loses only the branches that had
+not finished, and a resume re-runs nothing that finished. Nodes get their providers from the builder, so a
+test swaps models or search by passing `StaticProviders` instead of patching.
+"""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Checkpointer, Send
+
+from nexa_research.nodes.collator import make_collate_node
+from nexa_research.nodes.plan_review import review_plan
+from nexa_research.nodes.planner import make_plan_node
+from nexa_research.nodes.query import make_generate_query_node
+from nexa_research.nodes.reflect import make_reflect_node
+from nexa_research.nodes.search import make_search_node
+from nexa_research.nodes.synthesizer import make_synthesize_node
+from nexa_research.providers.provider_set import ConfiguredProviders, Providers
+from nexa_research.state import BranchInput, BranchOutput, BranchState, ResearchInput, ResearchState
+
+
+def _loop_ended(state: BranchState) -> bool:
+    paragraph = state["paragraph"]
+    return paragraph["status"] == "missing" or bool(paragraph.get("stop_reason"))
+
+
+def route_after_query(state: BranchState) -> str:
+    return "synthesize" if _loop_ended(state) else "search"
+
+
+def route_after_search(state: BranchState) -> str:
+    return "synthesize" if _loop_ended(state) else "reflect"
+
+
+def route_after_reflect(state: BranchState) -> str:
+    return "synthesize" if _loop_ended(state) else "generate_query"
+
+
+def build_research_subgraph(providers: Providers) -> CompiledStateGraph:
+    """generate_query -> search -> reflect, looping until sufficient, stuck or capped; then synthesize."""
+    builder = StateGraph(BranchState, input_schema=BranchInput, output_schema=BranchOutput)
+    builder.add_node("generate_query", make_generate_query_node(providers))
+    builder.add_node("search", make_search_node(providers))
+    builder.add_node("reflect", make_reflect_node(providers))
+    builder.add_node("synthesize", make_synthesize_node(providers))
+    builder.add_edge(START, "generate_query")
+    builder.add_conditional_edges("generate_query", route_after_query, ["search", "synthesize"])
+    builder.add_conditional_edges("search", route_after_search, ["reflect", "synthesize"])
+    builder.add_conditional_edges("reflect", route_after_reflect, ["generate_query", "synthesize"])
+    builder.add_edge("synthesize", END)
+    return builder.compile(name="research_paragraph")
+
+
+def dispatch_paragraphs(state: ResearchState) -> list[Send]:
+    """One branch per planned paragraph."""
+    return [
+        Send("research_paragraph", BranchInput(topic=state["topic"], paragraph=paragraph))
+        for paragraph in sorted(state["paragraphs"], key=lambda p: p["index"])
+    ]
+
+
+def build_graph(
+    providers: Providers | None = None,
+    checkpointer: Checkpointer = None,
+    *,
+    name: str = "nexa_research",
+) -> CompiledStateGraph:
+    """Compile the research graph.
+
+    `providers`: what nodes call (default: `ConfiguredProviders`, from per-run config and the environment).
+    `checkpointer`: any LangGraph checkpointer (Redis, SQLite, memory); needed for plan review and resume.
+    """
+    providers = providers or ConfiguredProviders()
+    builder = StateGraph(ResearchState, input_schema=ResearchInput, output_schema=ResearchState)
+    builder.add_node("plan", make_plan_node(providers))
+    builder.add_node("review_plan", review_plan)
+    builder.add_node("research_paragraph", build_research_subgraph(providers))
+    builder.add_node("collate", make_collate_node(providers))
+    builder.add_edge(START, "plan")
+    builder.add_edge("plan", "review_plan")
+    builder.add_conditional_edges("review_plan", dispatch_paragraphs, ["research_paragraph"])
+    builder.add_edge("research_paragraph", "collate")
+    builder.add_edge("collate", END)
+    return builder.compile(checkpointer=checkpointer, name=name)

@@ -1,0 +1,157 @@
+"""Per-run research settings: one pydantic model whose fields show up as knobs in Studio, LangServe and the CLI.
+
+Precedence is per-run (library call, LangServe request, Studio) > environment (NEXA_*) > defaults. The
+environment never overrides what a caller asked for. Secrets are never fields here: a role names the
+environment variable that holds its key (`api_key_env`), because primitive per-run values are copied into
+checkpoint metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from nexa_research.errors import ResearchInputError
+
+Role = Literal["planner", "query_writer", "reflection", "synthesizer", "collator"]
+ROLES: tuple[Role, ...] = ("planner", "query_writer", "reflection", "synthesizer", "collator")
+
+# Seed figures from the design: temperature and output budget per role.
+ROLE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "planner": {"temperature": 0.6, "max_tokens": 2000},
+    "query_writer": {"temperature": 0.4, "max_tokens": 300},
+    "reflection": {"temperature": 0.3, "max_tokens": 800},
+    "synthesizer": {"temperature": 0.2, "max_tokens": 1500},
+    "collator": {"temperature": 0.3, "max_tokens": 4000},
+}
+
+
+class FallbackModel(BaseModel):
+    """A model tried when the role's primary model fails."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(description="Model name at the fallback endpoint.")
+    base_url: str | None = Field(default=None, description="OpenAI-compatible base URL; None = the role's endpoint.")
+    api_key_env: str | None = Field(default=None, description="Name of the environment variable holding the key.")
+
+
+class RoleModel(BaseModel):
+    """Model settings for one role (planner, query writer, reflection, synthesizer, collator)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(default=None, description="Model name; None = the selected provider's default.")
+    base_url: str | None = Field(default=None, description="OpenAI-compatible base URL; None = provider selection.")
+    api_key_env: str | None = Field(default=None, description="Environment variable holding this endpoint's key.")
+    temperature: float = Field(default=0.3, ge=0.0, le=2.0, description="Sampling temperature.")
+    max_tokens: int = Field(default=1000, ge=16, le=32000, description="Output token budget for one call.")
+    frequency_penalty: float = Field(default=0.0, ge=-2.0, le=2.0, description="Penalises repeated tokens.")
+    presence_penalty: float = Field(default=0.0, ge=-2.0, le=2.0, description="Penalises tokens already present.")
+    timeout_seconds: float = Field(default=300.0, gt=0, le=3600, description="Per-request timeout.")
+    max_retries: int = Field(default=2, ge=0, le=10, description="HTTP-level retries of one request.")
+    fallbacks: list[FallbackModel] = Field(default_factory=list, description="Models tried in order when this fails.")
+
+
+class RoleModels(BaseModel):
+    """One `RoleModel` per role. A partial dict for a role is merged onto that role's defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    planner: RoleModel = Field(default_factory=lambda: RoleModel(**ROLE_DEFAULTS["planner"]))
+    query_writer: RoleModel = Field(default_factory=lambda: RoleModel(**ROLE_DEFAULTS["query_writer"]))
+    reflection: RoleModel = Field(default_factory=lambda: RoleModel(**ROLE_DEFAULTS["reflection"]))
+    synthesizer: RoleModel = Field(default_factory=lambda: RoleModel(**ROLE_DEFAULTS["synthesizer"]))
+    collator: RoleModel = Field(default_factory=lambda: RoleModel(**ROLE_DEFAULTS["collator"]))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_role_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        merged: dict[str, Any] = {}
+        for role, value in data.items():
+            if isinstance(value, Mapping) and role in ROLE_DEFAULTS:
+                merged[role] = {**ROLE_DEFAULTS[role], **value}
+            else:
+                merged[role] = value
+        return merged
+
+    def for_role(self, role: str) -> RoleModel:
+        if role not in ROLES:
+            raise ResearchInputError(f"unknown model role {role!r}; roles are {', '.join(ROLES)}")
+        return getattr(self, role)
+
+
+class ResearchConfig(BaseSettings):
+    """Everything a run can be told. Field names are the keys of `configurable` in a RunnableConfig."""
+
+    model_config = SettingsConfigDict(env_prefix="NEXA_", env_nested_delimiter="__", extra="forbid")
+
+    models: RoleModels = Field(default_factory=RoleModels, description="Model settings per role.")
+    search_backend: str = Field(
+        default="auto",
+        description="Search backend: 'auto' (Exa when EXA_API_KEY is set, else the local knowledge base), "
+        "'qdrant', 'exa', 'memory', or any name registered with nexa_research.providers.register_search_backend.",
+    )
+    search_results: int = Field(default=5, ge=1, le=20, description="Results fetched per search query.")
+    min_sections: int = Field(default=3, ge=3, le=7, description="Fewest sections the planner may produce.")
+    max_sections: int = Field(default=7, ge=3, le=7, description="Most sections the planner may produce.")
+    max_iterations: int = Field(default=3, ge=1, le=3, description="Query-search-reflect rounds per section (hard cap).")
+    language: str = Field(default="English", min_length=2, max_length=40, description="Language the report is written in.")
+    review_plan: bool = Field(default=False, description="Pause after planning so a person can approve or edit the plan.")
+    context_token_budget: int = Field(
+        default=4000, ge=512, le=128000, description="Token budget for the sources put into one model prompt."
+    )
+    plan_attempts: int = Field(default=3, ge=1, le=5, description="Planner tries before a plan out of bounds is an error.")
+    provider_retries: int = Field(default=2, ge=0, le=5, description="Retries of a failing model or search call in a node.")
+    retry_wait_seconds: float = Field(default=0.5, ge=0, le=30, description="First wait between retries (doubles each time).")
+
+    @model_validator(mode="after")
+    def _check_section_bounds(self) -> ResearchConfig:
+        if self.min_sections > self.max_sections:
+            raise ValueError(f"min_sections ({self.min_sections}) is greater than max_sections ({self.max_sections})")
+        return self
+
+    @classmethod
+    def field_names(cls) -> frozenset[str]:
+        return frozenset(cls.model_fields)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> ResearchConfig:
+        """Build from per-run values (they win over the environment); a bad value is a `ResearchInputError`."""
+        try:
+            return cls(**dict(values))
+        except ValidationError as exc:
+            raise ResearchInputError(f"invalid research config: {_describe(exc)}") from exc
+
+    @classmethod
+    def from_runnable_config(cls, config: Mapping[str, Any] | None = None, context: Any = None) -> ResearchConfig:
+        """Read the knobs from a RunnableConfig's `configurable` and/or a LangGraph runtime context.
+
+        Unrelated keys (thread_id, checkpoint ids, LangServe internals) are ignored; context wins over configurable.
+        """
+        names = cls.field_names()
+        values: dict[str, Any] = {}
+        configurable = (config or {}).get("configurable") or {}
+        values.update({k: v for k, v in configurable.items() if k in names})
+        if isinstance(context, BaseModel):
+            context = context.model_dump(exclude_unset=True)
+        if isinstance(context, Mapping):
+            values.update({k: v for k, v in context.items() if k in names})
+        return cls.from_values(values)
+
+    def as_configurable(self) -> dict[str, Any]:
+        """The values a caller set explicitly, as `configurable` entries (JSON-safe, no secrets)."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "config"
+        parts.append(f"{field}: {err['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,171 @@
+"""Typed graph state that mirrors the plan JSON users see, with reducers wherever parallel branches write.
+
+TypedDicts come from `typing_extensions` on purpose: LangServe builds pydantic models from them, and on
+Python 3.11 it rejects `typing.TypedDict`.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal
+
+from langgraph.types import Overwrite
+from typing_extensions import NotRequired, TypedDict
+
+from nexa_research.errors import ResearchInputError
+
+MAX_TOPIC_CHARS = 2000
+
+ParagraphStatus = Literal["planned", "researching", "writing", "done", "missing"]
+
+
+class Source(TypedDict):
+    """One retrieved passage. `id` is stable: derived from the normalised URL and the text."""
+
+    id: str
+    url: str
+    title: str
+    text: str
+    score: float
+    published: str | None
+
+
+class Paragraph(TypedDict):
+    """One planned section and everything its research branch learned.
+
+    `research` holds the sources in the order they were gathered; the synthesizer numbers them 1..n in that order.
+    """
+
+    index: int
+    title: str
+    outline: str
+    questions: list[str]
+    research: list[Source]
+    queries: list[str]
+    latest_summary: str
+    iterations: int
+    status: ParagraphStatus
+    error: str | None
+    stop_reason: NotRequired[str | None]
+    citation_repairs: NotRequired[int]
+
+
+class StepRecord(TypedDict):
+    """What one node execution cost: wall time, and tokens when it called a model."""
+
+    node: str
+    paragraph: int | None
+    seconds: float
+    role: str | None
+    model: str | None
+    input_tokens: int
+    output_tokens: int
+
+
+def merge_paragraphs(current: list[Paragraph] | None, update: list[Paragraph] | Overwrite) -> list[Paragraph]:
+    """Branches return their own paragraph; merge it in by `index` so parallel writes never clobber each other.
+
+    A whole new plan (planner, plan review) is written with `Overwrite`, which bypasses this reducer.
+    """
+    merged = {p["index"]: p for p in (current or [])}
+    for paragraph in update:  # type: ignore[union-attr]
+        merged[paragraph["index"]] = {**merged.get(paragraph["index"], {}), **paragraph}  # type: ignore[typeddict-item]
+    return [merged[i] for i in sorted(merged)]
+
+
+def merge_sources(current: list[Source] | None, update: list[Source]) -> list[Source]:
+    """Union of sources by stable id, first-gathered order kept."""
+    seen = {s["id"] for s in (current or [])}
+    out = list(current or [])
+    for source in update:
+        if source["id"] not in seen:
+            seen.add(source["id"])
+            out.append(source)
+    return out
+
+
+class ResearchInput(TypedDict):
+    """What a caller sends: the topic. Everything else is config."""
+
+    topic: str
+
+
+class ResearchState(TypedDict):
+    """The whole run: the plan JSON (topic, paragraphs) plus gathered sources, cost records and the final report."""
+
+    topic: str
+    title: NotRequired[str]
+    paragraphs: Annotated[list[Paragraph], merge_paragraphs]
+    sources: Annotated[list[Source], merge_sources]
+    steps: Annotated[list[StepRecord], operator.add]
+    report: NotRequired[dict[str, Any] | None]
+
+
+class BranchInput(TypedDict):
+    """What one `Send` carries into a paragraph's research subgraph."""
+
+    topic: str
+    paragraph: Paragraph
+
+
+class Reflection(TypedDict):
+    sufficient: bool
+    gaps: list[str]
+    next_query: str
+
+
+class BranchState(TypedDict):
+    """Working state of one paragraph's research loop."""
+
+    topic: str
+    paragraph: Paragraph
+    pending_query: NotRequired[str | None]
+    reflection: NotRequired[Reflection | None]
+    paragraphs: list[Paragraph]
+    sources: Annotated[list[Source], merge_sources]
+    steps: Annotated[list[StepRecord], operator.add]
+
+
+class BranchOutput(TypedDict):
+    """What a branch hands back to the parent graph: its finished paragraph, its sources, its cost records."""
+
+    paragraphs: list[Paragraph]
+    sources: list[Source]
+    steps: list[StepRecord]
+
+
+def validate_topic(topic: Any) -> str:
+    """Reject an unusable topic before any model is called."""
+    if not isinstance(topic, str):
+        raise ResearchInputError(f"topic: expected a string, got {type(topic).__name__}")
+    cleaned = " ".join(topic.split())
+    if not cleaned:
+        raise ResearchInputError("topic: must not be empty or whitespace")
+    if len(cleaned) > MAX_TOPIC_CHARS:
+        raise ResearchInputError(f"topic: {len(cleaned)} characters, the limit is {MAX_TOPIC_CHARS}")
+    return cleaned
+
+
+def stop_research(paragraph: Paragraph, reason: str) -> Paragraph:
+    """End a paragraph's research loop: with sources in hand it is still written; with none it is missing."""
+    if paragraph["research"]:
+        return Paragraph(**{**paragraph, "stop_reason": reason})
+    return Paragraph(**{**paragraph, "status": "missing", "error": reason, "stop_reason": reason})
+
+
+def new_paragraph(index: int, title: str, outline: str, questions: list[str]) -> Paragraph:
+    """A planned paragraph with empty research fields, as the planner and plan review produce them."""
+    return Paragraph(
+        index=index,
+        title=title,
+        outline=outline,
+        questions=list(questions),
+        research=[],
+        queries=[],
+        latest_summary="",
+        iterations=0,
+        status="planned",
+        error=None,
+        stop_reason=None,
+        citation_repairs=0,
+    )

@@ -1,0 +1,62 @@
+"""generate_query: the next search query for a paragraph.
+
+The first round asks the query writer; later rounds use the query the reflection proposed (no extra model call).
+A query already tried ends the loop: searching it again cannot find anything new.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from pydantic import BaseModel, ConfigDict, Field
+
+from nexa_research.config import ResearchConfig
+from nexa_research.nodes.metering import StepMeter
+from nexa_research.nodes.prompt_inputs import bullet_list, paragraph_fields
+from nexa_research.prompts import load_prompt
+from nexa_research.providers.chat_models import PROVIDER_FAILURES
+from nexa_research.providers.provider_set import Providers
+from nexa_research.state import BranchState, stop_research
+
+
+class QueryOutput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=2, max_length=200, description="A short search query, 3-10 words.")
+
+
+def query_key(query: str) -> str:
+    return " ".join(query.lower().split()).strip(" ?.!\"'")
+
+
+def make_generate_query_node(providers: Providers):
+    async def generate_query(state: BranchState, config: RunnableConfig) -> dict[str, Any]:
+        paragraph = state["paragraph"]
+        cfg = ResearchConfig.from_runnable_config(config)
+        meter = StepMeter("generate_query", paragraph["index"])
+        query = (state.get("pending_query") or "").strip()
+        if not query:
+            reflection = state.get("reflection") or {}
+            messages = load_prompt("query_writer").messages(
+                topic=state["topic"], gaps=bullet_list(reflection.get("gaps", [])), **paragraph_fields(paragraph)
+            )
+            try:
+                answer = await providers.role_models("query_writer", cfg).structured(QueryOutput, messages)
+            except PROVIDER_FAILURES as exc:
+                return {"paragraph": stop_research(paragraph, f"query writer failed: {exc}"), "steps": meter.record()}
+            meter.add_call("query_writer", answer.model, answer.message)
+            query = answer.parsed.query.strip()
+        if query_key(query) in {query_key(q) for q in paragraph["queries"]}:
+            stopped = {**paragraph, "stop_reason": "repeated_query"}
+            return {"paragraph": stopped, "pending_query": None, "steps": meter.record()}
+        updated = {
+            **paragraph,
+            "queries": [*paragraph["queries"], query],
+            "iterations": paragraph["iterations"] + 1,
+            "status": "researching",
+        }
+        return {"paragraph": updated, "pending_query": None, "steps": meter.record()}
+
+    return generate_query
+

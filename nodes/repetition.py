@@ -1,0 +1,45 @@
+"""Removal of repeated sentences, in code: small models loop, and sections researched apart overlap.
+
+Sentences are compared after dropping citation markers, case and punctuation, so "X is Y [2]." and "x is y [5]"
+count as the same sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nexa_research.nodes.citations import CITATION
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])")
+
+
+def sentence_key(sentence: str) -> str:
+    """The comparison key of a sentence: words only, lower case, citations removed."""
+    return " ".join(re.sub(r"[^\w\s]", " ", CITATION.sub("", sentence).lower()).split())
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(paragraph.strip()) if s.strip()]
+
+
+def drop_repeated_sentences(text: str, seen: set[str] | None = None, min_words: int = 4) -> tuple[str, int]:
+    """Drop every sentence whose key was seen before (in this text or in `seen`, which is updated).
+
+    Very short sentences (under `min_words` words) are kept: "It failed." may legitimately recur.
+    Returns the cleaned text (paragraph breaks kept) and how many sentences were removed.
+    """
+    seen = set() if seen is None else seen
+    removed = 0
+    paragraphs_out: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        kept: list[str] = []
+        for sentence in split_sentences(paragraph):
+            key = sentence_key(sentence)
+            if len(key.split()) >= min_words and key in seen:
+                removed += 1
+                continue
+            seen.add(key)
+            kept.append(sentence.strip())
+        if kept:
+            paragraphs_out.append(" ".join(kept))
+    return "\n\n".join(paragraphs_out), removed

@@ -1,0 +1,58 @@
+"""search: run the paragraph's latest query against the run's search backend, with retries.
+
+New sources (by stable id) are appended to the paragraph's research; an empty result, or nothing new, ends the
+loop. A backend that keeps failing ends the loop too, and with no sources at all the section is missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from nexa_research.config import ResearchConfig
+from nexa_research.nodes.metering import StepMeter
+from nexa_research.providers.chat_models import PROVIDER_FAILURES
+from nexa_research.providers.provider_set import Providers
+from nexa_research.providers.search import SearchBackend
+from nexa_research.state import BranchState, Source, stop_research
+
+
+async def search_with_retries(backend: SearchBackend, query: str, cfg: ResearchConfig) -> list[Source]:
+    """Retry the service failures a backend reports; anything else is a bug and surfaces at once."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(PROVIDER_FAILURES),
+        stop=stop_after_attempt(cfg.provider_retries + 1),
+        wait=wait_exponential(multiplier=cfg.retry_wait_seconds, max=10),
+        reraise=True,
+    ):
+        with attempt:
+            return await backend.search(query, cfg.search_results)
+    raise AssertionError("unreachable: tenacity re-raises the last failure")
+
+
+def make_search_node(providers: Providers):
+    async def search(state: BranchState, config: RunnableConfig) -> dict[str, Any]:
+        paragraph = state["paragraph"]
+        cfg = ResearchConfig.from_runnable_config(config)
+        meter = StepMeter("search", paragraph["index"])
+        query = paragraph["queries"][-1]
+        backend = providers.search_backend(cfg)
+        try:
+            results = await search_with_retries(backend, query, cfg)
+        except PROVIDER_FAILURES as exc:
+            reason = f"search backend '{backend.name}' failed for {query!r}: {type(exc).__name__}: {exc}"
+            return {"paragraph": stop_research(paragraph, reason), "steps": meter.record()}
+        known = {s["id"] for s in paragraph["research"]}
+        new = [s for s in results if s["id"] not in known]
+        updated: dict[str, Any] = {**paragraph, "research": [*paragraph["research"], *new]}
+        if not new:
+            updated["stop_reason"] = "empty_search"
+            if not updated["research"]:
+                updated.update(status="missing", error=f"no sources found (last query: {query!r})")
+        elif paragraph["iterations"] >= cfg.max_iterations:
+            updated["stop_reason"] = "iteration_cap"
+        return {"paragraph": updated, "sources": new, "steps": meter.record()}
+
+    return search

@@ -1,0 +1,145 @@
+"""Chat models per role: a primary model plus fallbacks, called for text or for schema-checked structured output.
+
+Every role is an OpenAI-compatible chat model (OpenAI, OpenRouter, llama.cpp, vLLM, Ollama) or, in tests, a
+scripted fake. Structured output uses `with_structured_output(..., method="json_schema")`; a model that cannot
+bind a schema (a fake, a plain completion server) is asked for JSON and parsed here, so nodes have one path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+import openai
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables import Runnable, RunnableLambda
+from pydantic import BaseModel, ValidationError
+
+from nexa_research.errors import ProviderError, StructuredOutputError
+
+T = TypeVar("T", bound=BaseModel)
+
+# Failures of the service behind a provider: retried, then the section is reported missing.
+PROVIDER_FAILURES: tuple[type[BaseException], ...] = (
+    ProviderError,
+    openai.OpenAIError,
+    httpx.HTTPError,
+    TimeoutError,
+    ConnectionError,
+)
+
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
+
+
+@dataclass
+class StructuredAnswer:
+    parsed: Any
+    message: AIMessage | None
+    model: str
+
+
+def parse_json_answer(text: str, schema: type[T]) -> T:
+    """Parse a model's JSON answer (optionally fenced) into `schema`; a mismatch is a `StructuredOutputError`."""
+    body = _FENCE.sub("", text.strip()).strip()
+    start, end = body.find("{"), body.rfind("}")
+    if start == -1 or end == -1:
+        raise StructuredOutputError(f"expected a JSON object for {schema.__name__}, got: {text[:200]!r}")
+    try:
+        return schema.model_validate(json.loads(body[start : end + 1]))
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise StructuredOutputError(f"answer does not match {schema.__name__}: {exc}") from exc
+
+
+def _structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable:
+    """One model -> a runnable returning {"raw", "parsed"}; raises `StructuredOutputError` on a bad answer."""
+    try:
+        bound: Runnable = model.with_structured_output(schema, method="json_schema", include_raw=True)
+    except NotImplementedError:
+
+        def parse_text(message: AIMessage) -> dict[str, Any]:
+            return {"raw": message, "parsed": parse_json_answer(str(message.content), schema), "parsing_error": None}
+
+        bound = model | RunnableLambda(parse_text)
+
+    def check(result: dict[str, Any]) -> dict[str, Any]:
+        if result.get("parsing_error") is not None or result.get("parsed") is None:
+            raw = result.get("raw")
+            content = getattr(raw, "content", "")
+            raise StructuredOutputError(
+                f"answer does not match {schema.__name__}: {result.get('parsing_error') or 'empty'}; got {str(content)[:200]!r}"
+            )
+        parsed = result["parsed"]
+        if isinstance(parsed, dict):
+            parsed = schema.model_validate(parsed)
+        return {"raw": result.get("raw"), "parsed": parsed}
+
+    return bound | RunnableLambda(check)
+
+
+def model_label(model: BaseChatModel) -> str:
+    """`endpoint model` for metadata and error messages; fakes are named by their class."""
+    name = getattr(model, "model_name", None) or getattr(model, "model", None) or type(model).__name__
+    base = getattr(model, "openai_api_base", None)
+    return f"{base} {name}" if base else str(name)
+
+
+@dataclass
+class RoleModelSet:
+    """The models one role may use, in order: the primary, then its fallbacks."""
+
+    role: str
+    models: Sequence[BaseChatModel]
+    attempts: int = 1
+    retry_wait: float = 0.5
+    labels: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise ValueError(f"role {self.role!r} has no model")
+        self.labels = [model_label(m) for m in self.models]
+
+    def _chain(self, per_model: list[Runnable]) -> Runnable:
+        retried = [
+            r.with_retry(
+                retry_if_exception_type=PROVIDER_FAILURES,
+                stop_after_attempt=max(1, self.attempts),
+                wait_exponential_jitter=self.retry_wait > 0,
+                exponential_jitter_params={"initial": self.retry_wait, "max": 10.0} if self.retry_wait > 0 else None,
+            )
+            for r in per_model
+        ]
+        return retried[0].with_fallbacks(retried[1:], exceptions_to_handle=PROVIDER_FAILURES) if len(retried) > 1 else retried[0]
+
+    def _fail(self, exc: BaseException) -> ProviderError:
+        tried = "; ".join(self.labels)
+        return ProviderError(
+            f"role '{self.role}': every model failed (tried: {tried}): {type(exc).__name__}: {exc}",
+            role=self.role,
+            endpoint=self.labels[0],
+        )
+
+    async def text(self, messages: list[BaseMessage]) -> AIMessage:
+        try:
+            message = await self._chain(list(self.models)).ainvoke(messages)
+        except PROVIDER_FAILURES as exc:
+            raise self._fail(exc) from exc
+        return message
+
+    async def structured(self, schema: type[T], messages: list[BaseMessage]) -> StructuredAnswer:
+        try:
+            result = await self._chain([_structured(m, schema) for m in self.models]).ainvoke(messages)
+        except PROVIDER_FAILURES as exc:
+            raise self._fail(exc) from exc
+        raw = result.get("raw")
+        return StructuredAnswer(parsed=result["parsed"], message=raw if isinstance(raw, AIMessage) else None, model=answered_by(raw, self.labels[0]))
+
+
+def answered_by(message: Any, default: str) -> str:
+    """The model name the server reports for an answer, else `default` (the label of the primary model)."""
+    meta = getattr(message, "response_metadata", None) or {}
+    return str(meta.get("model_name") or default)

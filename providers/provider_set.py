@@ -1,0 +1,82 @@
+"""What nodes call: chat models per role and a search backend, behind one small interface.
+
+Nodes never build clients themselves. A graph is built with a `Providers`; tests and notebooks hand in
+`StaticProviders` (fake models, an in-memory corpus), deployments use `ConfiguredProviders`, which resolves
+endpoints and backends from per-run config and the environment.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+
+from langchain_core.language_models import BaseChatModel
+
+from nexa_research.config import ROLES, ResearchConfig
+from nexa_research.providers.chat_models import RoleModelSet
+from nexa_research.providers.search import SearchBackend
+from nexa_research.providers.settings import ProviderSettings
+
+
+class Providers(ABC):
+    """Resolves a role's models and the run's search backend for one run's config."""
+
+    @abstractmethod
+    def role_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet: ...
+
+    @abstractmethod
+    def search_backend(self, cfg: ResearchConfig) -> SearchBackend: ...
+
+    def describe_models(self, cfg: ResearchConfig) -> dict[str, list[str]]:
+        """Model labels per role, primary first, for report metadata."""
+        return {role: self.role_models(role, cfg).labels for role in ROLES}
+
+
+class StaticProviders(Providers):
+    """Fixed models and backend: one chat model for every role, or a mapping role -> model (or model list)."""
+
+    def __init__(
+        self,
+        chat: BaseChatModel | Mapping[str, BaseChatModel | Sequence[BaseChatModel]],
+        search: SearchBackend,
+    ) -> None:
+        self._chat = chat
+        self._search = search
+
+    def role_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
+        chosen = self._chat[role] if isinstance(self._chat, Mapping) else self._chat
+        models = list(chosen) if isinstance(chosen, Sequence) else [chosen]
+        return RoleModelSet(role=role, models=models, attempts=cfg.provider_retries + 1, retry_wait=cfg.retry_wait_seconds)
+
+    def search_backend(self, cfg: ResearchConfig) -> SearchBackend:
+        return self._search
+
+
+class ConfiguredProviders(Providers):
+    """Endpoints from the environment (OpenAI, OpenRouter, any base URL, else embedded llama.cpp); backends by name.
+
+    Backends are built once per distinct name and reused across runs, because opening a knowledge base or
+    loading an embedding model is expensive.
+    """
+
+    def __init__(self, settings: ProviderSettings | None = None) -> None:
+        self._settings = settings
+        self._backends: dict[str, SearchBackend] = {}
+
+    @property
+    def settings(self) -> ProviderSettings:
+        return self._settings or ProviderSettings.load()
+
+    def role_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
+        from nexa_research.providers.llm_endpoints import build_role_models
+
+        models = build_role_models(role, cfg.models.for_role(role), self.settings)
+        return RoleModelSet(role=role, models=models, attempts=cfg.provider_retries + 1, retry_wait=cfg.retry_wait_seconds)
+
+    def search_backend(self, cfg: ResearchConfig) -> SearchBackend:
+        from nexa_research.providers.search_registry import build_search_backend, resolve_backend_name
+
+        key = f"{resolve_backend_name(cfg, self.settings)}:{cfg.search_results}"
+        if key not in self._backends:
+            self._backends[key] = build_search_backend(cfg, self.settings)
+        return self._backends[key]

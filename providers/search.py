@@ -1,0 +1,45 @@
+"""The search contract every backend implements, and the constructor that gives sources their stable ids.
+
+A backend is anything with `name` and `async search(query, k, filters) -> list[Source]`. Backends raise
+`SearchBackendError` for failures of the service behind them (network, auth, rate limits); the research
+node retries those and then reports the section as missing. Any other exception is a bug and surfaces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Protocol, runtime_checkable
+
+from nexa_research.state import Source
+from nexa_research.urls import normalize_url
+
+
+@runtime_checkable
+class SearchBackend(Protocol):
+    """A place to search: the local knowledge base, Exa, an in-memory list, a cache wrapping any of them."""
+
+    name: str
+
+    async def search(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Source]:
+        """Return at most `k` sources, best first. `filters` keys: `source`, `published_after`, `published_before`."""
+        ...
+
+
+def source_id(url: str, text: str) -> str:
+    """Stable id of a passage: the same URL and text always give the same id, across runs and processes."""
+    digest = hashlib.sha256(f"{normalize_url(url)}\n{text.strip()}".encode()).hexdigest()
+    return f"src-{digest[:16]}"
+
+
+def make_source(*, url: str, title: str, text: str, score: float = 0.0, published: str | None = None) -> Source:
+    """Build a `Source` with its stable id; an empty URL is refused because it could never be cited."""
+    if not url or not url.strip():
+        raise ValueError("source url must not be empty")
+    return Source(
+        id=source_id(url, text),
+        url=url.strip(),
+        title=(title or url).strip(),
+        text=text.strip(),
+        score=float(score),
+        published=published,
+    )

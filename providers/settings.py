@@ -1,0 +1,54 @@
+"""Deployment settings read from the environment: endpoints, keys and data locations.
+
+These never travel in per-run config (they hold secrets and machine paths); `ResearchConfig` holds the knobs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """Outside any checkout, so the assembled model and knowledge base survive fresh clones and are shared by runs."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "nexa-research"
+
+
+class ProviderSettings(BaseSettings):
+    """Where models, search, Redis and Qdrant live. Read fresh from the environment on each call of `load`."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default_factory=lambda: default_data_dir(), validation_alias=AliasChoices("NEXA_DATA_DIR"))
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
+    openai_model: str = Field(default="gpt-4.1-mini", validation_alias=AliasChoices("NEXA_OPENAI_MODEL"))
+    openrouter_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("OPENROUTER_API_KEY"))
+    openrouter_base_url: str = Field(
+        default="https://openrouter.ai/api/v1", validation_alias=AliasChoices("NEXA_OPENROUTER_BASE_URL")
+    )
+    openrouter_model: str = Field(default="openai/gpt-4.1-mini", validation_alias=AliasChoices("NEXA_OPENROUTER_MODEL"))
+    llm_base_url: str | None = Field(default=None, validation_alias=AliasChoices("NEXA_LLM_BASE_URL"))
+    llm_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("NEXA_LLM_API_KEY"))
+    llm_model: str | None = Field(default=None, validation_alias=AliasChoices("NEXA_LLM_MODEL"))
+    local_model: Path | None = Field(default=None, validation_alias=AliasChoices("NEXA_LOCAL_MODEL"))
+    local_ctx: int = Field(default=8192, ge=512, le=131072, validation_alias=AliasChoices("NEXA_LOCAL_CTX"))
+    local_parallel: int = Field(default=4, ge=1, le=16, validation_alias=AliasChoices("NEXA_LOCAL_PARALLEL"))
+    local_threads: int = Field(default=2, ge=1, le=64, validation_alias=AliasChoices("NEXA_LOCAL_THREADS"))
+    exa_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("EXA_API_KEY"))
+    exa_base_url: str = Field(default="https://api.exa.ai", validation_alias=AliasChoices("NEXA_EXA_BASE_URL"))
+    qdrant_url: str | None = Field(default=None, validation_alias=AliasChoices("QDRANT_URL"))
+    qdrant_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("QDRANT_API_KEY"))
+    qdrant_collection: str = Field(default="nexa_kb", validation_alias=AliasChoices("NEXA_QDRANT_COLLECTION"))
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL"))
+
+    @classmethod
+    def load(cls) -> ProviderSettings:
+        return cls()
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
