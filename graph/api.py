@@ -43,6 +43,19 @@ def resolve_config(config: ResearchConfig | Mapping[str, Any] | None, overrides:
     return ResearchConfig.from_values(values)
 
 
+def prepare_run(
+    topic: str,
+    config: ResearchConfig | Mapping[str, Any] | None,
+    overrides: Mapping[str, Any],
+    thread_id: str | None,
+) -> tuple[str, ResearchConfig, dict[str, Any]]:
+    """Validate topic and config (before any model is called) and build the RunnableConfig for one run."""
+    topic = validate_topic(topic)
+    cfg = resolve_config(config, overrides)
+    run_config = {"configurable": {**cfg.as_configurable(), "thread_id": thread_id or uuid.uuid4().hex}}
+    return topic, cfg, run_config
+
+
 async def aresearch(
     topic: str,
     config: ResearchConfig | Mapping[str, Any] | None = None,
@@ -54,15 +67,12 @@ async def aresearch(
     **overrides: Any,
 ) -> Report:
     """Research `topic` and return the report. Keyword overrides are config fields (e.g. `max_iterations=2`)."""
-    topic = validate_topic(topic)
-    cfg = resolve_config(config, overrides)
-    thread_id = thread_id or uuid.uuid4().hex
+    topic, _, run_config = prepare_run(topic, config, overrides, thread_id)
     graph = build_graph(providers, checkpointer if checkpointer is not None else _PROCESS_CHECKPOINTER)
-    run_config = {"configurable": {**cfg.as_configurable(), "thread_id": thread_id}}
     payload: Any = Command(resume=resume) if resume is not None else {"topic": topic}
     result = await graph.ainvoke(payload, run_config)
     if result.get("__interrupt__"):
-        raise PlanReviewPending(thread_id, result["__interrupt__"][0].value)
+        raise PlanReviewPending(run_config["configurable"]["thread_id"], result["__interrupt__"][0].value)
     return Report.model_validate(result["report"])
 
 

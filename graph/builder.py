@@ -11,6 +11,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer, Send
 
+from nexa_research.config import ResearchKnobs
 from nexa_research.nodes.collator import make_collate_node
 from nexa_research.nodes.plan_review import review_plan
 from nexa_research.nodes.planner import make_plan_node
@@ -74,7 +75,9 @@ def build_graph(
     `checkpointer`: any LangGraph checkpointer (Redis, SQLite, memory); needed for plan review and resume.
     """
     providers = providers or ConfiguredProviders()
-    builder = StateGraph(ResearchState, input_schema=ResearchInput, output_schema=ResearchState)
+    builder = StateGraph(
+        ResearchState, input_schema=ResearchInput, output_schema=ResearchState, context_schema=ResearchKnobs
+    )
     builder.add_node("plan", make_plan_node(providers))
     builder.add_node("review_plan", review_plan)
     builder.add_node("research_paragraph", build_research_subgraph(providers))

@@ -9,9 +9,10 @@ checkpoint metadata.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from langgraph.runtime import CONFIG_KEY_RUNTIME
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nexa_research.errors import ResearchInputError
@@ -135,18 +136,43 @@ class ResearchConfig(BaseSettings):
         Unrelated keys (thread_id, checkpoint ids, LangServe internals) are ignored; context wins over configurable.
         """
         names = cls.field_names()
-        values: dict[str, Any] = {}
         configurable = (config or {}).get("configurable") or {}
-        values.update({k: v for k, v in configurable.items() if k in names})
-        if isinstance(context, BaseModel):
-            context = context.model_dump(exclude_unset=True)
-        if isinstance(context, Mapping):
-            values.update({k: v for k, v in context.items() if k in names})
+        if context is None:
+            runtime = configurable.get(CONFIG_KEY_RUNTIME)
+            context = getattr(runtime, "context", None)
+        values = {k: v for k, v in _as_mapping(configurable).items() if k in names and v is not None}
+        values.update({k: v for k, v in _as_mapping(context).items() if k in names and v is not None})
         return cls.from_values(values)
 
     def as_configurable(self) -> dict[str, Any]:
         """The values a caller set explicitly, as `configurable` entries (JSON-safe, no secrets)."""
         return self.model_dump(mode="json", exclude_unset=True)
+
+
+def _as_mapping(value: Any) -> Mapping[str, Any]:
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_none=True)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _constrained(annotation: Any, metadata: list[Any]) -> Any:
+    return Annotated[(annotation, *metadata)] if metadata else annotation
+
+
+def _knobs_model() -> type[BaseModel]:
+    """`ResearchConfig`'s fields, all optional: the graph's context schema.
+
+    LangServe validates each request's `configurable` with it and Studio draws its form from it; a field left
+    empty (None) falls through to the environment and the defaults.
+    """
+    fields: dict[str, Any] = {
+        name: (_constrained(info.annotation, info.metadata) | None, Field(default=None, description=info.description))
+        for name, info in ResearchConfig.model_fields.items()
+    }
+    return create_model("ResearchKnobs", __config__=ConfigDict(extra="allow"), **fields)
+
+
+ResearchKnobs = _knobs_model()
 
 
 def _describe(exc: ValidationError) -> str:

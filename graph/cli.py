@@ -1,0 +1,109 @@
+"""`nexa`: research a topic, ingest documents, check the setup. Typer commands over the library API."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+
+from nexa_research import cli_setup
+from nexa_research.api import prepare_run
+from nexa_research.builder import build_graph
+from nexa_research.cli_progress import SectionProgress
+from nexa_research.errors import NexaError
+from nexa_research.providers.provider_set import ConfiguredProviders
+from nexa_research.providers.settings import ProviderSettings
+from nexa_research.report import Report
+
+app = typer.Typer(help="nexa-research: turn a topic into a cited research report.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "report"
+
+
+def write_report(report: Report, out: Path | None, out_dir: Path) -> Path:
+    """Write Markdown to `out` (or a timestamped file in `out_dir`) and JSON beside it; return the Markdown path."""
+    if out is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        out = out_dir / f"{_slug(report.topic)}-{stamp}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report.to_markdown(), encoding="utf-8")
+    out.with_suffix(".json").write_text(report.to_json(), encoding="utf-8")
+    return out
+
+
+def _ensure_knowledge_base(settings: ProviderSettings) -> None:
+    """Seed the local knowledge base with the offline Wikipedia corpus when it is empty."""
+    from nexa_research.providers.ingest import ingest_wikipedia
+    from nexa_research.providers.knowledge_base import KnowledgeBase
+
+    kb = KnowledgeBase.from_settings(settings)
+    if kb.count() == 0:
+        console.print("[bold]Knowledge base is empty: ingesting the offline Wikipedia corpus (once).[/bold]")
+        chunks = ingest_wikipedia(kb, progress=True)
+        console.print(f"ingested {chunks} chunks")
+
+
+async def _run_with_progress(topic: str, overrides: dict[str, Any], thread_id: str | None, quiet: bool) -> Report:
+    topic, cfg, run_config = prepare_run(topic, None, overrides, thread_id)
+    graph = build_graph(ConfiguredProviders())
+    progress = SectionProgress(cfg.max_iterations)
+    with Live(progress.render(), console=console, refresh_per_second=4, transient=quiet) as live:
+        async for namespace, chunk in graph.astream({"topic": topic}, run_config, stream_mode="updates", subgraphs=True):
+            progress.update(namespace, chunk)
+            live.update(progress.render())
+    if progress.report is None:
+        raise NexaError("the run ended without a report")
+    return Report.model_validate(progress.report)
+
+
+@app.command()
+def research(
+    topic: Annotated[str, typer.Argument(help="What to research.")],
+    out: Annotated[Path | None, typer.Option(help="Markdown file to write (JSON is written beside it).")] = None,
+    out_dir: Annotated[Path, typer.Option(help="Folder for the report when --out is not given.")] = Path("reports"),
+    sections: Annotated[int | None, typer.Option(help="Exact number of sections (3-7).")] = None,
+    iterations: Annotated[int | None, typer.Option(help="Research rounds per section (1-3).")] = None,
+    backend: Annotated[str | None, typer.Option(help="Search backend: auto, qdrant, exa, or a registered name.")] = None,
+    results: Annotated[int | None, typer.Option(help="Search results per query.")] = None,
+    language: Annotated[str | None, typer.Option(help="Language of the report.")] = None,
+    thread_id: Annotated[str | None, typer.Option(help="Thread id for checkpoints.")] = None,
+    ingest_if_empty: Annotated[bool, typer.Option(help="Seed an empty local knowledge base with Wikipedia first.")] = False,
+    quiet: Annotated[bool, typer.Option(help="No live progress table.")] = False,
+) -> None:
+    """Research TOPIC and write the report as Markdown and JSON."""
+    overrides: dict[str, Any] = {}
+    if sections is not None:
+        overrides.update(min_sections=sections, max_sections=sections)
+    for key, value in (("max_iterations", iterations), ("search_backend", backend), ("search_results", results), ("language", language)):
+        if value is not None:
+            overrides[key] = value
+    try:
+        settings = ProviderSettings.load()
+        if ingest_if_empty and (backend or "auto") in ("auto", "qdrant") and not settings.exa_api_key:
+            _ensure_knowledge_base(settings)
+        report = asyncio.run(_run_with_progress(topic, overrides, thread_id, quiet))
+    except NexaError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    path = write_report(report, out, out_dir)
+    missing = len(report.missing_sections)
+    console.print(f"{len(report.sections)} sections ({missing} missing), {len(report.bibliography)} sources cited")
+    typer.echo(str(path))
+
+
+cli_setup.register(app)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
