@@ -1,0 +1,49 @@
+"""The built wheel carries every module and prompt, and each module imports from the wheel (not the checkout)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE_DIRS = {"graph": "nexa_research", "nodes": "nexa_research/nodes", "prompts": "nexa_research/prompts",
+                "providers": "nexa_research/providers", "server": "nexa_research/server"}
+
+
+def _expected_files() -> set[str]:
+    files = set()
+    for folder, target in PACKAGE_DIRS.items():
+        for path in (ROOT / folder).iterdir():
+            if path.suffix in (".py", ".md") and path.is_file():
+                files.add(f"{target}/{path.name}")
+    return files
+
+
+def test_wheel_contains_and_imports_every_module(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, text=True,
+    )
+    wheel = next(tmp_path.glob("nexa_research-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    missing = _expected_files() - names
+    assert not missing, f"not in the wheel: {sorted(missing)}"
+    assert any(n.endswith("entry_points.txt") for n in names)
+    unpacked = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(unpacked)
+    modules = sorted(n[:-3].replace("/", ".").removesuffix(".__init__") for n in names if n.endswith(".py"))
+    script = (
+        "import importlib, nexa_research, sys\n"
+        f"assert nexa_research.__file__.startswith({str(unpacked)!r}), nexa_research.__file__\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "from nexa_research.prompts import prompt_versions; assert len(prompt_versions()) == 5\n"
+        "print(nexa_research.build_graph())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+        env={"PYTHONPATH": str(unpacked), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "CompiledStateGraph" in result.stdout
