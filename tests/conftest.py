@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["redis_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _no_hosted_credentials(monkeypatch: pytest.MonkeyPatch) -> None:

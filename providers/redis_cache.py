@@ -1,0 +1,176 @@
+"""A Redis cache for search results, fetched page content and finished reports; optional by design.
+
+The cache only saves time and money, so it must never cost a run: on a Redis outage it logs one warning, answers
+"miss" and skips writes, and tries Redis again after `retry_after` seconds. Short socket timeouts and no
+client-side retries keep a dead Redis from stalling a run. Keys are namespaced and hashed, so a query of any
+length makes a short key and two backends never share entries. Values are JSON.
+
+A `RedisCache` holds an asyncio client, which belongs to the event loop that first uses it: make one per loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from nexa_research.providers.redis_server import redact_url
+from nexa_research.providers.search import SearchBackend
+from nexa_research.state import Source
+from nexa_research.urls import normalize_url
+
+logger = logging.getLogger(__name__)
+
+SEARCH_TTL = 7 * 24 * 3600
+CONTENT_TTL = 3 * 24 * 3600
+REPORT_TTL = 24 * 3600
+_OUTAGE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def digest(*parts: str) -> str:
+    """sha256 over the parts, separated so that ("ab", "c") and ("a", "bc") never collide."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def normalize_topic(topic: str) -> str:
+    """Same report for "The  Printing press" and "the printing press"."""
+    return " ".join(topic.split()).casefold()
+
+
+class RedisCache:
+    """Namespaced get/put for the three cached kinds, with hit/miss counters per instance (`counters`)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str = "nexa:cache",
+        search_ttl: int = SEARCH_TTL,
+        content_ttl: int = CONTENT_TTL,
+        report_ttl: int = REPORT_TTL,
+        timeout: float = 0.5,
+        retry_after: float = 30.0,
+    ) -> None:
+        self.url = url
+        self.namespace = namespace
+        self.search_ttl, self.content_ttl, self.report_ttl = search_ttl, content_ttl, report_ttl
+        self.retry_after = retry_after
+        self._client = aioredis.Redis.from_url(
+            url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=None, decode_responses=True
+        )
+        self._down_until: float | None = None
+        self.counters: dict[str, int] = {
+            f"{kind}_{event}": 0 for kind in ("search", "content", "report") for event in ("hits", "misses")
+        }
+        self.counters.update(writes=0, errors=0)
+
+    # keys: one place, so tests and tools can find an entry
+    def search_key(self, backend: str, query: str, params: dict[str, Any]) -> str:
+        return f"{self.namespace}:search:{digest(backend, query, json.dumps(params, sort_keys=True, default=str))}"
+
+    def content_key(self, url: str) -> str:
+        return f"{self.namespace}:content:{digest(normalize_url(url))}"
+
+    def report_key(self, topic: str, config_hash: str) -> str:
+        return f"{self.namespace}:report:{digest(normalize_topic(topic), config_hash)}"
+
+    # search results
+    async def get_search(self, backend: str, query: str, params: dict[str, Any]) -> list[Source] | None:
+        return await self._get("search", self.search_key(backend, query, params))
+
+    async def put_search(self, backend: str, query: str, params: dict[str, Any], sources: list[Source]) -> None:
+        await self._put(self.search_key(backend, query, params), sources, self.search_ttl)
+
+    # page / chunk content
+    async def get_content(self, url: str) -> str | None:
+        return await self._get("content", self.content_key(url))
+
+    async def put_content(self, url: str, text: str) -> None:
+        await self._put(self.content_key(url), text, self.content_ttl)
+
+    # finished reports; the TTL depends on the caller's tier
+    async def get_report(self, topic: str, config_hash: str) -> dict[str, Any] | None:
+        return await self._get("report", self.report_key(topic, config_hash))
+
+    async def put_report(
+        self, topic: str, config_hash: str, report: dict[str, Any], *, ttl_seconds: int | None = None
+    ) -> None:
+        await self._put(self.report_key(topic, config_hash), report, ttl_seconds or self.report_ttl)
+
+    @property
+    def available(self) -> bool:
+        """False while an outage is being waited out (reads miss, writes are skipped)."""
+        return self._down_until is None or time.monotonic() >= self._down_until
+
+    async def _get(self, kind: str, key: str) -> Any:
+        raw = None
+        if self.available:
+            try:
+                raw = await self._client.get(key)
+                self._recovered()
+            except _OUTAGE as exc:
+                self._outage(exc)
+        value = None
+        if raw is not None:
+            try:
+                value = json.loads(raw)
+            except ValueError as exc:  # written by something else: treat as absent, say so
+                logger.warning("cache entry %s is not JSON (%s); ignoring it", key, exc)
+        self.counters[f"{kind}_{'hits' if value is not None else 'misses'}"] += 1
+        return value
+
+    async def _put(self, key: str, value: Any, ttl: int) -> None:
+        if not self.available:
+            return
+        try:
+            await self._client.set(key, json.dumps(value), ex=int(ttl))
+            self.counters["writes"] += 1
+            self._recovered()
+        except _OUTAGE as exc:
+            self._outage(exc)
+
+    def _outage(self, exc: BaseException) -> None:
+        self.counters["errors"] += 1
+        if self._down_until is None:
+            logger.warning(
+                "Redis cache at %s unavailable (%s: %s); running without cache, retrying in %.0fs",
+                redact_url(self.url), type(exc).__name__, exc, self.retry_after,
+            )  # fmt: skip
+        self._down_until = time.monotonic() + self.retry_after
+
+    def _recovered(self) -> None:
+        if self._down_until is not None:
+            logger.info("Redis cache at %s is back", redact_url(self.url))
+            self._down_until = None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+class CachedSearch:
+    """Any `SearchBackend` behind the cache: a hit returns the stored sources without calling the backend.
+
+    Empty results are not stored, so a knowledge base seeded after a miss is seen on the next run. Backend
+    errors propagate untouched (and are never cached).
+    """
+
+    def __init__(self, backend: SearchBackend, cache: RedisCache) -> None:
+        self.backend = backend
+        self.cache = cache
+        self.name = backend.name
+
+    async def search(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Source]:
+        params = {"k": k, "filters": filters or {}}
+        cached = await self.cache.get_search(self.name, query, params)
+        if cached is not None:
+            return cached[:k]
+        sources = await self.backend.search(query, k, filters)
+        if sources:
+            await self.cache.put_search(self.name, query, params, sources)
+        return sources

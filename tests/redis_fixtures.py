@@ -1,0 +1,88 @@
+"""Real Redis servers for tests: a session-wide Redis Stack (our EmbeddedRedis) and, where installed, plain Redis.
+
+Register with `pytest_plugins = ["redis_fixtures"]` in conftest.py. The Redis Stack fixture never skips: if
+OpenSSL 1.1 or the wheel is missing it fails with the library's own `ServiceStartError`, which says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from nexa_research.providers.openssl_compat import ensure_libssl11
+from nexa_research.providers.redis_server import EmbeddedRedis, free_port, ping
+from nexa_research.providers.settings import ProviderSettings
+
+
+@pytest.fixture(scope="session")
+def redis_stack_lib_dir() -> Path | None:
+    """OpenSSL 1.1 from the user's data folder (fetched once by `nexa setup`), so test sessions do not refetch it."""
+    return ensure_libssl11(ProviderSettings.load())
+
+
+@pytest.fixture(scope="session")
+def redis_stack_factory(
+    tmp_path_factory: pytest.TempPathFactory, redis_stack_lib_dir: Path | None
+) -> Iterator[Callable[..., EmbeddedRedis]]:
+    """Make extra servers (a fresh data folder unless one is given); all are stopped at the end of the session."""
+    made: list[EmbeddedRedis] = []
+
+    def make(data_dir: Path | None = None, port: int | None = None) -> EmbeddedRedis:
+        server = EmbeddedRedis(data_dir or tmp_path_factory.mktemp("redis"), lib_dir=redis_stack_lib_dir, port=port)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_stack(redis_stack_factory: Callable[..., EmbeddedRedis]) -> EmbeddedRedis:
+    server = redis_stack_factory()
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def redis_stack_url(redis_stack: EmbeddedRedis) -> str:
+    """URL of a running Redis Stack (RedisJSON + RediSearch, AOF in a temporary folder) shared by the session."""
+    assert redis_stack.url is not None
+    return redis_stack.url
+
+
+@pytest.fixture(scope="session")
+def plain_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Debian's module-less Redis 7 on a free port (never the system service on 6379).
+
+    Debian's `redis-tools` (no service, nothing starts on install) ships the whole server as `redis-check-rdb`;
+    it runs as a server when invoked under the name `redis-server`, so a symlink is enough.
+    """
+    data = tmp_path_factory.mktemp("plain-redis")
+    binary = shutil.which("redis-server")
+    if binary is None and shutil.which("redis-check-rdb"):
+        binary = str(data / "redis-server")
+        os.symlink(shutil.which("redis-check-rdb"), binary)  # type: ignore[arg-type]
+    if binary is None:
+        pytest.skip("plain Redis not installed (apt-get install redis-tools): the module-missing error is untested")
+    port = free_port()
+    args = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(data)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        for _ in range(200):
+            if ping(url) or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not ping(url):
+            pytest.fail(f"plain redis-server {binary} did not start on port {port}")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
