@@ -5,7 +5,7 @@
     print(report.to_markdown())
 """
 
-from nexa_research.api import PlanReviewPending, aresearch, research
+from nexa_research.api import PlanReviewPending, aresearch, aresume, research
 from nexa_research.builder import build_graph, build_research_subgraph
 from nexa_research.config import ResearchConfig, RoleModel
 from nexa_research.errors import (
@@ -28,6 +28,7 @@ __all__ = [
     "RoleModel",
     "SearchBackendError",
     "aresearch",
+    "aresume",
     "build_graph",
     "build_research_subgraph",
     "research",

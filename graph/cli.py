@@ -13,12 +13,11 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
-from nexa_research import cli_setup
-from nexa_research.api import prepare_run
-from nexa_research.builder import build_graph
+from nexa_research import cli_setup, cli_threads
+from nexa_research.api import PlanReviewPending, aresearch, resolve_config
 from nexa_research.cli_progress import SectionProgress
 from nexa_research.errors import NexaError
-from nexa_research.providers.provider_set import ConfiguredProviders
+from nexa_research.persistence import close_loop_services
 from nexa_research.providers.settings import ProviderSettings
 from nexa_research.report import Report
 
@@ -54,16 +53,18 @@ def _ensure_knowledge_base(settings: ProviderSettings) -> None:
 
 
 async def _run_with_progress(topic: str, overrides: dict[str, Any], thread_id: str | None, quiet: bool) -> Report:
-    topic, cfg, run_config = prepare_run(topic, None, overrides, thread_id)
-    graph = build_graph(ConfiguredProviders())
+    cfg = resolve_config(None, overrides)
     progress = SectionProgress(cfg.max_iterations)
     with Live(progress.render(), console=console, refresh_per_second=4, transient=quiet) as live:
-        async for namespace, chunk in graph.astream({"topic": topic}, run_config, stream_mode="updates", subgraphs=True):
+
+        def show(namespace: tuple[str, ...], chunk: dict[str, Any]) -> None:
             progress.update(namespace, chunk)
             live.update(progress.render())
-    if progress.report is None:
-        raise NexaError("the run ended without a report")
-    return Report.model_validate(progress.report)
+
+        try:
+            return await aresearch(topic, thread_id=thread_id, on_update=show, **overrides)
+        finally:
+            await close_loop_services()
 
 
 @app.command()
@@ -76,12 +77,13 @@ def research(
     backend: Annotated[str | None, typer.Option(help="Search backend: auto, qdrant, exa, or a registered name.")] = None,
     results: Annotated[int | None, typer.Option(help="Search results per query.")] = None,
     language: Annotated[str | None, typer.Option(help="Language of the report.")] = None,
-    thread_id: Annotated[str | None, typer.Option(help="Thread id for checkpoints.")] = None,
+    thread_id: Annotated[str | None, typer.Option(help="Thread id: an existing one continues that run.")] = None,
+    review: Annotated[bool, typer.Option(help="Pause after planning for review (approve with `nexa resume`).")] = False,
     ingest_if_empty: Annotated[bool, typer.Option(help="Seed an empty local knowledge base with Wikipedia first.")] = False,
     quiet: Annotated[bool, typer.Option(help="No live progress table.")] = False,
 ) -> None:
     """Research TOPIC and write the report as Markdown and JSON."""
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, Any] = {"review_plan": True} if review else {}
     if sections is not None:
         overrides.update(min_sections=sections, max_sections=sections)
     for key, value in (("max_iterations", iterations), ("search_backend", backend), ("search_results", results), ("language", language)):
@@ -92,6 +94,10 @@ def research(
         if ingest_if_empty and (backend or "auto") in ("auto", "qdrant") and not settings.exa_api_key:
             _ensure_knowledge_base(settings)
         report = asyncio.run(_run_with_progress(topic, overrides, thread_id, quiet))
+    except PlanReviewPending as exc:
+        console.print(f"plan waiting for review on thread {exc.thread_id}: {exc.plan}")
+        console.print(f"approve with: nexa resume {exc.thread_id} --approve")
+        raise typer.Exit(code=3) from exc
     except NexaError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
@@ -102,6 +108,7 @@ def research(
 
 
 cli_setup.register(app)
+cli_threads.register(app)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ checkpoint metadata.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -109,6 +110,11 @@ class ResearchConfig(BaseSettings):
     )
     plan_attempts: int = Field(default=3, ge=1, le=5, description="Planner tries before a plan out of bounds is an error.")
     provider_retries: int = Field(default=2, ge=0, le=5, description="Retries of a failing model or search call in a node.")
+    use_cache: bool = Field(default=True, description="Serve repeated searches and reports from the Redis cache.")
+    report_cache_ttl_seconds: int = Field(
+        default=24 * 3600, ge=60, le=30 * 24 * 3600, description="How long a finished report is served from cache."
+    )
+    use_memory: bool = Field(default=True, description="Search what earlier runs gathered, and remember this run's sources.")
     retry_wait_seconds: float = Field(default=0.5, ge=0, le=30, description="First wait between retries (doubles each time).")
 
     @model_validator(mode="after")
@@ -143,6 +149,10 @@ class ResearchConfig(BaseSettings):
         values = {k: v for k, v in _as_mapping(configurable).items() if k in names and v is not None}
         values.update({k: v for k, v in _as_mapping(context).items() if k in names and v is not None})
         return cls.from_values(values)
+
+    def fingerprint(self) -> str:
+        """Hash of every setting that shapes a report: the cache key of a finished report, with the topic."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:32]
 
     def as_configurable(self) -> dict[str, Any]:
         """The values a caller set explicitly, as `configurable` entries (JSON-safe, no secrets)."""

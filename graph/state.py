@@ -60,6 +60,7 @@ class StepRecord(TypedDict):
     model: str | None
     input_tokens: int
     output_tokens: int
+    cache: NotRequired[str]
 
 
 def merge_paragraphs(current: list[Paragraph] | None, update: list[Paragraph] | Overwrite) -> list[Paragraph]:
@@ -95,6 +96,7 @@ class ResearchState(TypedDict):
 
     topic: str
     title: NotRequired[str]
+    config: NotRequired[dict[str, Any]]
     paragraphs: Annotated[list[Paragraph], merge_paragraphs]
     sources: Annotated[list[Source], merge_sources]
     steps: Annotated[list[StepRecord], operator.add]

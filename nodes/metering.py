@@ -19,6 +19,7 @@ class StepMeter:
         self.model: str | None = None
         self.input_tokens = 0
         self.output_tokens = 0
+        self.cache: str | None = None
 
     def add_call(self, role: str, model: str, message: Any) -> None:
         """Count one model call; messages without usage metadata (some fakes, some servers) count as zero."""
@@ -29,14 +30,15 @@ class StepMeter:
         self.output_tokens += int(usage.get("output_tokens", 0) or 0)
 
     def record(self) -> list[StepRecord]:
-        return [
-            StepRecord(
-                node=self.node,
-                paragraph=self.paragraph,
-                seconds=round(time.perf_counter() - self.started, 4),
-                role=self.role,
-                model=self.model,
-                input_tokens=self.input_tokens,
-                output_tokens=self.output_tokens,
-            )
-        ]
+        record = StepRecord(
+            node=self.node,
+            paragraph=self.paragraph,
+            seconds=round(time.perf_counter() - self.started, 4),
+            role=self.role,
+            model=self.model,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+        )
+        if self.cache is not None:
+            record["cache"] = self.cache
+        return [record]

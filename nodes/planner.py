@@ -96,7 +96,13 @@ def make_plan_node(providers: Providers):
             problems = plan_problems(result, cfg)
             if not problems:
                 paragraphs = [new_paragraph(i, p.title, p.outline, p.questions) for i, p in enumerate(result.paragraphs)]
-                return {"topic": topic, "title": result.title, "paragraphs": Overwrite(paragraphs), "steps": meter.record()}
+                return {
+                    "topic": topic,
+                    "title": result.title,
+                    "config": cfg.as_configurable(),
+                    "paragraphs": Overwrite(paragraphs),
+                    "steps": meter.record(),
+                }
             reasons.append("; ".join(problems))
             messages = [
                 *messages,

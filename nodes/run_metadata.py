@@ -28,7 +28,11 @@ def build_metadata(
     timings: dict[str, float] = defaultdict(float)
     tokens: dict[str, dict[str, int]] = defaultdict(lambda: {"input_tokens": 0, "output_tokens": 0})
     used: dict[str, list[str]] = defaultdict(list)
+    cache: dict[str, int] = {}
     for step in steps:
+        if step.get("cache"):
+            key = f"search_{'hits' if step['cache'] == 'hit' else 'misses'}"
+            cache[key] = cache.get(key, 0) + 1
         timings[step["node"]] += step["seconds"]
         if step["role"]:
             tokens[step["role"]]["input_tokens"] += step["input_tokens"]
@@ -47,5 +51,6 @@ def build_metadata(
         timings={k: round(v, 3) for k, v in timings.items()},
         token_usage=dict(tokens),
         config=cfg.model_dump(mode="json"),
+        cache=cache,
         warnings=warnings,
     )

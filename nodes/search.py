@@ -19,8 +19,12 @@ from nexa_research.providers.search import SearchBackend
 from nexa_research.state import BranchState, Source, stop_research
 
 
-async def search_with_retries(backend: SearchBackend, query: str, cfg: ResearchConfig) -> list[Source]:
-    """Retry the service failures a backend reports; anything else is a bug and surfaces at once."""
+async def search_with_retries(backend: SearchBackend, query: str, cfg: ResearchConfig) -> tuple[list[Source], bool | None]:
+    """Retry the service failures a backend reports; anything else is a bug and surfaces at once.
+
+    Returns the sources and, for a cached backend, whether they came from the cache (None: no cache).
+    """
+    with_status = getattr(backend, "search_with_status", None)
     async for attempt in AsyncRetrying(
         retry=retry_if_exception_type(PROVIDER_FAILURES),
         stop=stop_after_attempt(cfg.provider_retries + 1),
@@ -28,7 +32,9 @@ async def search_with_retries(backend: SearchBackend, query: str, cfg: ResearchC
         reraise=True,
     ):
         with attempt:
-            return await backend.search(query, cfg.search_results)
+            if with_status is not None:
+                return await with_status(query, cfg.search_results)
+            return await backend.search(query, cfg.search_results), None
     raise AssertionError("unreachable: tenacity re-raises the last failure")
 
 
@@ -40,7 +46,7 @@ def make_search_node(providers: Providers):
         query = paragraph["queries"][-1]
         backend = providers.search_backend(cfg)
         try:
-            results = await search_with_retries(backend, query, cfg)
+            results, cache_hit = await search_with_retries(backend, query, cfg)
         except PROVIDER_FAILURES as exc:
             reason = f"search backend '{backend.name}' failed for {query!r}: {type(exc).__name__}: {exc}"
             return {"paragraph": stop_research(paragraph, reason), "steps": meter.record()}
@@ -53,6 +59,8 @@ def make_search_node(providers: Providers):
                 updated.update(status="missing", error=f"no sources found (last query: {query!r})")
         elif paragraph["iterations"] >= cfg.max_iterations:
             updated["stop_reason"] = "iteration_cap"
+        if cache_hit is not None:
+            meter.cache = "hit" if cache_hit else "miss"
         return {"paragraph": updated, "sources": new, "steps": meter.record()}
 
     return search

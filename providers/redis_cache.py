@@ -166,11 +166,20 @@ class CachedSearch:
         self.name = backend.name
 
     async def search(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Source]:
+        sources, _ = await self.search_with_status(query, k, filters)
+        return sources
+
+    async def search_with_status(
+        self, query: str, k: int, filters: dict[str, Any] | None = None
+    ) -> tuple[list[Source], bool]:
+        """The sources and whether they came from the cache, so a run can count its own hits."""
         params = {"k": k, "filters": filters or {}}
         cached = await self.cache.get_search(self.name, query, params)
         if cached is not None:
-            return cached[:k]
+            return cached[:k], True
         sources = await self.backend.search(query, k, filters)
         if sources:
             await self.cache.put_search(self.name, query, params, sources)
-        return sources
+            for source in sources:
+                await self.cache.put_content(source["url"], source["text"])
+        return sources, False

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,10 @@ class ProviderSettings(BaseSettings):
     qdrant_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("QDRANT_API_KEY"))
     qdrant_collection: str = Field(default="nexa_kb", validation_alias=AliasChoices("NEXA_QDRANT_COLLECTION"))
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL"))
+    checkpointer: Literal["redis", "memory", "none"] = Field(
+        default="redis", validation_alias=AliasChoices("NEXA_CHECKPOINTER")
+    )
+    cache: bool = Field(default=True, validation_alias=AliasChoices("NEXA_CACHE"))
 
     @classmethod
     def load(cls) -> ProviderSettings:

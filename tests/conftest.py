@@ -13,3 +13,6 @@ def _no_hosted_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LANGSMITH_TRACING", "false")
     monkeypatch.setenv("NEXA_RETRY_WAIT_SECONDS", "0")
+    # Unit tests keep checkpoints in memory and use no cache; Redis tests opt in with `redis_run_env`.
+    monkeypatch.setenv("NEXA_CHECKPOINTER", "memory")
+    monkeypatch.setenv("NEXA_CACHE", "false")

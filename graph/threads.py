@@ -1,0 +1,102 @@
+"""Stored runs: list threads with their status, show a thread's steps, read state at any checkpoint.
+
+Threads are found from their first checkpoint (metadata source "input" in the root namespace), so any run the
+graph checkpointed is listed, whoever started it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.types import StateSnapshot
+
+from nexa_research.builder import build_graph
+from nexa_research.errors import ResearchInputError
+from nexa_research.persistence import open_run_services
+
+
+def describe_snapshot(thread_id: str, snapshot: StateSnapshot) -> dict[str, Any]:
+    """Status of a thread at a snapshot: done, waiting for plan review, or interrupted before some step."""
+    values = snapshot.values or {}
+    paragraphs = values.get("paragraphs") or []
+    if values.get("report") and not snapshot.next:
+        status = "done"
+    elif snapshot.interrupts:
+        status = "waiting for plan review"
+    elif snapshot.next:
+        status = f"interrupted before {', '.join(snapshot.next)}"
+    else:
+        status = "empty"
+    return {
+        "thread_id": thread_id,
+        "topic": values.get("topic"),
+        "status": status,
+        "sections": len(paragraphs),
+        "sections_done": sum(1 for p in paragraphs if p.get("status") in ("done", "missing")),
+        "checkpoint_id": (snapshot.config or {}).get("configurable", {}).get("checkpoint_id"),
+        "updated_at": snapshot.created_at,
+    }
+
+
+async def thread_status(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
+    async with open_run_services(use_cache=False) as services:
+        graph = build_graph(checkpointer=services.checkpointer)
+        config = {"configurable": {"thread_id": thread_id, **({"checkpoint_id": checkpoint_id} if checkpoint_id else {})}}
+        snapshot = await graph.aget_state(config)
+        if not snapshot.values:
+            raise ResearchInputError(f"thread_id: no run is stored on thread {thread_id!r}")
+        return {**describe_snapshot(thread_id, snapshot), "values": _summary(snapshot.values)}
+
+
+async def list_threads(limit: int = 50) -> list[dict[str, Any]]:
+    """The most recent threads first, each with its current status."""
+    async with open_run_services(use_cache=False) as services:
+        saver = services.checkpointer
+        if saver is None:
+            return []
+        graph = build_graph(checkpointer=saver)
+        seen: list[str] = []
+        async for item in saver.alist(None, filter={"source": "input"}):
+            configurable = item.config["configurable"]
+            if configurable.get("checkpoint_ns", "") == "" and configurable["thread_id"] not in seen:
+                seen.append(configurable["thread_id"])
+        rows = []
+        for thread_id in seen[:limit]:
+            snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
+            rows.append(describe_snapshot(thread_id, snapshot))
+        return sorted(rows, key=lambda r: r["updated_at"] or "", reverse=True)
+
+
+async def thread_history(thread_id: str) -> list[dict[str, Any]]:
+    """Every checkpoint of a thread, newest first: its id (for time travel), step, what wrote it, what runs next."""
+    async with open_run_services(use_cache=False) as services:
+        graph = build_graph(checkpointer=services.checkpointer)
+        steps = []
+        async for snapshot in graph.aget_state_history({"configurable": {"thread_id": thread_id}}):
+            metadata = snapshot.metadata or {}
+            steps.append(
+                {
+                    "checkpoint_id": snapshot.config["configurable"]["checkpoint_id"],
+                    "step": metadata.get("step"),
+                    "source": metadata.get("source"),
+                    "next": list(snapshot.next),
+                    "created_at": snapshot.created_at,
+                }
+            )
+        if not steps:
+            raise ResearchInputError(f"thread_id: no run is stored on thread {thread_id!r}")
+        return steps
+
+
+def _summary(values: dict[str, Any]) -> dict[str, Any]:
+    """State without the bulky parts (source texts), for a terminal."""
+    return {
+        "topic": values.get("topic"),
+        "title": values.get("title"),
+        "paragraphs": [
+            {k: p.get(k) for k in ("index", "title", "status", "iterations", "queries", "error")}
+            for p in values.get("paragraphs") or []
+        ],
+        "sources": len(values.get("sources") or []),
+        "has_report": bool(values.get("report")),
+    }
