@@ -165,6 +165,8 @@ async def aresearch(
     """
     topic = validate_topic(topic)
     cfg = resolve_config(config, overrides)
+    providers = providers or ConfiguredProviders()
+    providers.validate(cfg)
     explicit = config is not None or bool(overrides)
     async with open_run_services(checkpointer=checkpointer, use_cache=cfg.use_cache) as services:
         return await _execute(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from nexa_research.config import ResearchConfig
 from nexa_research.nodes.metering import StepMeter
@@ -19,6 +19,14 @@ from nexa_research.providers.search import SearchBackend
 from nexa_research.state import BranchState, Source, stop_research
 
 
+NOT_TRANSIENT_STATUS = frozenset({400, 401, 402, 403, 404})
+
+
+def worth_retrying(exc: BaseException) -> bool:
+    """Service failures are retried, except answers that will not change (bad key, no credit, bad request)."""
+    return isinstance(exc, PROVIDER_FAILURES) and getattr(exc, "status", None) not in NOT_TRANSIENT_STATUS
+
+
 async def search_with_retries(backend: SearchBackend, query: str, cfg: ResearchConfig) -> tuple[list[Source], bool | None]:
     """Retry the service failures a backend reports; anything else is a bug and surfaces at once.
 
@@ -26,7 +34,7 @@ async def search_with_retries(backend: SearchBackend, query: str, cfg: ResearchC
     """
     with_status = getattr(backend, "search_with_status", None)
     async for attempt in AsyncRetrying(
-        retry=retry_if_exception_type(PROVIDER_FAILURES),
+        retry=retry_if_exception(worth_retrying),
         stop=stop_after_attempt(cfg.provider_retries + 1),
         wait=wait_exponential(multiplier=cfg.retry_wait_seconds, max=10),
         reraise=True,

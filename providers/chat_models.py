@@ -1,5 +1,8 @@
 """Chat models per role: a primary model plus fallbacks, called for text or for schema-checked structured output.
 
+Fallbacks are tried in order by hand rather than with `Runnable.with_fallbacks`, so that when every model fails the
+error can name each endpoint with its own reason (LangChain re-raises only the first).
+
 Every role is an OpenAI-compatible chat model (OpenAI, OpenRouter, llama.cpp, vLLM, Ollama) or, in tests, a
 scripted fake. Structured output uses `with_structured_output(..., method="json_schema")`; a model that cannot
 bind a schema (a fake, a plain completion server) is asked for JSON and parsed here, so nodes have one path.
@@ -28,6 +31,19 @@ T = TypeVar("T", bound=BaseModel)
 PROVIDER_FAILURES: tuple[type[BaseException], ...] = (
     ProviderError,
     openai.OpenAIError,
+    httpx.HTTPError,
+    TimeoutError,
+    ConnectionError,
+)
+
+# Worth another try on the same endpoint; auth, bad-request and not-found errors are not (they go straight on
+# to the next fallback).
+TRANSIENT_FAILURES: tuple[type[BaseException], ...] = (
+    StructuredOutputError,
+    openai.APIConnectionError,
+    openai.RateLimitError,
+    openai.InternalServerError,
+    openai.LengthFinishReasonError,
     httpx.HTTPError,
     TimeoutError,
     ConnectionError,
@@ -66,6 +82,21 @@ def _structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable:
 
         bound = model | RunnableLambda(parse_text)
 
+    def schema_error(exc: ValidationError) -> StructuredOutputError:
+        return StructuredOutputError(f"answer does not match {schema.__name__}: {exc}")
+
+    def call(messages: Any, config: Any = None) -> Any:
+        try:
+            return bound.invoke(messages, config)
+        except ValidationError as exc:  # the openai SDK validates json_schema answers itself
+            raise schema_error(exc) from exc
+
+    async def acall(messages: Any, config: Any = None) -> Any:
+        try:
+            return await bound.ainvoke(messages, config)
+        except ValidationError as exc:
+            raise schema_error(exc) from exc
+
     def check(result: dict[str, Any]) -> dict[str, Any]:
         if result.get("parsing_error") is not None or result.get("parsed") is None:
             raw = result.get("raw")
@@ -78,7 +109,7 @@ def _structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable:
             parsed = schema.model_validate(parsed)
         return {"raw": result.get("raw"), "parsed": parsed}
 
-    return bound | RunnableLambda(check)
+    return RunnableLambda(call, afunc=acall) | RunnableLambda(check)
 
 
 def model_label(model: BaseChatModel) -> str:
@@ -103,38 +134,35 @@ class RoleModelSet:
             raise ValueError(f"role {self.role!r} has no model")
         self.labels = [model_label(m) for m in self.models]
 
-    def _chain(self, per_model: list[Runnable]) -> Runnable:
-        retried = [
-            r.with_retry(
-                retry_if_exception_type=PROVIDER_FAILURES,
-                stop_after_attempt=max(1, self.attempts),
-                wait_exponential_jitter=self.retry_wait > 0,
-                exponential_jitter_params={"initial": self.retry_wait, "max": 10.0} if self.retry_wait > 0 else None,
-            )
-            for r in per_model
-        ]
-        return retried[0].with_fallbacks(retried[1:], exceptions_to_handle=PROVIDER_FAILURES) if len(retried) > 1 else retried[0]
-
-    def _fail(self, exc: BaseException) -> ProviderError:
-        tried = "; ".join(self.labels)
-        return ProviderError(
-            f"role '{self.role}': every model failed (tried: {tried}): {type(exc).__name__}: {exc}",
-            role=self.role,
-            endpoint=self.labels[0],
+    def _retried(self, runnable: Runnable) -> Runnable:
+        return runnable.with_retry(
+            retry_if_exception_type=TRANSIENT_FAILURES,
+            stop_after_attempt=max(1, self.attempts),
+            wait_exponential_jitter=self.retry_wait > 0,
+            exponential_jitter_params={"initial": self.retry_wait, "max": 10.0} if self.retry_wait > 0 else None,
         )
 
+    async def _first_answer(self, per_model: list[Runnable], messages: list[BaseMessage]) -> Any:
+        """Each model in turn (retried while the failure is transient); every model's reason goes in the error."""
+        reasons: list[str] = []
+        last: BaseException | None = None
+        for label, runnable in zip(self.labels, per_model, strict=True):
+            try:
+                return await self._retried(runnable).ainvoke(messages)
+            except PROVIDER_FAILURES as exc:
+                reasons.append(f"{label} -> {type(exc).__name__}: {exc}")
+                last = exc
+        raise ProviderError(
+            f"role '{self.role}': every model failed (tried: {'; '.join(self.labels)}): {' | '.join(reasons)}",
+            role=self.role,
+            endpoint=self.labels[0],
+        ) from last
+
     async def text(self, messages: list[BaseMessage]) -> AIMessage:
-        try:
-            message = await self._chain(list(self.models)).ainvoke(messages)
-        except PROVIDER_FAILURES as exc:
-            raise self._fail(exc) from exc
-        return message
+        return await self._first_answer(list(self.models), messages)
 
     async def structured(self, schema: type[T], messages: list[BaseMessage]) -> StructuredAnswer:
-        try:
-            result = await self._chain([_structured(m, schema) for m in self.models]).ainvoke(messages)
-        except PROVIDER_FAILURES as exc:
-            raise self._fail(exc) from exc
+        result = await self._first_answer([_structured(m, schema) for m in self.models], messages)
         raw = result.get("raw")
         return StructuredAnswer(parsed=result["parsed"], message=raw if isinstance(raw, AIMessage) else None, model=answered_by(raw, self.labels[0]))
 

@@ -2,20 +2,26 @@
 
 Order for a role without its own `base_url`: NEXA_LLM_BASE_URL (any OpenAI-compatible server), then
 OPENROUTER_API_KEY, then OPENAI_API_KEY, then the embedded llama.cpp server this library starts itself.
+A role's own `base_url` (per-run config) wins over all of these for that role only.
+
+A key named by `api_key_env` goes only to the endpoint it was configured for: a fallback at another base URL
+does not inherit the primary's key, because that would hand one provider's secret to a different host.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from langchain_openai import ChatOpenAI
 
-from nexa_research.config import FallbackModel, RoleModel
+from nexa_research.config import ROLES, FallbackModel, RoleModel, RoleModels
 from nexa_research.errors import ResearchInputError
 from nexa_research.providers.settings import ProviderSettings
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+NO_KEY = "not-needed"  # the SDK refuses an empty key; servers without auth ignore this one
 
 
 @dataclass(frozen=True)
@@ -28,24 +34,33 @@ class Endpoint:
     default_model: str
 
 
-def _key_from_env(var: str | None, role: str) -> str | None:
+def _checked_url(url: str, where: str) -> str:
+    """Reject a base URL the HTTP client cannot use, naming the setting, instead of a vague connection error later."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ResearchInputError(f"{where}: {url!r} is not an http(s) URL with a host, e.g. http://127.0.0.1:8080/v1")
+    return url.strip()
+
+
+def _key_from_env(var: str | None, where: str) -> str | None:
     if var is None:
         return None
     value = os.environ.get(var)
     if not value:
-        raise ResearchInputError(f"models.{role}.api_key_env: environment variable {var} is not set")
+        raise ResearchInputError(f"{where}: environment variable {var} is not set")
     return value
 
 
 def default_endpoint(settings: ProviderSettings) -> Endpoint:
     """The endpoint used by roles that do not name one."""
     if settings.llm_base_url:
-        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
-        return Endpoint("custom", settings.llm_base_url, key, settings.llm_model or "default")
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else NO_KEY
+        url = _checked_url(settings.llm_base_url, "NEXA_LLM_BASE_URL")
+        return Endpoint("custom", url, key, settings.llm_model or "default")
     if settings.openrouter_api_key:
         return Endpoint(
             "openrouter",
-            settings.openrouter_base_url,
+            _checked_url(settings.openrouter_base_url, "NEXA_OPENROUTER_BASE_URL"),
             settings.openrouter_api_key.get_secret_value(),
             settings.llm_model or settings.openrouter_model,
         )
@@ -58,18 +73,29 @@ def default_endpoint(settings: ProviderSettings) -> Endpoint:
     return local_endpoint(settings)
 
 
-def resolve_endpoint(role: str, base_url: str | None, api_key_env: str | None, settings: ProviderSettings) -> Endpoint:
-    """A role's own base_url wins; otherwise the default endpoint for this deployment."""
+def resolve_endpoint(
+    role: str, base_url: str | None, api_key_env: str | None, settings: ProviderSettings, *, field: str | None = None
+) -> Endpoint:
+    """A role's own base_url wins; otherwise the default endpoint for this deployment.
+
+    `field` is where the values came from in the per-run config (default `models.<role>`), for error messages.
+    """
+    where = field or f"models.{role}"
     if base_url:
-        key = _key_from_env(api_key_env, role) or "not-needed"
-        return Endpoint("custom", base_url, key, settings.llm_model or "default")
+        url = _checked_url(base_url, f"{where}.base_url")
+        key = _key_from_env(api_key_env, f"{where}.api_key_env") or NO_KEY
+        return Endpoint("custom", url, key, settings.llm_model or "default")
+    key = _key_from_env(api_key_env, f"{where}.api_key_env")
     endpoint = default_endpoint(settings)
-    key = _key_from_env(api_key_env, role)
     return Endpoint(endpoint.kind, endpoint.base_url, key, endpoint.default_model) if key else endpoint
 
 
 def build_chat_model(role: str, settings: RoleModel, endpoint: Endpoint, model: str | None = None) -> ChatOpenAI:
-    """A ChatOpenAI for one role at one endpoint, with the role's sampling settings."""
+    """A ChatOpenAI for one role at one endpoint, with the role's sampling settings.
+
+    `stream_usage` is on because LangChain switches a model to streaming whenever a caller streams events
+    (LangServe's stream_events, Studio's message stream); without it a streamed run records no token usage.
+    """
     extra_body = None
     if endpoint.kind == "local":
         from nexa_research.providers.local_llm import local_sampling_extras
@@ -85,6 +111,7 @@ def build_chat_model(role: str, settings: RoleModel, endpoint: Endpoint, model: 
         presence_penalty=settings.presence_penalty,
         timeout=settings.timeout_seconds,
         max_retries=settings.max_retries,
+        stream_usage=True,
         extra_body=extra_body,
     )
 
@@ -93,11 +120,34 @@ def build_role_models(role: str, settings: RoleModel, provider_settings: Provide
     """The primary model and each configured fallback, in order."""
     primary = resolve_endpoint(role, settings.base_url, settings.api_key_env, provider_settings)
     models = [build_chat_model(role, settings, primary)]
-    for fb in settings.fallbacks:
-        models.append(_fallback_model(role, settings, fb, provider_settings))
+    for i, fb in enumerate(settings.fallbacks):
+        models.append(_fallback_model(role, i, settings, fb, provider_settings))
     return models
 
 
-def _fallback_model(role: str, settings: RoleModel, fb: FallbackModel, provider_settings: ProviderSettings) -> ChatOpenAI:
-    endpoint = resolve_endpoint(role, fb.base_url or settings.base_url, fb.api_key_env or settings.api_key_env, provider_settings)
+def _fallback_model(
+    role: str, index: int, settings: RoleModel, fb: FallbackModel, provider_settings: ProviderSettings
+) -> ChatOpenAI:
+    """A fallback without its own base_url shares the role's endpoint and key; one with its own URL gets only its own key."""
+    own = f"models.{role}.fallbacks[{index}]"
+    if fb.base_url:
+        _checked_url(fb.base_url, f"{own}.base_url")
+    same_endpoint = not fb.base_url or fb.base_url == settings.base_url
+    key_env = fb.api_key_env or (settings.api_key_env if same_endpoint else None)
+    where = own if fb.api_key_env else f"models.{role}"
+    endpoint = resolve_endpoint(role, fb.base_url or settings.base_url, key_env, provider_settings, field=where)
     return build_chat_model(role, settings, endpoint, model=fb.model)
+
+
+def check_role_settings(models: RoleModels) -> None:
+    """Every role's base URLs and key variables, checked before a run starts (no endpoint is contacted)."""
+    for role in ROLES:
+        settings = models.for_role(role)
+        where = f"models.{role}"
+        if settings.base_url:
+            _checked_url(settings.base_url, f"{where}.base_url")
+        _key_from_env(settings.api_key_env, f"{where}.api_key_env")
+        for i, fb in enumerate(settings.fallbacks):
+            if fb.base_url:
+                _checked_url(fb.base_url, f"{where}.fallbacks[{i}].base_url")
+            _key_from_env(fb.api_key_env, f"{where}.fallbacks[{i}].api_key_env")

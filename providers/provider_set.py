@@ -27,6 +27,9 @@ class Providers(ABC):
     @abstractmethod
     def search_backend(self, cfg: ResearchConfig) -> SearchBackend: ...
 
+    def validate(self, cfg: ResearchConfig) -> None:
+        """Raise `ResearchInputError` for settings that cannot work, before any model is called."""
+
     def describe_models(self, cfg: ResearchConfig) -> dict[str, list[str]]:
         """Model labels per role, primary first, for report metadata."""
         return {role: self.role_models(role, cfg).labels for role in ROLES}
@@ -66,6 +69,11 @@ class ConfiguredProviders(Providers):
     @property
     def settings(self) -> ProviderSettings:
         return self._settings or ProviderSettings.load()
+
+    def validate(self, cfg: ResearchConfig) -> None:
+        from nexa_research.providers.llm_endpoints import check_role_settings
+
+        check_role_settings(cfg.models)
 
     def role_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
         from nexa_research.providers.llm_endpoints import build_role_models

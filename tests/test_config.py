@@ -79,3 +79,10 @@ def test_sync_research_uses_per_run_config():
     report = research("The printing press", {"max_iterations": 1, "language": "English"}, providers=providers)
     assert report.metadata.config["max_iterations"] == 1
     assert len(report.sections) == 3
+
+
+async def test_missing_key_variable_is_named_before_anything_starts(monkeypatch):
+    monkeypatch.delenv("NEXA_TEST_MISSING_KEY", raising=False)
+    models = {"synthesizer": {"base_url": "http://127.0.0.1:9/v1", "model": "m", "api_key_env": "NEXA_TEST_MISSING_KEY"}}
+    with pytest.raises(ResearchInputError, match=r"models\.synthesizer\.api_key_env: environment variable NEXA_TEST_MISSING_KEY"):
+        await aresearch("The printing press", models=models)

@@ -133,3 +133,13 @@ async def test_planner_gives_up_with_a_clear_error():
     providers._chat["planner"] = planner_for(TITLES[:2])
     with pytest.raises(PlanningError, match="after 3 attempts"):
         await aresearch("The printing press", providers=providers)
+
+
+async def test_a_rejected_key_is_not_retried_but_the_section_is_missing():
+    class Rejected(SearchBackendError):
+        status = 401
+
+    search = FlakySearch(corpus_for(TITLES), "Spread", Rejected("HTTP 401: check EXA_API_KEY"))
+    report = await aresearch("The printing press", providers=providers_for(TITLES, search=search), provider_retries=3)
+    assert search.attempts["Spread across Europe facts"] == 1
+    assert "check EXA_API_KEY" in report.missing_sections[0].error
