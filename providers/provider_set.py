@@ -84,7 +84,12 @@ class ConfiguredProviders(Providers):
     def search_backend(self, cfg: ResearchConfig) -> SearchBackend:
         from nexa_research.providers.search_registry import build_search_backend, resolve_backend_name
 
-        key = f"{resolve_backend_name(cfg, self.settings)}:{cfg.search_results}"
+        key = f"{resolve_backend_name(cfg, self.settings)}:{cfg.search_results}:{cfg.use_memory}"
         if key not in self._backends:
-            self._backends[key] = build_search_backend(cfg, self.settings)
+            backend = build_search_backend(cfg, self.settings)
+            if cfg.use_memory:
+                from nexa_research.providers.research_memory import RememberingSearch, open_memory
+
+                backend = RememberingSearch(backend, open_memory(self.settings))
+            self._backends[key] = backend
         return self._backends[key]

@@ -1,0 +1,62 @@
+"""Memory across runs: what one run finds, later runs can find again, even offline.
+
+Sources a run gathers from a non-local backend (Exa, a registered web backend) are stored in their own Qdrant
+collection (`<collection>_memory`, beside the knowledge base) with their URL, and every search also looks there.
+The memory is a separate collection because knowledge-base point ids come from (URL, chunk number): writing
+search results into the knowledge base itself could overwrite an ingested chunk of the same page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from nexa_research.providers.knowledge_base import KnowledgeBase
+from nexa_research.providers.qdrant_search import QdrantSearch
+from nexa_research.providers.search import SearchBackend
+from nexa_research.providers.settings import ProviderSettings
+from nexa_research.state import Source
+from nexa_research.urls import normalize_url
+
+MEMORY_SOURCE = "research"
+LOCAL_BACKENDS = frozenset({"qdrant"})  # already on this machine: nothing to remember
+
+
+def open_memory(settings: ProviderSettings) -> KnowledgeBase:
+    """The memory collection, next to the knowledge base (same Qdrant folder or server)."""
+    kb = KnowledgeBase.from_settings(settings)
+    try:
+        location = {"url": settings.qdrant_url} if settings.qdrant_url else {"path": settings.resolved_data_dir / "qdrant"}
+        return KnowledgeBase(**location, collection=f"{settings.qdrant_collection}_memory", embedder=kb.embedder)
+    finally:
+        kb.close()
+
+
+class RememberingSearch:
+    """The run's backend first, then prior research for what it lacks; what the backend finds is remembered."""
+
+    def __init__(self, backend: SearchBackend, memory: KnowledgeBase, *, extra: int | None = None) -> None:
+        self.backend = backend
+        self.memory = memory
+        self.prior = QdrantSearch(memory)
+        self.name = backend.name
+        self.extra = extra
+
+    async def remember(self, sources: list[Source]) -> int:
+        if self.backend.name in LOCAL_BACKENDS or not sources:
+            return 0
+        docs = [{"url": s["url"], "title": s["title"], "text": s["text"], "published": s["published"]} for s in sources]
+        return await asyncio.to_thread(self.memory.add_documents, docs, source=MEMORY_SOURCE)
+
+    async def recall(self, query: str, k: int) -> list[Source]:
+        if await asyncio.to_thread(self.memory.count) == 0:
+            return []
+        return await self.prior.search(query, k)
+
+    async def search(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Source]:
+        found = await self.backend.search(query, k, filters)
+        await self.remember(found)
+        seen = {normalize_url(s["url"]) for s in found}
+        extra = self.extra if self.extra is not None else max(1, k // 2)
+        prior = [s for s in await self.recall(query, k) if normalize_url(s["url"]) not in seen]
+        return found + prior[:extra]
