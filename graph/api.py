@@ -72,16 +72,23 @@ async def _execute(
     cfg: ResearchConfig | None,
     services: RunServices,
     providers: Providers | None,
-    thread_id: str,
+    thread_id: str | None,
     resume: Any,
     checkpoint_id: str | None = None,
     thread_config_wins: bool = False,
     on_update: UpdateHandler | None = None,
 ) -> Report:
-    """Start, continue or replay the run on `thread_id`.
+    """Start, continue or replay the run on `thread_id` (None: a new thread, which may be served from the cache).
 
     On an existing thread the thread's own stored config is used when `thread_config_wins` (or `cfg` is None).
     """
+    if thread_id is None:
+        if topic is None or cfg is None:
+            raise ResearchInputError("thread_id: needed to continue a run")
+        cached = await _cached_report(services, topic, cfg)
+        if cached is not None:
+            return cached
+        thread_id = uuid.uuid4().hex
     graph = build_graph(_run_providers(providers, services), services.checkpointer)
     lookup = {"configurable": {"thread_id": thread_id, **({"checkpoint_id": checkpoint_id} if checkpoint_id else {})}}
     snapshot = await graph.aget_state(lookup) if services.checkpointer is not None else None
@@ -91,9 +98,6 @@ async def _execute(
             raise ResearchInputError(f"thread_id: no run is stored on thread {thread_id!r}")
         if resume is not None:
             raise ResearchInputError(f"resume: thread {thread_id!r} has no paused run to resume")
-        cached = await _cached_report(services, topic, cfg)
-        if cached is not None:
-            return cached
         payload: Any = {"topic": topic}
     else:
         if topic is not None and " ".join(existing["topic"].split()).casefold() != topic.casefold():
@@ -119,12 +123,14 @@ async def _execute(
 
 async def _invoke(graph: Any, payload: Any, run_config: dict[str, Any], on_update: UpdateHandler | None) -> dict[str, Any]:
     """Run the graph, every step checkpointed before the next starts; stream updates to `on_update` if given."""
+    # "sync" durability with no checkpointer trips LangGraph 1.2 (AttributeError _put_checkpoint_fut)
+    durability = {"durability": "sync"} if graph.checkpointer is not None else {}
     if on_update is None:
-        return await graph.ainvoke(payload, run_config, durability="sync")
+        return await graph.ainvoke(payload, run_config, **durability)
     result: dict[str, Any] = {}
     interrupts: list[Any] = []
     async for namespace, mode, chunk in graph.astream(
-        payload, run_config, stream_mode=["updates", "values"], subgraphs=True, durability="sync"
+        payload, run_config, stream_mode=["updates", "values"], subgraphs=True, **durability
     ):
         if mode == "updates":
             on_update(namespace, chunk)
@@ -170,7 +176,7 @@ async def aresearch(
     explicit = config is not None or bool(overrides)
     async with open_run_services(checkpointer=checkpointer, use_cache=cfg.use_cache) as services:
         return await _execute(
-            topic, cfg, services, providers, thread_id or uuid.uuid4().hex, resume,
+            topic, cfg, services, providers, thread_id, resume,
             thread_config_wins=not explicit, on_update=on_update,
         )
 

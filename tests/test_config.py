@@ -86,3 +86,9 @@ async def test_missing_key_variable_is_named_before_anything_starts(monkeypatch)
     models = {"synthesizer": {"base_url": "http://127.0.0.1:9/v1", "model": "m", "api_key_env": "NEXA_TEST_MISSING_KEY"}}
     with pytest.raises(ResearchInputError, match=r"models\.synthesizer\.api_key_env: environment variable NEXA_TEST_MISSING_KEY"):
         await aresearch("The printing press", models=models)
+
+
+async def test_runs_without_any_checkpointer(monkeypatch):
+    monkeypatch.setenv("NEXA_CHECKPOINTER", "none")
+    report = await aresearch("The printing press", providers=providers_for(TITLES), max_iterations=1)
+    assert [s.status for s in report.sections] == ["done"] * 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -70,22 +71,30 @@ def test_sigkill_mid_run_then_resume_redoes_no_finished_section(redis_env, tmp_p
 
 
 class FailOnce(InMemorySearch):
-    """Raises a bug-type error for one section on the first run only."""
+    """Raises a bug-type error for one section on the first run only, once the other sections are written
+    (a failure cancels branches still in flight, and those rightly run again on resume)."""
 
-    def __init__(self, docs, poison: str) -> None:
+    def __init__(self, docs, poison: str, others_done) -> None:
         super().__init__(docs)
-        self.poison, self.armed, self.calls = poison, True, []
+        self.poison, self.armed, self.calls, self.others_done = poison, True, [], others_done
 
     async def search(self, query, k, filters=None):
         self.calls.append(query)
         if self.armed and self.poison in query:
+            for _ in range(200):
+                if self.others_done():
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.2)  # the finished branches hand back their writes
             raise RuntimeError("backend bug")
         return await super().search(query, k, filters)
 
 
 async def test_resume_after_an_exception_in_one_branch(redis_env):
-    search = FailOnce(corpus_for(TITLES), "Effects")
-    providers = providers_for(TITLES, search=search)
+    providers = providers_for(TITLES)
+    synth = providers._chat["synthesizer"]
+    search = FailOnce(corpus_for(TITLES), "Effects", others_done=lambda: len(synth.calls) >= 2)
+    providers._search = search
     thread_id = f"exc-{time.time_ns()}"
     with pytest.raises(RuntimeError, match="backend bug"):
         await aresearch("The printing press", providers=providers, thread_id=thread_id, max_iterations=1)
