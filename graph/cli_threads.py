@@ -21,11 +21,17 @@ def _fail(exc: NexaError) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def threads(limit: Annotated[int, typer.Option(help="Most recent N threads.")] = 50) -> None:
+AS_JSON = Annotated[bool, typer.Option("--json", help="Print JSON (exact ids, for scripts).")]
+
+
+def threads(limit: Annotated[int, typer.Option(help="Most recent N threads.")] = 50, as_json: AS_JSON = False) -> None:
     """List stored research threads with their status."""
     from nexa_research.threads import list_threads
 
     rows = asyncio.run(list_threads(limit))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, default=str))
+        return
     table = Table(title="threads")
     for column in ("thread_id", "topic", "status", "sections", "updated_at"):
         table.add_column(column)
@@ -38,6 +44,7 @@ def threads(limit: Annotated[int, typer.Option(help="Most recent N threads.")] =
 def history(
     thread_id: Annotated[str, typer.Argument(help="Thread to inspect.")],
     at: Annotated[str | None, typer.Option(help="Show the state at this checkpoint id (time travel).")] = None,
+    as_json: AS_JSON = False,
 ) -> None:
     """Show a thread's checkpoints, newest first, or its state at one checkpoint."""
     from nexa_research.threads import thread_history, thread_status
@@ -49,8 +56,12 @@ def history(
         steps = asyncio.run(thread_history(thread_id))
     except NexaError as exc:
         raise _fail(exc) from exc
+    if as_json:
+        typer.echo(json.dumps(steps, indent=2, default=str))
+        return
     table = Table(title=f"history of {thread_id}")
-    for column in ("checkpoint_id", "step", "source", "next", "created_at"):
+    table.add_column("checkpoint_id", no_wrap=True)
+    for column in ("step", "source", "next", "created_at"):
         table.add_column(column)
     for s in steps:
         table.add_row(s["checkpoint_id"], str(s["step"]), s["source"] or "", ", ".join(s["next"]), s["created_at"] or "")

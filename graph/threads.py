@@ -73,6 +73,8 @@ async def thread_history(thread_id: str) -> list[dict[str, Any]]:
         graph = build_graph(checkpointer=services.checkpointer)
         steps = []
         async for snapshot in graph.aget_state_history({"configurable": {"thread_id": thread_id}}):
+            if snapshot.config["configurable"].get("checkpoint_ns", ""):
+                continue  # the Redis saver lists subgraph checkpoints too; time travel works on the parent's
             metadata = snapshot.metadata or {}
             steps.append(
                 {

@@ -97,10 +97,12 @@ def build_chat_model(role: str, settings: RoleModel, endpoint: Endpoint, model: 
     (LangServe's stream_events, Studio's message stream); without it a streamed run records no token usage.
     """
     extra_body = None
+    headers = None
     if endpoint.kind == "local":
-        from nexa_research.providers.local_llm import local_sampling_extras
+        from nexa_research.providers.local_llm import LOCAL_HTTP_HEADERS, local_sampling_extras
 
         extra_body = local_sampling_extras(role)
+        headers = dict(LOCAL_HTTP_HEADERS)
     return ChatOpenAI(
         model=model or settings.model or endpoint.default_model,
         base_url=endpoint.base_url,
@@ -113,6 +115,7 @@ def build_chat_model(role: str, settings: RoleModel, endpoint: Endpoint, model: 
         max_retries=settings.max_retries,
         stream_usage=True,
         extra_body=extra_body,
+        default_headers=headers,
     )
 
 

@@ -148,3 +148,19 @@ async def test_redis_without_modules_gets_the_clear_error(monkeypatch, plain_red
     with pytest.raises(RedisModulesMissingError, match="RedisJSON/RediSearch"):
         await aresearch("The printing press", providers=providers)
     assert not providers._chat["planner"].calls
+
+
+async def test_time_travel_replays_from_an_earlier_checkpoint(redis_env):
+    from nexa_research.threads import thread_history
+
+    providers = providers_for(TITLES)
+    thread_id = f"travel-{time.time_ns()}"
+    first = await aresearch("The printing press", providers=providers, thread_id=thread_id, max_iterations=1)
+    steps = await thread_history(thread_id)
+    assert all(s["source"] for s in steps) and steps[-1]["source"] == "input"
+    after_plan = next(s["checkpoint_id"] for s in steps if s["next"] == ["review_plan"])
+    synth_calls = len(providers._chat["synthesizer"].calls)
+    replay = await aresume(thread_id, checkpoint_id=after_plan, providers=providers)
+    assert [s.title for s in replay.sections] == [s.title for s in first.sections]
+    assert len(providers._chat["planner"].calls) == 1  # the plan came from the checkpoint
+    assert len(providers._chat["synthesizer"].calls) == synth_calls + 3  # research ran again from there
