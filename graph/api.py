@@ -171,14 +171,19 @@ async def aresearch(
     """
     topic = validate_topic(topic)
     cfg = resolve_config(config, overrides)
+    owned = providers is None
     providers = providers or ConfiguredProviders()
     providers.validate(cfg)
     explicit = config is not None or bool(overrides)
-    async with open_run_services(checkpointer=checkpointer, use_cache=cfg.use_cache) as services:
-        return await _execute(
-            topic, cfg, services, providers, thread_id, resume,
-            thread_config_wins=not explicit, on_update=on_update,
-        )
+    try:
+        async with open_run_services(checkpointer=checkpointer, use_cache=cfg.use_cache) as services:
+            return await _execute(
+                topic, cfg, services, providers, thread_id, resume,
+                thread_config_wins=not explicit, on_update=on_update,
+            )
+    finally:
+        if owned:
+            providers.close()
 
 
 async def aresume(
@@ -190,8 +195,16 @@ async def aresume(
     checkpointer: Checkpointer = None,
 ) -> Report:
     """Continue the run stored on `thread_id` (or replay it from `checkpoint_id`: time travel) with its own config."""
-    async with open_run_services(checkpointer=checkpointer) as services:
-        return await _execute(None, None, services, providers, thread_id, resume, checkpoint_id, thread_config_wins=True)
+    owned = providers is None
+    providers = providers or ConfiguredProviders()
+    try:
+        async with open_run_services(checkpointer=checkpointer) as services:
+            return await _execute(
+                None, None, services, providers, thread_id, resume, checkpoint_id, thread_config_wins=True
+            )
+    finally:
+        if owned:
+            providers.close()
 
 
 def research(topic: str, config: ResearchConfig | Mapping[str, Any] | None = None, **kwargs: Any) -> Report:

@@ -45,11 +45,11 @@ def _ensure_knowledge_base(settings: ProviderSettings) -> None:
     from nexa_research.providers.ingest import ingest_wikipedia
     from nexa_research.providers.knowledge_base import KnowledgeBase
 
-    kb = KnowledgeBase.from_settings(settings)
-    if kb.count() == 0:
-        console.print("[bold]Knowledge base is empty: ingesting the offline Wikipedia corpus (once).[/bold]")
-        chunks = ingest_wikipedia(kb, progress=True)
-        console.print(f"ingested {chunks} chunks")
+    with KnowledgeBase.from_settings(settings) as kb:
+        if kb.count() == 0:
+            console.print("[bold]Knowledge base is empty: ingesting the offline Wikipedia corpus (once).[/bold]")
+            chunks = ingest_wikipedia(kb, progress=True)
+            console.print(f"ingested {chunks} chunks")
 
 
 async def _run_with_progress(topic: str, overrides: dict[str, Any], thread_id: str | None, quiet: bool) -> Report:

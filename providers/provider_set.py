@@ -34,6 +34,9 @@ class Providers(ABC):
         """Model labels per role, primary first, for report metadata."""
         return {role: self.role_models(role, cfg).labels for role in ROLES}
 
+    def close(self) -> None:
+        """Release what the providers opened (knowledge-base folder locks, clients)."""
+
 
 class StaticProviders(Providers):
     """Fixed models and backend: one chat model for every role, or a mapping role -> model (or model list)."""
@@ -80,6 +83,13 @@ class ConfiguredProviders(Providers):
 
         models = build_role_models(role, cfg.models.for_role(role), self.settings)
         return RoleModelSet(role=role, models=models, attempts=cfg.provider_retries + 1, retry_wait=cfg.retry_wait_seconds)
+
+    def close(self) -> None:
+        backends, self._backends = list(self._backends.values()), {}
+        for backend in backends:
+            close = getattr(backend, "close", None)
+            if callable(close):
+                close()
 
     def search_backend(self, cfg: ResearchConfig) -> SearchBackend:
         from nexa_research.providers.search_registry import build_search_backend, resolve_backend_name

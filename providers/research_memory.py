@@ -9,6 +9,7 @@ search results into the knowledge base itself could overwrite an ingested chunk 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from nexa_research.providers.knowledge_base import KnowledgeBase
@@ -19,6 +20,7 @@ from nexa_research.state import Source
 from nexa_research.urls import normalize_url
 
 MEMORY_SOURCE = "research"
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 LOCAL_BACKENDS = frozenset({"qdrant"})  # already on this machine: nothing to remember
 
 
@@ -30,6 +32,11 @@ def open_memory(settings: ProviderSettings) -> KnowledgeBase:
         return KnowledgeBase(**location, collection=f"{settings.qdrant_collection}_memory", embedder=kb.embedder)
     finally:
         kb.close()
+
+
+def _iso_date_or_none(value: str | None) -> str | None:
+    """Backends report dates in many shapes; the store takes ISO dates only, so anything else is dropped."""
+    return value if value and _ISO_DATE.match(value) else None
 
 
 class RememberingSearch:
@@ -45,13 +52,23 @@ class RememberingSearch:
     async def remember(self, sources: list[Source]) -> int:
         if self.backend.name in LOCAL_BACKENDS or not sources:
             return 0
-        docs = [{"url": s["url"], "title": s["title"], "text": s["text"], "published": s["published"]} for s in sources]
+        docs = [
+            {"url": s["url"], "title": s["title"], "text": s["text"], "published": _iso_date_or_none(s["published"])}
+            for s in sources
+        ]
         return await asyncio.to_thread(self.memory.add_documents, docs, source=MEMORY_SOURCE)
 
     async def recall(self, query: str, k: int) -> list[Source]:
         if await asyncio.to_thread(self.memory.count) == 0:
             return []
         return await self.prior.search(query, k)
+
+    def close(self) -> None:
+        """Release the memory collection and, if it has one, the wrapped backend."""
+        self.memory.close()
+        close = getattr(self.backend, "close", None)
+        if callable(close):
+            close()
 
     async def search(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Source]:
         found = await self.backend.search(query, k, filters)
