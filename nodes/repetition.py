@@ -1,4 +1,4 @@
-"""Removal of repeated sentences, in code: small models loop, and sections researched apart overlap.
+"""Cleaning of model prose, in code: small models loop and add headings, and sections researched apart overlap.
 
 Sentences are compared after dropping citation markers, case and punctuation, so "X is Y [2]." and "x is y [5]"
 count as the same sentence.
@@ -20,6 +20,16 @@ def sentence_key(sentence: str) -> str:
 
 def split_sentences(paragraph: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(paragraph.strip()) if s.strip()]
+
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s.*$|^\s*(\*\*[^*]+\*\*|[A-Z][^.!?]{0,60}:)\s*$", re.MULTILINE)
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.MULTILINE)
+
+
+def as_plain_paragraphs(text: str) -> str:
+    """Section text as prose: headings the model added are dropped and list markers removed (sections get their
+    heading from the plan; small models add their own)."""
+    return _BULLET.sub("", _HEADING.sub("", text)).strip()
 
 
 def drop_repeated_sentences(text: str, seen: set[str] | None = None, min_words: int = 4) -> tuple[str, int]:

@@ -16,7 +16,7 @@ from nexa_research.config import ResearchConfig
 from nexa_research.nodes.citations import repair_citations
 from nexa_research.nodes.metering import StepMeter
 from nexa_research.nodes.prompt_inputs import numbered_sources, paragraph_fields
-from nexa_research.nodes.repetition import drop_repeated_sentences
+from nexa_research.nodes.repetition import as_plain_paragraphs, drop_repeated_sentences
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.chat_models import PROVIDER_FAILURES, answered_by
 from nexa_research.providers.provider_set import Providers
@@ -64,7 +64,7 @@ def make_synthesize_node(providers: Providers):
         except PROVIDER_FAILURES as exc:
             missing = Paragraph(**{**paragraph, "status": "missing", "error": f"synthesizer failed: {exc}"})
             return {"paragraphs": [missing], "steps": meter.record()}
-        text, _ = drop_repeated_sentences(checked.text)
+        text, _ = drop_repeated_sentences(as_plain_paragraphs(checked.text))
         done = Paragraph(
             **{
                 **paragraph,

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from langchain_openai import ChatOpenAI
 
-from nexa_research.config import ROLES, FallbackModel, RoleModel, RoleModels
+from nexa_research.config import ROLE_DEFAULTS, ROLES, FallbackModel, RoleModel, RoleModels
 from nexa_research.errors import ResearchInputError
 from nexa_research.providers.settings import ProviderSettings
 
@@ -98,17 +98,20 @@ def build_chat_model(role: str, settings: RoleModel, endpoint: Endpoint, model: 
     """
     extra_body = None
     headers = None
+    max_tokens = settings.max_tokens
     if endpoint.kind == "local":
-        from nexa_research.providers.local_llm import LOCAL_HTTP_HEADERS, local_sampling_extras
+        from nexa_research.providers.local_llm import LOCAL_HTTP_HEADERS, local_output_budget, local_sampling_extras
 
         extra_body = local_sampling_extras(role)
         headers = dict(LOCAL_HTTP_HEADERS)
+        if max_tokens == ROLE_DEFAULTS[role]["max_tokens"]:  # still the design default: use the measured budget
+            max_tokens = local_output_budget(role, max_tokens)
     return ChatOpenAI(
         model=model or settings.model or endpoint.default_model,
         base_url=endpoint.base_url,
         api_key=endpoint.api_key,
         temperature=settings.temperature,
-        max_tokens=settings.max_tokens,
+        max_tokens=max_tokens,
         frequency_penalty=settings.frequency_penalty,
         presence_penalty=settings.presence_penalty,
         timeout=settings.timeout_seconds,

@@ -1,0 +1,32 @@
+"""Model prose is cleaned in code: headings and list markers dropped, repeated sentences removed."""
+
+from __future__ import annotations
+
+from nexa_research.config import ResearchConfig
+from nexa_research.nodes.repetition import as_plain_paragraphs, drop_repeated_sentences
+from nexa_research.providers.llm_endpoints import Endpoint, build_chat_model
+
+
+def test_headings_and_list_markers_are_removed_text_kept():
+    text = "### The Press\nGutenberg built it [1].\n\n**Impact**\n- Books got cheaper [2].\n1. Literacy rose [1]."
+    cleaned = as_plain_paragraphs(text)
+    assert "#" not in cleaned and "**" not in cleaned and "- " not in cleaned
+    assert "Gutenberg built it [1]." in cleaned and "Books got cheaper [2]." in cleaned and "Literacy rose [1]." in cleaned
+
+
+def test_a_looping_model_loses_its_repeats_but_short_sentences_stay():
+    text = "The press spread across Europe quickly [1]. It worked. The press spread across Europe quickly [2]. It worked."
+    cleaned, removed = drop_repeated_sentences(text)
+    assert removed == 1
+    assert cleaned == "The press spread across Europe quickly [1]. It worked. It worked."
+
+
+def test_embedded_model_gets_measured_budgets_unless_the_caller_chose_one():
+    local = Endpoint(kind="local", base_url="http://127.0.0.1:9/v1", api_key="k", default_model="m")
+    defaults = ResearchConfig().models
+    assert build_chat_model("collator", defaults.collator, local).max_tokens == 1200
+    assert build_chat_model("query_writer", defaults.query_writer, local).max_tokens == 100
+    chosen = ResearchConfig.from_values({"models": {"collator": {"max_tokens": 3000}}}).models
+    assert build_chat_model("collator", chosen.collator, local).max_tokens == 3000
+    hosted = Endpoint(kind="openai", base_url="https://api.openai.com/v1", api_key="k", default_model="m")
+    assert build_chat_model("collator", defaults.collator, hosted).max_tokens == 4000
