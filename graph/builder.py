@@ -19,6 +19,7 @@ from nexa_research.nodes.query import make_generate_query_node
 from nexa_research.nodes.reflect import make_reflect_node
 from nexa_research.nodes.search import make_search_node
 from nexa_research.nodes.synthesizer import make_synthesize_node
+from nexa_research.prompts import prompt_versions
 from nexa_research.providers.provider_set import ConfiguredProviders, Providers
 from nexa_research.state import BranchInput, BranchOutput, BranchState, ResearchInput, ResearchState
 
@@ -75,6 +76,7 @@ def build_graph(
     `checkpointer`: any LangGraph checkpointer (Redis, SQLite, memory); needed for plan review and resume.
     """
     providers = providers or ConfiguredProviders()
+    prompt_versions()  # read the prompt files now, not from inside a running event loop
     builder = StateGraph(
         ResearchState, input_schema=ResearchInput, output_schema=ResearchState, context_schema=ResearchKnobs
     )

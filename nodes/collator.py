@@ -99,7 +99,7 @@ def make_collate_node(providers: Providers):
                 topic=topic, title=title, sections=rendered, section_count=len(done), language=cfg.language
             )
             try:
-                answer = await providers.role_models("collator", cfg).structured(CollatorOutput, messages)
+                answer = await (await providers.arole_models("collator", cfg)).structured(CollatorOutput, messages)
                 meter.add_call("collator", answer.model, answer.message)
                 narrative = answer.parsed
             except PROVIDER_FAILURES as exc:
@@ -115,7 +115,9 @@ def make_collate_node(providers: Providers):
             sections=sections,
             conclusion=bibliography.keep_known(narrative.conclusion),
             bibliography=[BibliographyEntry(**e) for e in bibliography.entries],
-            metadata=build_metadata(topic, state["paragraphs"], steps, cfg, config, providers, warnings),
+            metadata=build_metadata(
+                topic, state["paragraphs"], steps, cfg, config, await providers.adescribe_models(cfg), warnings
+            ),
         )
         return {"report": report.model_dump(mode="json"), "steps": meter.record()}
 

@@ -76,7 +76,7 @@ def make_plan_node(providers: Providers):
         topic = validate_topic(state.get("topic"))
         cfg = ResearchConfig.from_runnable_config(config)
         meter = StepMeter("plan")
-        models = providers.role_models("planner", cfg)
+        models = await providers.arole_models("planner", cfg)
         messages = load_prompt("planner").messages(
             topic=topic, min_sections=cfg.min_sections, max_sections=cfg.max_sections, language=cfg.language
         )

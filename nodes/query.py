@@ -42,7 +42,7 @@ def make_generate_query_node(providers: Providers):
                 topic=state["topic"], gaps=bullet_list(reflection.get("gaps", [])), **paragraph_fields(paragraph)
             )
             try:
-                answer = await providers.role_models("query_writer", cfg).structured(QueryOutput, messages)
+                answer = await (await providers.arole_models("query_writer", cfg)).structured(QueryOutput, messages)
             except PROVIDER_FAILURES as exc:
                 return {"paragraph": stop_research(paragraph, f"query writer failed: {exc}"), "steps": meter.record()}
             meter.add_call("query_writer", answer.model, answer.message)

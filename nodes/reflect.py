@@ -39,7 +39,7 @@ def make_reflect_node(providers: Providers):
             topic=state["topic"], sources=sources_text, **paragraph_fields(paragraph)
         )
         try:
-            answer = await providers.role_models("reflection", cfg).structured(ReflectionOutput, messages)
+            answer = await (await providers.arole_models("reflection", cfg)).structured(ReflectionOutput, messages)
         except PROVIDER_FAILURES as exc:
             stopped = {**paragraph, "stop_reason": f"reflection failed: {exc}"}
             return {"paragraph": stopped, "steps": meter.record()}

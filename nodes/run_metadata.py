@@ -11,7 +11,6 @@ from langchain_core.runnables import RunnableConfig
 
 from nexa_research.config import ResearchConfig
 from nexa_research.prompts import prompt_versions
-from nexa_research.providers.provider_set import Providers
 from nexa_research.report import ReportMetadata
 from nexa_research.state import Paragraph, StepRecord
 
@@ -22,7 +21,7 @@ def build_metadata(
     steps: Sequence[StepRecord],
     cfg: ResearchConfig,
     config: RunnableConfig,
-    providers: Providers,
+    models: dict[str, list[str]],
     warnings: list[str],
 ) -> ReportMetadata:
     timings: dict[str, float] = defaultdict(float)
@@ -44,7 +43,7 @@ def build_metadata(
         topic=topic,
         thread_id=configurable.get("thread_id"),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        models=providers.describe_models(cfg),
+        models=models,
         models_used=dict(used),
         prompt_versions=prompt_versions(),
         iterations={p["title"]: p["iterations"] for p in paragraphs},

@@ -52,7 +52,7 @@ def make_search_node(providers: Providers):
         cfg = ResearchConfig.from_runnable_config(config)
         meter = StepMeter("search", paragraph["index"])
         query = paragraph["queries"][-1]
-        backend = providers.search_backend(cfg)
+        backend = await providers.asearch_backend(cfg)
         try:
             results, cache_hit = await search_with_retries(backend, query, cfg)
         except PROVIDER_FAILURES as exc:

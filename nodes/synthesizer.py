@@ -41,7 +41,7 @@ def make_synthesize_node(providers: Providers):
             max_words=SECTION_WORDS[1],
             **paragraph_fields(paragraph),
         )
-        models = providers.role_models("synthesizer", cfg)
+        models = await providers.arole_models("synthesizer", cfg)
         try:
             draft = await models.text(messages)
             meter.add_call("synthesizer", answered_by(draft, models.labels[0]), draft)

@@ -23,10 +23,21 @@ class CachingProviders(Providers):
         return self.inner.role_models(role, cfg)
 
     def search_backend(self, cfg: ResearchConfig) -> SearchBackend:
-        backend = self.inner.search_backend(cfg)
+        return self._wrap(self.inner.search_backend(cfg))
+
+    def _wrap(self, backend: SearchBackend) -> SearchBackend:
         if id(backend) not in self._wrapped:
             self._wrapped[id(backend)] = CachedSearch(backend, self.cache)
         return self._wrapped[id(backend)]
 
     def describe_models(self, cfg: ResearchConfig) -> dict[str, list[str]]:
         return self.inner.describe_models(cfg)
+
+    async def arole_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
+        return await self.inner.arole_models(role, cfg)
+
+    async def asearch_backend(self, cfg: ResearchConfig) -> SearchBackend:
+        return self._wrap(await self.inner.asearch_backend(cfg))
+
+    async def adescribe_models(self, cfg: ResearchConfig) -> dict[str, list[str]]:
+        return await self.inner.adescribe_models(cfg)

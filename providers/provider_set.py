@@ -7,6 +7,7 @@ endpoints and backends from per-run config and the environment.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 
@@ -29,6 +30,17 @@ class Providers(ABC):
 
     def validate(self, cfg: ResearchConfig) -> None:
         """Raise `ResearchInputError` for settings that cannot work, before any model is called."""
+
+    # Resolving can block (opening Qdrant, loading the embedding model, starting llama.cpp, TLS setup), so nodes
+    # call these from the event loop and the work runs in a thread; fixed providers override them to skip that.
+    async def arole_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
+        return await asyncio.to_thread(self.role_models, role, cfg)
+
+    async def asearch_backend(self, cfg: ResearchConfig) -> SearchBackend:
+        return await asyncio.to_thread(self.search_backend, cfg)
+
+    async def adescribe_models(self, cfg: ResearchConfig) -> dict[str, list[str]]:
+        return await asyncio.to_thread(self.describe_models, cfg)
 
     def describe_models(self, cfg: ResearchConfig) -> dict[str, list[str]]:
         """Model labels per role, primary first, for report metadata."""
@@ -56,6 +68,15 @@ class StaticProviders(Providers):
 
     def search_backend(self, cfg: ResearchConfig) -> SearchBackend:
         return self._search
+
+    async def arole_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
+        return self.role_models(role, cfg)
+
+    async def asearch_backend(self, cfg: ResearchConfig) -> SearchBackend:
+        return self._search
+
+    async def adescribe_models(self, cfg: ResearchConfig) -> dict[str, list[str]]:
+        return self.describe_models(cfg)
 
 
 class ConfiguredProviders(Providers):

@@ -10,19 +10,13 @@ timeout, a body that is not JSON, or a connection closed without an answer.
 
 from __future__ import annotations
 
-import json
-import logging
-import socket
-import threading
 import uuid
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-logger = logging.getLogger(__name__)
+from stub_server import RecordedRequest, ScriptedHTTPStub, StubHandler  # noqa: F401 - RecordedRequest is re-exported
 
 # Status, error message and tag of Exa's JSON error body for each scripted error mode.
 ERROR_MODES: dict[str, tuple[int, str, str]] = {
@@ -70,77 +64,56 @@ DEFAULT_DOCUMENTS: tuple[dict[str, Any], ...] = tuple(
 )
 
 
+class ExaHandler(StubHandler):
+    """Answers POST /search like Exa, in the mode the stub picks for each request."""
+
+    stub: ClassVar[ExaStub]
+    server_version = "ExaStub/1.0"
+
+    def do_POST(self) -> None:
+        taken = self._take_post(empty_body=None)
+        if taken is None:
+            return
+        path, body, mode = taken
+        if self.headers.get("x-api-key") != self.stub.api_key:
+            self._error(*ERROR_MODES["401"])
+        elif mode in ERROR_MODES:
+            self._error(*ERROR_MODES[mode])
+        elif mode == "not_json":
+            self._send(200, b"<html><body>Bad gateway</body></html>", "text/html")
+        elif path == "/search" and isinstance(body, Mapping):
+            self._json(200, self.stub.answer_search(body))
+        elif path == "/search":
+            self._error(400, "Request body must be a JSON object", "INVALID_REQUEST_BODY")
+        else:
+            self._error(404, f"No route for POST {path}", "NOT_FOUND")
+
+    def _error(self, status: int, message: str, tag: str) -> None:
+        self._json(status, {"requestId": uuid.uuid4().hex, "error": message, "tag": tag})
+
+
 @dataclass
-class RecordedRequest:
-    """One request the stub received; header names are lower-cased."""
+class ExaStub(ScriptedHTTPStub):
+    """A threaded HTTP server imitating Exa. Use as a context manager or call `start()` / `stop()`.
 
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
+    `fail_queries` maps a query substring to a mode that every request for such a query gets (before the script).
+    """
 
-
-@dataclass
-class ExaStub:
-    """A threaded HTTP server imitating Exa. Use as a context manager or call `start()` / `stop()`."""
+    modes: ClassVar[frozenset[str]] = MODES
+    stub_name: ClassVar[str] = "ExaStub"
+    thread_name: ClassVar[str] = "exa-stub"
+    handler_class: ClassVar[type[StubHandler]] = ExaHandler
 
     api_key: str = "test-exa-key"
     documents: Iterable[Mapping[str, Any]] = DEFAULT_DOCUMENTS
-    default_mode: str = "ok"
-    slow_seconds: float = 10.0
     honour_max_characters: bool = True
     fail_queries: dict[str, str] = field(default_factory=dict)
-    requests: list[RecordedRequest] = field(default_factory=list)
-    _script: deque[str] = field(default_factory=deque)
-    _server: ThreadingHTTPServer | None = None
-    _thread: threading.Thread | None = None
-    _release: threading.Event = field(default_factory=threading.Event)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.documents = [dict(d) for d in self.documents]
-        self._check_mode(self.default_mode)
         for mode in self.fail_queries.values():
             self._check_mode(mode)
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("ExaStub is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> ExaStub:
-        self._release.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="exa-stub", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving; a request parked in slow mode is released so no thread outlives the test for long."""
-        self._release.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> ExaStub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def script(self, *modes: str) -> None:
-        """Answer the next requests with these modes, in order; after them `default_mode` applies again."""
-        for mode in modes:
-            self._check_mode(mode)
-        with self._lock:
-            self._script.extend(modes)
 
     def reset(self) -> None:
         with self._lock:
@@ -153,22 +126,13 @@ class ExaStub:
     def search_bodies(self) -> list[dict[str, Any]]:
         return [r.body for r in self.requests if r.path == "/search"]
 
-    def _check_mode(self, mode: str) -> None:
-        if mode not in MODES:
-            raise ValueError(f"unknown ExaStub mode {mode!r}; modes: {', '.join(sorted(MODES))}")
-
-    def _next_mode(self, body: Any) -> str:
+    def _next_mode(self, body: Any = None) -> str:
         """`fail_queries` (query substring -> mode) first, so every retry of such a query fails alike."""
         query = str(body.get("query", "")).lower() if isinstance(body, Mapping) else ""
         for needle, mode in self.fail_queries.items():
             if needle.lower() in query:
                 return mode
-        with self._lock:
-            return self._script.popleft() if self._script else self.default_mode
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
+        return super()._next_mode(body)
 
     def answer_search(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """Rank documents by query-term overlap and apply Exa's filters and text limit."""
@@ -242,58 +206,3 @@ def _domain_allowed(url: str, include: Any, exclude: Any) -> bool:
     if include and not any(matches(d) for d in include):
         return False
     return not (exclude and any(matches(d) for d in exclude))
-
-
-def _handler_for(stub: ExaStub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "ExaStub/1.0"
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-            logger.debug("exa-stub: " + format, *args)
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            try:
-                body = json.loads(raw) if raw else None
-            except json.JSONDecodeError:
-                body = raw.decode("utf-8", "replace")
-            path = urlsplit(self.path).path
-            stub._record(RecordedRequest("POST", path, {k.lower(): v for k, v in self.headers.items()}, body))
-            mode = stub._next_mode(body)
-            if mode == "drop":
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            if mode == "slow" and stub._release.wait(stub.slow_seconds):
-                return  # the stub is stopping; the client gave up long ago
-            if self.headers.get("x-api-key") != stub.api_key:
-                self._error(*ERROR_MODES["401"])
-            elif mode in ERROR_MODES:
-                self._error(*ERROR_MODES[mode])
-            elif mode == "not_json":
-                self._send(200, b"<html><body>Bad gateway</body></html>", "text/html")
-            elif path == "/search" and isinstance(body, Mapping):
-                self._json(200, stub.answer_search(body))
-            elif path == "/search":
-                self._error(400, "Request body must be a JSON object", "INVALID_REQUEST_BODY")
-            else:
-                self._error(404, f"No route for POST {path}", "NOT_FOUND")
-
-        def _error(self, status: int, message: str, tag: str) -> None:
-            self._json(status, {"requestId": uuid.uuid4().hex, "error": message, "tag": tag})
-
-        def _json(self, status: int, payload: Any) -> None:
-            self._send(status, json.dumps(payload).encode(), "application/json")
-
-        def _send(self, status: int, data: bytes, content_type: str) -> None:
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError) as exc:
-                logger.debug("exa-stub: client went away before the answer: %s", exc)
-
-    return Handler

@@ -17,17 +17,16 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import pytest
+from stub_server import RecordedRequest, ScriptedHTTPStub, StubHandler
 
 logger = logging.getLogger(__name__)
 
@@ -60,82 +59,115 @@ def message_text(body: dict[str, Any], role: str) -> str:
     return "\n".join(texts)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64  # a graph run fans out; the default backlog of 5 would refuse some branches
+
+
+class OpenAIHandler(StubHandler):
+    """Answers GET /v1/models and POST /v1/chat/completions like OpenAI, in the mode the stub picks."""
+
+    stub: ClassVar[OpenAIStub]
+    server_version = "OpenAIStub/1.0"
+    protocol_version = "HTTP/1.1"  # chunked streams, so a cut stream is visible to the client as an error
+    answer_headers = (("Connection", "close"),)  # no pooled connection outlives a test's event loop
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        self.stub._record(RecordedRequest("GET", path, self._headers(), None))
+        if not self._authorized():
+            self._fail(*ERROR_MODES["401"])
+        elif path.rstrip("/") == "/v1/models":
+            data = [{"id": m, "object": "model", "created": 0, "owned_by": "stub"} for m in self.stub.models]
+            self._json(200, {"object": "list", "data": data})
+        else:
+            self._fail(404, f"No route for GET {path}")
+
+    def do_POST(self) -> None:
+        taken = self._take_post(empty_body={})
+        if taken is None:
+            return
+        path, body, mode = taken
+        if not self._authorized():
+            self._fail(*ERROR_MODES["401"])
+        elif mode in ERROR_MODES:
+            self._fail(*ERROR_MODES[mode])
+        elif path.rstrip("/") != "/v1/chat/completions":
+            self._fail(404, f"No route for POST {path}")
+        elif not isinstance(body, dict):
+            self._fail(400, "body is not a JSON object")
+        else:
+            self._answer(body, cut=mode == "drop_mid_stream")
+
+    def _answer(self, body: dict[str, Any], cut: bool) -> None:
+        """A responder that raises is a bug in the test: answer 500 with its message and keep it in `errors`."""
+        stub = self.stub
+        try:
+            content = stub.respond(body)
+        except Exception as exc:  # noqa: BLE001 - reported to the test through `errors` and the 500 body
+            logger.exception("openai-stub: responder failed")
+            stub.errors.append(f"{type(exc).__name__}: {exc}")
+            self._fail(500, f"stub responder failed: {type(exc).__name__}: {exc}", "server_error")
+            return
+        if body.get("stream"):
+            self._stream(stub.chunks(body, content), cut=cut)
+        else:
+            self._json(200, stub.completion(body, content))
+
+    def _authorized(self) -> bool:
+        return self.stub.api_key is None or self.headers.get("Authorization") == f"Bearer {self.stub.api_key}"
+
+    def _fail(self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None) -> None:
+        """OpenAI's error body; 429 and 503 say when to retry, as OpenAI does, so client retries stay quick."""
+        wait = self.stub.retry_after_ms is not None and status in (429, 503)
+        extra = {"retry-after-ms": str(self.stub.retry_after_ms)} if wait else {}
+        self._json(status, {"error": {"message": message, "type": kind, "param": None, "code": code}}, extra)
+
+    def _stream(self, events: list[dict[str, Any]], cut: bool) -> None:
+        """SSE in chunked transfer encoding, as real servers send it; `cut` closes the socket mid-stream."""
+        try:
+            self.send_response(200)
+            for name, value in (("Content-Type", "text/event-stream"), ("Transfer-Encoding", "chunked"), ("Connection", "close")):
+                self.send_header(name, value)
+            self.end_headers()
+            for i, event in enumerate(events):
+                if cut and i == 2:
+                    self.wfile.flush()
+                    self._drop()
+                    return
+                self._chunk(f"data: {json.dumps(event)}\n\n".encode())
+            self._chunk(b"data: [DONE]\n\n")
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            logger.debug("openai-stub: client went away during the stream: %s", exc)
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+
 @dataclass
-class RecordedRequest:
-    """One request the stub received; header names are lower-cased."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-
-
-@dataclass
-class OpenAIStub:
+class OpenAIStub(ScriptedHTTPStub):
     """A threaded HTTP server imitating an OpenAI-compatible endpoint. Use as a context manager.
 
     `api_key`: when set, any other bearer token gets 401. `served_model`: the model name reported in answers
     (default: echo the requested model, as OpenAI does). `models`: ids listed by GET /v1/models.
     """
 
+    modes: ClassVar[frozenset[str]] = MODES
+    stub_name: ClassVar[str] = "OpenAIStub"
+    thread_name: ClassVar[str] = "openai-stub"
+    handler_class: ClassVar[type[StubHandler]] = OpenAIHandler
+    server_class: ClassVar[type[ThreadingHTTPServer]] = _Server
+    poll_interval: ClassVar[float] = 0.05  # many stubs start and stop per test; stop() should not wait 0.5 s
+    base_path: ClassVar[str] = "/v1"  # `base_url` is what a client takes (OpenAI's SDK appends /chat/completions)
+
     respond: Responder = default_responder
     api_key: str | None = None
     served_model: str | None = None
     models: tuple[str, ...] = ("stub-model",)
-    default_mode: str = "ok"
-    slow_seconds: float = 10.0
     retry_after_ms: int | None = 5
-    requests: list[RecordedRequest] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    _script: deque[str] = field(default_factory=deque)
-    _server: ThreadingHTTPServer | None = None
-    _thread: threading.Thread | None = None
-    _release: threading.Event = field(default_factory=threading.Event)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        self._check_mode(self.default_mode)
-
-    @property
-    def base_url(self) -> str:
-        """What a client takes as `base_url` (OpenAI's SDK appends /chat/completions to it)."""
-        if self._server is None:
-            raise RuntimeError("OpenAIStub is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def start(self) -> OpenAIStub:
-        self._release.clear()
-        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="openai-stub", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving; a request parked in slow mode is released so no thread outlives the test for long."""
-        self._release.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> OpenAIStub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def script(self, *modes: str) -> None:
-        """Answer the next requests with these modes, in order; after them `default_mode` applies again."""
-        for mode in modes:
-            self._check_mode(mode)
-        with self._lock:
-            self._script.extend(modes)
 
     def chat_requests(self) -> list[RecordedRequest]:
         with self._lock:
@@ -143,18 +175,6 @@ class OpenAIStub:
 
     def chat_bodies(self) -> list[dict[str, Any]]:
         return [r.body for r in self.chat_requests()]
-
-    def _check_mode(self, mode: str) -> None:
-        if mode not in MODES:
-            raise ValueError(f"unknown OpenAIStub mode {mode!r}; modes: {', '.join(sorted(MODES))}")
-
-    def _next_mode(self) -> str:
-        with self._lock:
-            return self._script.popleft() if self._script else self.default_mode
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
 
     def completion(self, body: dict[str, Any], content: str) -> dict[str, Any]:
         """A non-streaming chat completion in OpenAI's shape, with word counts as token usage."""
@@ -181,128 +201,6 @@ class OpenAIStub:
         if (body.get("stream_options") or {}).get("include_usage"):
             events.append({**base, "choices": [], "usage": whole["usage"]})
         return events
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64  # a graph run fans out; the default backlog of 5 would refuse some branches
-
-
-def _handler_for(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "OpenAIStub/1.0"
-        protocol_version = "HTTP/1.1"  # chunked streams, so a cut stream is visible to the client as an error
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-            logger.debug("openai-stub: " + format, *args)
-
-        def do_GET(self) -> None:
-            path = urlsplit(self.path).path
-            stub._record(RecordedRequest("GET", path, self._headers(), None))
-            if not self._authorized():
-                self._fail(*ERROR_MODES["401"])
-            elif path.rstrip("/") == "/v1/models":
-                data = [{"id": m, "object": "model", "created": 0, "owned_by": "stub"} for m in stub.models]
-                self._json(200, {"object": "list", "data": data})
-            else:
-                self._fail(404, f"No route for GET {path}")
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            try:
-                body = json.loads(raw) if raw else {}
-            except json.JSONDecodeError:
-                body = raw.decode("utf-8", "replace")
-            path = urlsplit(self.path).path
-            stub._record(RecordedRequest("POST", path, self._headers(), body))
-            mode = stub._next_mode()
-            if mode == "drop":
-                self._drop()
-                return
-            if mode == "slow" and stub._release.wait(stub.slow_seconds):
-                return  # the stub is stopping; the client gave up long ago
-            if not self._authorized():
-                self._fail(*ERROR_MODES["401"])
-            elif mode in ERROR_MODES:
-                self._fail(*ERROR_MODES[mode])
-            elif path.rstrip("/") != "/v1/chat/completions":
-                self._fail(404, f"No route for POST {path}")
-            elif not isinstance(body, dict):
-                self._fail(400, "body is not a JSON object")
-            else:
-                self._answer(body, cut=mode == "drop_mid_stream")
-
-        def _answer(self, body: dict[str, Any], cut: bool) -> None:
-            """A responder that raises is a bug in the test: answer 500 with its message and keep it in `errors`."""
-            try:
-                content = stub.respond(body)
-            except Exception as exc:  # noqa: BLE001 - reported to the test through `errors` and the 500 body
-                logger.exception("openai-stub: responder failed")
-                stub.errors.append(f"{type(exc).__name__}: {exc}")
-                self._fail(500, f"stub responder failed: {type(exc).__name__}: {exc}", "server_error")
-                return
-            if body.get("stream"):
-                self._stream(stub.chunks(body, content), cut=cut)
-            else:
-                self._json(200, stub.completion(body, content))
-
-        def _headers(self) -> dict[str, str]:
-            return {k.lower(): v for k, v in self.headers.items()}
-
-        def _authorized(self) -> bool:
-            return stub.api_key is None or self.headers.get("Authorization") == f"Bearer {stub.api_key}"
-
-        def _drop(self) -> None:
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-
-        def _fail(self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None) -> None:
-            """OpenAI's error body; 429 and 503 say when to retry, as OpenAI does, so client retries stay quick."""
-            wait = stub.retry_after_ms is not None and status in (429, 503)
-            extra = {"retry-after-ms": str(stub.retry_after_ms)} if wait else {}
-            payload = {"error": {"message": message, "type": kind, "param": None, "code": code}}
-            self._send(status, json.dumps(payload).encode(), "application/json", extra)
-
-        def _json(self, status: int, payload: Any) -> None:
-            self._send(status, json.dumps(payload).encode(), "application/json")
-
-        def _stream(self, events: list[dict[str, Any]], cut: bool) -> None:
-            """SSE in chunked transfer encoding, as real servers send it; `cut` closes the socket mid-stream."""
-            try:
-                self.send_response(200)
-                for name, value in (("Content-Type", "text/event-stream"), ("Transfer-Encoding", "chunked"), ("Connection", "close")):
-                    self.send_header(name, value)
-                self.end_headers()
-                for i, event in enumerate(events):
-                    if cut and i == 2:
-                        self.wfile.flush()
-                        self._drop()
-                        return
-                    self._chunk(f"data: {json.dumps(event)}\n\n".encode())
-                self._chunk(b"data: [DONE]\n\n")
-                self.wfile.write(b"0\r\n\r\n")
-            except (BrokenPipeError, ConnectionResetError) as exc:
-                logger.debug("openai-stub: client went away during the stream: %s", exc)
-
-        def _chunk(self, data: bytes) -> None:
-            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-            self.wfile.flush()
-
-        def _send(self, status: int, data: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Connection", "close")  # no pooled connection outlives a test's event loop
-                for name, value in (extra or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError) as exc:
-                logger.debug("openai-stub: client went away before the answer: %s", exc)
-
-    return Handler
 
 
 def closed_port_url() -> str:
