@@ -58,8 +58,8 @@ def prepare_run(
     return topic, cfg, run_config
 
 
-def _run_providers(providers: Providers | None, services: RunServices) -> Providers:
-    providers = providers or ConfiguredProviders()
+def _run_providers(providers: Providers, services: RunServices) -> Providers:
+    """The run's providers, behind the Redis cache when there is one."""
     if services.cache is not None:
         from nexa_research.providers.cached_providers import CachingProviders
 
@@ -71,7 +71,7 @@ async def _execute(
     topic: str | None,
     cfg: ResearchConfig | None,
     services: RunServices,
-    providers: Providers | None,
+    providers: Providers,
     thread_id: str | None,
     resume: Any,
     checkpoint_id: str | None = None,
