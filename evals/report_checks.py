@@ -14,17 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from nexa_research.nodes.citations import cited_numbers
+from nexa_research.nodes.grounding import content_words
 from nexa_research.nodes.repetition import split_sentences
 from nexa_research.report import Report
 from nexa_research.urls import normalize_url
-
-_WORD = re.compile(r"[a-z][a-z'-]{3,}")
-_STOP = frozenset("this that with from were have been which their there these those also into than they them what when where while about after before other such more most".split())
-
-
-def content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
-
 
 @dataclass
 class ReportScore:

@@ -28,7 +28,8 @@ class ReportSection(BaseModel):
     iterations: int = 0
     queries: list[str] = Field(default_factory=list)
     stop_reason: str | None = None
-    citation_repairs: int = 0
+    citation_repairs: int = Field(default=0, description="Citations to sources that do not exist, removed in code.")
+    unsupported_removed: int = Field(default=0, description="Sentences no source supports, removed in code.")
 
 
 class ReportMetadata(BaseModel):

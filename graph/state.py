@@ -48,6 +48,7 @@ class Paragraph(TypedDict):
     error: str | None
     stop_reason: NotRequired[str | None]
     citation_repairs: NotRequired[int]
+    unsupported_removed: NotRequired[int]
 
 
 class StepRecord(TypedDict):

@@ -18,7 +18,12 @@ from nexa_research.config import ResearchConfig
 from nexa_research.nodes.citations import BibliographyBuilder
 from nexa_research.nodes.metering import StepMeter
 from nexa_research.nodes.prompt_inputs import CHARS_PER_TOKEN
-from nexa_research.nodes.repetition import drop_repeated_sentences, split_sentences
+from nexa_research.nodes.repetition import (
+    as_plain_paragraphs,
+    drop_repeated_sentences,
+    split_sentences,
+    without_questions,
+)
 from nexa_research.nodes.run_metadata import build_metadata
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.chat_models import PROVIDER_FAILURES
@@ -61,6 +66,7 @@ def assemble_sections(state: ResearchState) -> tuple[list[ReportSection], Biblio
                 queries=list(p["queries"]),
                 stop_reason=p.get("stop_reason"),
                 citation_repairs=p.get("citation_repairs", 0),
+                unsupported_removed=p.get("unsupported_removed", 0),
             )
         )
     return sections, bibliography, removed_total
@@ -79,6 +85,22 @@ def plain_narrative(topic: str, sections: list[ReportSection]) -> CollatorOutput
         introduction=f"This report on {topic} covers: {titles}.",
         transitions=[],
         conclusion=f"Together, these sections cover {titles}.",
+    )
+
+
+def _tidy(text: str) -> str:
+    cleaned, _ = drop_repeated_sentences(without_questions(as_plain_paragraphs(text)))
+    return cleaned
+
+
+def tidy_narrative(narrative: CollatorOutput, topic: str, sections: list[ReportSection]) -> CollatorOutput:
+    """The editor's text cleaned like sections (repeats, headings, questions); a part left empty is rebuilt plainly."""
+    plain = plain_narrative(topic, sections)
+    return CollatorOutput.model_construct(
+        executive_summary=_tidy(narrative.executive_summary) or plain.executive_summary,
+        introduction=_tidy(narrative.introduction) or plain.introduction,
+        transitions=[_tidy(t) for t in narrative.transitions],
+        conclusion=_tidy(narrative.conclusion) or plain.conclusion,
     )
 
 
@@ -104,6 +126,7 @@ def make_collate_node(providers: Providers):
                 narrative = answer.parsed
             except PROVIDER_FAILURES as exc:
                 warnings.append(f"the collator model failed, connecting text was built without it: {exc}")
+        narrative = tidy_narrative(narrative, topic, sections)
         for section, transition in zip(done, narrative.transitions, strict=False):
             section.transition = bibliography.keep_known(transition)
         steps = [*state.get("steps", []), *meter.record()]

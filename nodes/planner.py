@@ -7,6 +7,7 @@ that do not enforce schemas, and asks again with the reason, at most `plan_attem
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Annotated, Any
 
@@ -57,6 +58,14 @@ def plan_schema(min_sections: int, max_sections: int) -> type[PlanOutput]:
     )
 
 
+_NUMBERING = re.compile(r"^\s*(?:(?:section|part|chapter)\s*\d+\s*[:.)-]?|\d+\s*[:.)-])\s*", re.IGNORECASE)
+
+
+def clean_title(title: str) -> str:
+    """Titles get their numbers from the report; "Section 2: Design" becomes "Design"."""
+    return _NUMBERING.sub("", title).strip() or title.strip()
+
+
 def plan_problems(plan: PlanOutput, cfg: ResearchConfig) -> list[str]:
     """Why a plan is not acceptable for this run; empty when it is."""
     problems = []
@@ -95,7 +104,9 @@ def make_plan_node(providers: Providers):
             result: PlanOutput = answer.parsed
             problems = plan_problems(result, cfg)
             if not problems:
-                paragraphs = [new_paragraph(i, p.title, p.outline, p.questions) for i, p in enumerate(result.paragraphs)]
+                paragraphs = [
+                    new_paragraph(i, clean_title(p.title), p.outline, p.questions) for i, p in enumerate(result.paragraphs)
+                ]
                 return {
                     "topic": topic,
                     "title": result.title,

@@ -26,6 +26,14 @@ class QueryOutput(BaseModel):
     query: str = Field(min_length=2, max_length=200, description="A short search query, 3-10 words.")
 
 
+def first_question(query: str) -> str:
+    """Small models paste several questions into one query; the first one searches better than all of them."""
+    query = " ".join(query.split())
+    if query.count("?") > 1:
+        query = query.split("?", 1)[0] + "?"
+    return query
+
+
 def query_key(query: str) -> str:
     return " ".join(query.lower().split()).strip(" ?.!\"'")
 
@@ -46,7 +54,7 @@ def make_generate_query_node(providers: Providers):
             except PROVIDER_FAILURES as exc:
                 return {"paragraph": stop_research(paragraph, f"query writer failed: {exc}"), "steps": meter.record()}
             meter.add_call("query_writer", answer.model, answer.message)
-            query = answer.parsed.query.strip()
+            query = first_question(answer.parsed.query)
         if query_key(query) in {query_key(q) for q in paragraph["queries"]}:
             stopped = {**paragraph, "stop_reason": "repeated_query"}
             return {"paragraph": stopped, "pending_query": None, "steps": meter.record()}

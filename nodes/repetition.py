@@ -23,13 +23,28 @@ def split_sentences(paragraph: str) -> list[str]:
 
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s.*$|^\s*(\*\*[^*]+\*\*|[A-Z][^.!?]{0,60}:)\s*$", re.MULTILINE)
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.MULTILINE)
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+|^\s*\*\*[^*\n]{1,60}\*\*:?\s*", re.MULTILINE)
+
+
+_TITLE_LINE = re.compile(r"^[^\n.!?]{1,80}$")
 
 
 def as_plain_paragraphs(text: str) -> str:
-    """Section text as prose: headings the model added are dropped and list markers removed (sections get their
-    heading from the plan; small models add their own)."""
-    return _BULLET.sub("", _HEADING.sub("", text)).strip()
+    """Model text as prose: headings and title lines the model added are dropped and list markers removed
+    (sections get their heading from the plan; small models add their own)."""
+    lines = _BULLET.sub("", _HEADING.sub("", text)).splitlines()
+    kept = [line for line in lines if not (_TITLE_LINE.match(line.strip()) and len(line.split()) <= 8 and "[" not in line)]
+    return "\n".join(kept).strip()
+
+
+def without_questions(text: str) -> str:
+    """A report states findings; questions a model writes into its prose (often copied from the plan) go."""
+    paragraphs = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        kept = [s for s in split_sentences(paragraph) if not CITATION.sub("", s).rstrip().endswith("?")]
+        if kept:
+            paragraphs.append(" ".join(kept))
+    return "\n\n".join(paragraphs)
 
 
 def drop_repeated_sentences(text: str, seen: set[str] | None = None, min_words: int = 4) -> tuple[str, int]:

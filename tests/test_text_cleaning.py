@@ -30,3 +30,20 @@ def test_embedded_model_gets_measured_budgets_unless_the_caller_chose_one():
     assert build_chat_model("collator", chosen.collator, local).max_tokens == 3000
     hosted = Endpoint(kind="openai", base_url="https://api.openai.com/v1", api_key="k", default_model="m")
     assert build_chat_model("collator", defaults.collator, hosted).max_tokens == 4000
+
+
+def test_title_lines_and_questions_are_not_prose():
+    from nexa_research.nodes.repetition import without_questions
+
+    text = "Section 2: Design and Functionality\n\nThe press used a screw [1]. What did it print? It printed bibles [2]."
+    assert without_questions(as_plain_paragraphs(text)) == "The press used a screw [1]. It printed bibles [2]."
+
+
+def test_plan_titles_lose_numbering_and_queries_keep_one_question():
+    from nexa_research.nodes.planner import clean_title
+    from nexa_research.nodes.query import first_question
+
+    assert clean_title("Section 2: Design and Functionality") == "Design and Functionality"
+    assert clean_title("3. Spread across Europe") == "Spread across Europe"
+    assert clean_title("Gutenberg's 42-line Bible") == "Gutenberg's 42-line Bible"
+    assert first_question("Why did it spread? What were the benefits?") == "Why did it spread?"
