@@ -7,11 +7,8 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from kb_fixtures import wiki_kb_data_dir  # noqa: F401
-from openai_stub import serve  # noqa: F401
 from test_provider_graph_run import research_answers
 
 pytestmark = pytest.mark.redis

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb_fixtures import wiki_kb_data_dir, wiki_subset  # noqa: F401
+from kb_fixtures import wiki_subset
 from nexa_research import aresearch
 from nexa_research.nodes.citations import cited_numbers
 from nexa_research.persistence import close_loop_services

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 import torch
-from kb_fixtures import wiki_kb, wiki_kb_data_dir, wiki_kb_settings, wiki_search, wiki_subset  # noqa: F401
+from kb_fixtures import wiki_subset
 from qdrant_client import QdrantClient
 from threadpoolctl import threadpool_info
 

@@ -15,7 +15,7 @@ import re
 import warnings
 
 import pytest
-from openai_stub import closed_port_url, message_text, serve  # noqa: F401 - serve is a fixture
+from openai_stub import closed_port_url, message_text
 from scripted_models import corpus_for, plan_json
 
 from nexa_research import build_graph

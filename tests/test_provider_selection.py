@@ -16,7 +16,7 @@ import uuid
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableLambda
-from openai_stub import closed_port_url, serve  # noqa: F401 - serve is a fixture
+from openai_stub import closed_port_url
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexa_research.config import ROLE_DEFAULTS, ResearchConfig

@@ -11,9 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from kb_fixtures import wiki_kb_data_dir  # noqa: F401
 from langgraph_sdk import get_client
-from openai_stub import serve  # noqa: F401
 from test_provider_graph_run import TITLES, research_answers
 
 ROOT = Path(__file__).resolve().parents[1]
