@@ -19,18 +19,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from report_checks import score_report  # noqa: E402
 
-from nexa_research import build_graph  # noqa: E402
-from nexa_research.api import prepare_run  # noqa: E402
-from nexa_research.report import Report  # noqa: E402
+from nexa_research import aresearch  # noqa: E402
+from nexa_research.persistence import close_loop_services  # noqa: E402
 from nexa_research.urls import normalize_url  # noqa: E402
 
 
 async def evaluate(topic: str, expect_urls: list[str], overrides: dict) -> dict:
-    topic, _, run_config = prepare_run(topic, None, overrides, None)
+    """One run through the library entry point, scored against the sources it retrieved (seen in its updates)."""
+    sources: dict[str, dict] = {}
+
+    def collect(namespace, chunk):
+        for update in chunk.values():
+            if isinstance(update, dict):
+                sources.update({s["id"]: s for s in update.get("sources") or []})
+
     started = time.perf_counter()
-    state = await build_graph().ainvoke({"topic": topic}, run_config)
-    report = Report.model_validate(state["report"])
-    score = score_report(report, state["sources"]).as_dict()
+    try:
+        report = await aresearch(topic, on_update=collect, use_cache=False, **overrides)
+    finally:
+        await close_loop_services()
+    score = score_report(report, list(sources.values())).as_dict()
     cited = {normalize_url(e.url) for e in report.bibliography}
     score["expected_source_cited"] = any(normalize_url(u) in cited for u in expect_urls)
     score["seconds"] = round(time.perf_counter() - started, 1)

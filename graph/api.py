@@ -45,19 +45,6 @@ def resolve_config(config: ResearchConfig | Mapping[str, Any] | None, overrides:
     return ResearchConfig.from_values(values)
 
 
-def prepare_run(
-    topic: str,
-    config: ResearchConfig | Mapping[str, Any] | None,
-    overrides: Mapping[str, Any],
-    thread_id: str | None,
-) -> tuple[str, ResearchConfig, dict[str, Any]]:
-    """Validate topic and config (before any model is called) and build the RunnableConfig for one run."""
-    topic = validate_topic(topic)
-    cfg = resolve_config(config, overrides)
-    run_config = {"configurable": {**cfg.as_configurable(), "thread_id": thread_id or uuid.uuid4().hex}}
-    return topic, cfg, run_config
-
-
 def _run_providers(providers: Providers, services: RunServices) -> Providers:
     """The run's providers, behind the Redis cache when there is one."""
     if services.cache is not None:
