@@ -17,6 +17,7 @@ from nexa_research.nodes.plan_review import review_plan
 from nexa_research.nodes.planner import make_plan_node
 from nexa_research.nodes.query import make_generate_query_node
 from nexa_research.nodes.reflect import make_reflect_node
+from nexa_research.nodes.relevance_gate import section_text
 from nexa_research.nodes.search import make_search_node
 from nexa_research.nodes.synthesizer import make_synthesize_node
 from nexa_research.prompts import prompt_versions
@@ -58,9 +59,11 @@ def build_research_subgraph(providers: Providers) -> CompiledStateGraph:
 
 def dispatch_paragraphs(state: ResearchState) -> list[Send]:
     """One branch per planned paragraph."""
+    paragraphs = sorted(state["paragraphs"], key=lambda p: p["index"])
+    plan = [section_text(p) for p in paragraphs]
     return [
-        Send("research_paragraph", BranchInput(topic=state["topic"], paragraph=paragraph))
-        for paragraph in sorted(state["paragraphs"], key=lambda p: p["index"])
+        Send("research_paragraph", BranchInput(topic=state["topic"], paragraph=paragraph, plan_sections=plan))
+        for paragraph in paragraphs
     ]
 
 

@@ -114,6 +114,18 @@ class ResearchConfig(BaseSettings):
     report_cache_ttl_seconds: int = Field(
         default=24 * 3600, ge=60, le=30 * 24 * 3600, description="How long a finished report is served from cache."
     )
+    min_relevance: float | None = Field(
+        default=None,
+        ge=-1.0,
+        le=1.0,
+        description="Similarity a passage needs to both the topic and its section to enter the report; "
+        "None = the relevance scorer's calibrated threshold.",
+    )
+    writing: Literal["extractive", "abstractive"] = Field(
+        default="extractive",
+        description="'extractive': sections are built from the most relevant source sentences, the model writes "
+        "only the connecting lead (best for small local models); 'abstractive': the model writes each section.",
+    )
     use_memory: bool = Field(default=True, description="Search what earlier runs gathered, and remember this run's sources.")
     retry_wait_seconds: float = Field(default=0.5, ge=0, le=30, description="First wait between retries (doubles each time).")
 

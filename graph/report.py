@@ -14,6 +14,10 @@ class BibliographyEntry(BaseModel):
     url: str
     title: str
     source_ids: list[str] = Field(default_factory=list, description="Stable ids of the passages cited under this URL.")
+    passages: list[str] = Field(
+        default_factory=list,
+        description="Text of each passage cited under this URL, so a reader (or an evaluator) can check every claim.",
+    )
 
 
 class ReportSection(BaseModel):

@@ -49,6 +49,7 @@ class Paragraph(TypedDict):
     stop_reason: NotRequired[str | None]
     citation_repairs: NotRequired[int]
     unsupported_removed: NotRequired[int]
+    off_topic_dropped: NotRequired[int]
 
 
 class StepRecord(TypedDict):
@@ -109,6 +110,8 @@ class BranchInput(TypedDict):
 
     topic: str
     paragraph: Paragraph
+    # What every section of the plan is about (section_text of each), so a branch keeps to its own subject.
+    plan_sections: NotRequired[list[str]]
 
 
 class Reflection(TypedDict):
@@ -122,6 +125,7 @@ class BranchState(TypedDict):
 
     topic: str
     paragraph: Paragraph
+    plan_sections: NotRequired[list[str]]
     pending_query: NotRequired[str | None]
     reflection: NotRequired[Reflection | None]
     paragraphs: list[Paragraph]

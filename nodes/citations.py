@@ -76,10 +76,13 @@ class BibliographyBuilder:
         key = normalize_url(source["url"])
         if key not in self.numbers:
             self.numbers[key] = len(self.entries) + 1
-            self.entries.append({"number": self.numbers[key], "url": source["url"], "title": source["title"], "source_ids": []})
+            self.entries.append(
+                {"number": self.numbers[key], "url": source["url"], "title": source["title"], "source_ids": [], "passages": []}
+            )
         entry = self.entries[self.numbers[key] - 1]
         if source["id"] not in entry["source_ids"]:
             entry["source_ids"].append(source["id"])
+            entry["passages"].append(source["text"])
         return self.numbers[key]
 
     def renumber_section(self, text: str, sources: Sequence[Source]) -> str:

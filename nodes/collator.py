@@ -1,14 +1,15 @@
 """collate: one report from all sections, with citations renumbered and the bibliography written in code.
 
 The collator sees every section, so it writes the parts that tie them together (summary, introduction,
-transitions, conclusion). Code does the rest deterministically: global [n] numbering in order of first
-citation, one bibliography entry per normalised URL, removal of sentences repeated across sections, and
-removal of any number the editor model cites that has no entry. If the editor model fails, the report is
-still assembled, with plainer connecting text and a warning.
+transitions, conclusion). Code does the rest deterministically: removal of sentences that repeat (or nearly
+repeat) an earlier section, global [n] numbering in order of first citation, one bibliography entry per
+normalised URL, and a sentence-by-sentence check of the editor's text (nodes/narrative.py). If the editor model
+fails, the report is still assembled, with plainer connecting text and a warning.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from langchain_core.runnables import RunnableConfig
@@ -18,16 +19,22 @@ from nexa_research.config import ResearchConfig
 from nexa_research.nodes.citations import BibliographyBuilder
 from nexa_research.nodes.metering import StepMeter
 from nexa_research.nodes.prompt_inputs import CHARS_PER_TOKEN
-from nexa_research.nodes.repetition import (
-    as_plain_paragraphs,
-    drop_repeated_sentences,
-    split_sentences,
-    without_questions,
+from nexa_research.nodes.narrative import (
+    findings,
+    fit,
+    framing,
+    tidied,
+    plain_conclusion,
+    plain_introduction,
+    plain_summary,
+    section_evidence,
 )
+from nexa_research.nodes.repetition import drop_near_duplicates
 from nexa_research.nodes.run_metadata import build_metadata
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
+from nexa_research.providers.relevance import Relevance
 from nexa_research.report import BibliographyEntry, Report, ReportSection
 from nexa_research.state import ResearchState
 
@@ -43,25 +50,30 @@ class CollatorOutput(BaseModel):
     conclusion: str = Field(min_length=20, max_length=2000, description="What it all adds up to.")
 
 
-def assemble_sections(state: ResearchState) -> tuple[list[ReportSection], BibliographyBuilder, int]:
-    """Renumber citations globally and drop sentences already said in an earlier section."""
+def assemble_sections(state: ResearchState, relevance: Relevance | None) -> tuple[list[ReportSection], BibliographyBuilder, int]:
+    """Drop what an earlier section already said (same or near-same sentence), then renumber citations globally.
+
+    De-duplication comes first so that a source whose only sentences were repeats never enters the bibliography.
+    """
     bibliography = BibliographyBuilder()
-    seen: set[str] = set()
+    printed: list[str] = []
     removed_total = 0
     sections: list[ReportSection] = []
     for p in sorted(state["paragraphs"], key=lambda p: p["index"]):
-        content = ""
-        if p["status"] == "done":
-            content = bibliography.renumber_section(p["latest_summary"], p["research"])
-            content, removed = drop_repeated_sentences(content, seen)
+        content, status, error = "", p["status"], p.get("error")
+        if status == "done":
+            local, removed = drop_near_duplicates(relevance, p["latest_summary"], printed)
             removed_total += removed
+            content = bibliography.renumber_section(local, p["research"])
+            if not content.strip():
+                status, error = "missing", "everything its sources say was already said in an earlier section"
         sections.append(
             ReportSection(
                 index=p["index"],
                 title=p["title"],
                 content=content,
-                status="done" if p["status"] == "done" else "missing",
-                error=p.get("error") if p["status"] != "done" else None,
+                status="done" if status == "done" else "missing",
+                error=None if status == "done" else error,
                 iterations=p["iterations"],
                 queries=list(p["queries"]),
                 stop_reason=p.get("stop_reason"),
@@ -72,35 +84,32 @@ def assemble_sections(state: ResearchState) -> tuple[list[ReportSection], Biblio
     return sections, bibliography, removed_total
 
 
-def plain_narrative(topic: str, sections: list[ReportSection]) -> CollatorOutput:
-    """Connecting text built without a model: first sentences of each section as the summary."""
+def checked_narrative(
+    relevance: Relevance | None, narrative: CollatorOutput | None, topic: str, sections: list[ReportSection], sources: int
+) -> CollatorOutput:
+    """The editor's text checked sentence by sentence (nodes/narrative.py); an empty part is written from the plan."""
     done = [s for s in sections if s.status == "done"]
-    if not done:
-        text = f"No section of the report on {topic!r} could be researched; see each section for the reason."
-        return CollatorOutput(executive_summary=text, introduction=text, transitions=[], conclusion=text)
-    firsts = [split_sentences(s.content)[0] for s in done if split_sentences(s.content)]
-    titles = ", ".join(s.title for s in done)
-    return CollatorOutput(
-        executive_summary=" ".join(firsts[:6]) or f"This report covers {titles}.",
-        introduction=f"This report on {topic} covers: {titles}.",
-        transitions=[],
-        conclusion=f"Together, these sections cover {titles}.",
-    )
-
-
-def _tidy(text: str) -> str:
-    cleaned, _ = drop_repeated_sentences(without_questions(as_plain_paragraphs(text)))
-    return cleaned
-
-
-def tidy_narrative(narrative: CollatorOutput, topic: str, sections: list[ReportSection]) -> CollatorOutput:
-    """The editor's text cleaned like sections (repeats, headings, questions); a part left empty is rebuilt plainly."""
-    plain = plain_narrative(topic, sections)
+    titles = [s.title for s in done]
+    printed = [e.text for e in section_evidence([s.content for s in done])]
+    evidence = section_evidence([s.content for s in done])
+    if narrative is None:
+        summary = introduction = conclusion = ""
+        transitions: list[str] = []
+    elif relevance is None:
+        summary = tidied(narrative.executive_summary, printed)
+        introduction = tidied(narrative.introduction, printed)
+        transitions = [tidied(t, printed) for t in narrative.transitions]
+        conclusion = tidied(narrative.conclusion, printed)
+    else:
+        summary = findings(relevance, narrative.executive_summary, evidence, printed)
+        introduction = framing(relevance, topic, narrative.introduction, printed)
+        transitions = [framing(relevance, topic, t, printed) for t in narrative.transitions]
+        conclusion = findings(relevance, narrative.conclusion, evidence, printed)
     return CollatorOutput.model_construct(
-        executive_summary=_tidy(narrative.executive_summary) or plain.executive_summary,
-        introduction=_tidy(narrative.introduction) or plain.introduction,
-        transitions=[_tidy(t) for t in narrative.transitions],
-        conclusion=_tidy(narrative.conclusion) or plain.conclusion,
+        executive_summary=fit(summary) or plain_summary(topic, titles, sources),
+        introduction=fit(introduction) or plain_introduction(topic, titles),
+        transitions=[fit(t, 300) for t in transitions],
+        conclusion=fit(conclusion) or plain_conclusion(topic, titles),
     )
 
 
@@ -110,10 +119,11 @@ def make_collate_node(providers: Providers):
         meter = StepMeter("collate")
         topic = state["topic"]
         title = state.get("title") or topic
-        sections, bibliography, removed = assemble_sections(state)
+        relevance = providers.relevance()
+        sections, bibliography, removed = await asyncio.to_thread(assemble_sections, state, relevance)
         warnings = [f"{removed} sentence(s) repeated across sections were removed"] if removed else []
         done = [s for s in sections if s.status == "done"]
-        narrative = plain_narrative(topic, sections)
+        narrative: CollatorOutput | None = None
         if done:
             per_section = max(400, cfg.context_token_budget * CHARS_PER_TOKEN // len(done))
             rendered = "\n\n".join(f"## {s.title}\n{s.content[:per_section]}" for s in done)
@@ -126,7 +136,9 @@ def make_collate_node(providers: Providers):
                 narrative = answer.parsed
             except PROVIDER_FAILURES as exc:
                 warnings.append(f"the collator model failed, connecting text was built without it: {exc}")
-        narrative = tidy_narrative(narrative, topic, sections)
+        narrative = await asyncio.to_thread(
+            checked_narrative, relevance, narrative, topic, sections, len(bibliography.entries)
+        )
         for section, transition in zip(done, narrative.transitions, strict=False):
             section.transition = bibliography.keep_known(transition)
         steps = [*state.get("steps", []), *meter.record()]

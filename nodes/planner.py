@@ -1,5 +1,10 @@
 """Planner: topic -> report title and 3..7 sections, each with an outline and 2-4 key questions.
 
+The topic is searched first and the planner is shown the on-topic articles found, so it plans what the corpus
+can support. Plans are checked in code (nodes/plan_checks.py: generic, duplicate or unsupported sections) and
+re-planned with the reasons; if no attempt passes, the sections that did pass are kept and topped up from the
+articles found.
+
 The output schema is built per run with the configured section bounds, so a server that enforces JSON schemas
 (llama.cpp does, by grammar) cannot even produce a plan out of bounds. Code checks the bounds again for models
 that do not enforce schemas, and asks again with the reason, at most `plan_attempts` times.
@@ -7,6 +12,7 @@ that do not enforce schemas, and asks again with the reason, at most `plan_attem
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import cache
 from typing import Annotated, Any
@@ -18,10 +24,20 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from nexa_research.config import ResearchConfig
 from nexa_research.errors import PlanningError, ProviderError, StructuredOutputError
+from nexa_research.nodes.fragments import passage_sentences
 from nexa_research.nodes.metering import StepMeter
+from nexa_research.nodes.plan_checks import PlannedSection, fallback_sections, plan_problems
+from nexa_research.nodes.relevance_gate import gate_sources, section_query
+from nexa_research.nodes.search import search_with_retries
 from nexa_research.prompts import load_prompt
+from nexa_research.providers.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
-from nexa_research.state import ResearchState, new_paragraph, validate_topic
+from nexa_research.providers.search import SearchBackend
+from nexa_research.state import ResearchState, Source, new_paragraph, validate_topic
+from nexa_research.urls import normalize_url
+
+logger = logging.getLogger(__name__)
+SURVEY_RESULTS = 15
 
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=200)]
 
@@ -66,16 +82,56 @@ def clean_title(title: str) -> str:
     return _NUMBERING.sub("", title).strip() or title.strip()
 
 
-def plan_problems(plan: PlanOutput, cfg: ResearchConfig) -> list[str]:
-    """Why a plan is not acceptable for this run; empty when it is."""
-    problems = []
-    count = len(plan.paragraphs)
-    if not cfg.min_sections <= count <= cfg.max_sections:
-        problems.append(f"the plan has {count} sections; it must have between {cfg.min_sections} and {cfg.max_sections}")
-    titles = [p.title.strip().lower() for p in plan.paragraphs]
-    if len(set(titles)) != len(titles):
-        problems.append("two sections have the same title; every section must cover something different")
-    return problems
+def article_list(articles: list[Source]) -> str:
+    """The corpus survey as the planner sees it: one line per article, its title and opening words."""
+    if not articles:
+        return "(the search found no article on this topic; plan from the topic itself)"
+    lines = []
+    for a in articles:
+        first = (passage_sentences(a["text"]) or [a["text"]])[0]
+        lines.append(f"- {a['title']}: {first[:160]}")
+    return "\n".join(lines)
+
+
+async def survey(providers: Providers, topic: str, cfg: ResearchConfig) -> tuple[SearchBackend | None, list[Source]]:
+    """Search the topic before planning: the on-topic articles, one per URL, best first.
+
+    A failing backend is not fatal here (the research branches report it per section); planning goes on blind.
+    """
+    relevance = providers.relevance()
+    if relevance is None:
+        return None, []
+    try:
+        backend = await providers.asearch_backend(cfg)
+        found, _ = await search_with_retries(backend, topic, cfg.model_copy(update={"search_results": SURVEY_RESULTS}))
+    except PROVIDER_FAILURES as exc:
+        logger.warning("planner: the topic survey failed (%s); planning without it", exc)
+        return None, []
+    threshold = relevance.thresholds.on_topic if cfg.min_relevance is None else cfg.min_relevance
+    scores = relevance.similarity([topic], [f"{s['title']}. {s['text']}" for s in found])[0] if found else []
+    by_url: dict[str, Source] = {}
+    for source, score in sorted(zip(found, scores, strict=True), key=lambda pair: -float(pair[1])):
+        if float(score) >= threshold:
+            by_url.setdefault(normalize_url(source["url"]), source)
+    return backend, list(by_url.values())
+
+
+def _support_check(providers: Providers, backend: SearchBackend | None, topic: str, cfg: ResearchConfig):
+    relevance = providers.relevance()
+    if backend is None or relevance is None:
+        return None
+
+    async def support(section: PlannedSection) -> bool:
+        paragraph = new_paragraph(0, section.title, section.outline, section.questions)
+        try:
+            found, _ = await search_with_retries(backend, section_query(topic, paragraph), cfg)
+        except PROVIDER_FAILURES as exc:
+            logger.warning("planner: support check for %r failed (%s); assuming it is covered", section.title, exc)
+            return True
+        gate = gate_sources(relevance, topic, paragraph, found, limit=1, min_relevance=cfg.min_relevance)
+        return bool(gate.kept)
+
+    return support
 
 
 def make_plan_node(providers: Providers):
@@ -85,12 +141,19 @@ def make_plan_node(providers: Providers):
         topic = validate_topic(state.get("topic"))
         cfg = ResearchConfig.from_runnable_config(config)
         meter = StepMeter("plan")
+        backend, articles = await survey(providers, topic, cfg)
+        support = _support_check(providers, backend, topic, cfg)
+        relevance = providers.relevance()
         models = await providers.arole_models("planner", cfg)
         messages = load_prompt("planner").messages(
-            topic=topic, min_sections=cfg.min_sections, max_sections=cfg.max_sections, language=cfg.language
+            topic=topic, min_sections=cfg.min_sections, max_sections=cfg.max_sections, language=cfg.language,
+            articles=article_list(articles),
         )
         schema = plan_schema(cfg.min_sections, cfg.max_sections)
         reasons: list[str] = []
+        title = topic
+        best: list[PlannedSection] = []
+        wanted = cfg.min_sections
         for _ in range(cfg.plan_attempts):
             try:
                 answer = await models.structured(schema, messages)
@@ -102,24 +165,35 @@ def make_plan_node(providers: Providers):
                 continue
             meter.add_call("planner", answer.model, answer.message)
             result: PlanOutput = answer.parsed
-            problems = plan_problems(result, cfg)
+            title = result.title
+            sections = [PlannedSection(clean_title(p.title), p.outline, list(p.questions)) for p in result.paragraphs]
+            problems, good = await plan_problems(sections, relevance, cfg.min_sections, cfg.max_sections, support)
             if not problems:
-                paragraphs = [
-                    new_paragraph(i, clean_title(p.title), p.outline, p.questions) for i, p in enumerate(result.paragraphs)
-                ]
-                return {
-                    "topic": topic,
-                    "title": result.title,
-                    "config": cfg.as_configurable(),
-                    "paragraphs": Overwrite(paragraphs),
-                    "steps": meter.record(),
-                }
+                return _planned(topic, title, sections, cfg, meter)
+            if len(good) > len(best):
+                best = [sections[i] for i in good][: cfg.max_sections]
+            wanted = max(wanted, min(len(sections), cfg.max_sections))
             reasons.append("; ".join(problems))
             messages = [
                 *messages,
                 AIMessage(result.model_dump_json()),
                 HumanMessage(f"That plan is rejected: {'; '.join(problems)}. Write the whole plan again."),
             ]
+        sections = fallback_sections(best, articles, topic, wanted)
+        if len(sections) >= cfg.min_sections:
+            logger.warning("planner: no acceptable plan for %r (%s); sections built from the corpus", topic, " | ".join(reasons))
+            return _planned(topic, title, sections, cfg, meter)
         raise PlanningError(f"no acceptable plan for {topic!r} after {cfg.plan_attempts} attempts: {' | '.join(reasons)}")
 
     return plan
+
+
+def _planned(topic: str, title: str, sections: list[PlannedSection], cfg: ResearchConfig, meter: StepMeter) -> dict[str, Any]:
+    paragraphs = [new_paragraph(i, s.title, s.outline, s.questions) for i, s in enumerate(sections)]
+    return {
+        "topic": topic,
+        "title": title,
+        "config": cfg.as_configurable(),
+        "paragraphs": Overwrite(paragraphs),
+        "steps": meter.record(),
+    }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from nexa_research.nodes.citations import CITATION
+from nexa_research.providers.relevance import Relevance
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])")
 
@@ -64,6 +65,33 @@ def drop_repeated_sentences(text: str, seen: set[str] | None = None, min_words: 
                 removed += 1
                 continue
             seen.add(key)
+            kept.append(sentence.strip())
+        if kept:
+            paragraphs_out.append(" ".join(kept))
+    return "\n\n".join(paragraphs_out), removed
+
+
+def drop_near_duplicates(relevance: Relevance | None, text: str, earlier: list[str], min_words: int = 4) -> tuple[str, int]:
+    """Drop sentences that say what an earlier one said (exact key, or similarity at the scorer's duplicate level).
+
+    `earlier` holds the bare sentences already printed anywhere in the report; kept sentences are appended to it,
+    so calling this section after section removes repetition across the whole report.
+    """
+    removed = 0
+    paragraphs_out: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        kept: list[str] = []
+        for sentence in split_sentences(paragraph):
+            bare = CITATION.sub("", sentence).strip()
+            if len(sentence_key(bare).split()) >= min_words and earlier:
+                same = sentence_key(bare) in {sentence_key(e) for e in earlier}
+                if same or (
+                    relevance is not None
+                    and float(relevance.similarity([bare], earlier).max()) >= relevance.thresholds.duplicate
+                ):
+                    removed += 1
+                    continue
+            earlier.append(bare)
             kept.append(sentence.strip())
         if kept:
             paragraphs_out.append(" ".join(kept))

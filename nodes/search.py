@@ -1,11 +1,14 @@
-"""search: run the paragraph's latest query against the run's search backend, with retries.
+"""search: run the paragraph's latest query against the run's search backend, with retries, and gate the results.
 
-New sources (by stable id) are appended to the paragraph's research; an empty result, or nothing new, ends the
-loop. A backend that keeps failing ends the loop too, and with no sources at all the section is missing.
+The first round also searches with the plan's own words (section title and topic), because a small model's
+query can miss. Results pass the relevance gate (nodes/relevance_gate.py) before they count: only on-topic,
+non-duplicate passages are appended to the paragraph's research. No new on-topic passage ends the loop. A
+backend that keeps failing ends the loop too, and with no sources at all the section is missing.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -13,6 +16,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from nexa_research.config import ResearchConfig
 from nexa_research.nodes.metering import StepMeter
+from nexa_research.nodes.relevance_gate import GateResult, gate_sources, section_query
 from nexa_research.providers.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.search import SearchBackend
@@ -52,19 +56,41 @@ def make_search_node(providers: Providers):
         cfg = ResearchConfig.from_runnable_config(config)
         meter = StepMeter("search", paragraph["index"])
         query = paragraph["queries"][-1]
+        queries = [query]
+        relevance = providers.relevance()
+        if paragraph["iterations"] <= 1 and relevance is not None:
+            queries.append(section_query(state["topic"], paragraph))
         backend = await providers.asearch_backend(cfg)
-        try:
-            results, cache_hit = await search_with_retries(backend, query, cfg)
-        except PROVIDER_FAILURES as exc:
-            reason = f"search backend '{backend.name}' failed for {query!r}: {type(exc).__name__}: {exc}"
-            return {"paragraph": stop_research(paragraph, reason), "steps": meter.record()}
+        results: list[Source] = []
+        cache_hit: bool | None = None
+        for q in queries:
+            try:
+                found, hit = await search_with_retries(backend, q, cfg)
+            except PROVIDER_FAILURES as exc:
+                reason = f"search backend '{backend.name}' failed for {q!r}: {type(exc).__name__}: {exc}"
+                return {"paragraph": stop_research(paragraph, reason), "steps": meter.record()}
+            results += found
+            cache_hit = hit if cache_hit is None else (cache_hit and bool(hit))
         known = {s["id"] for s in paragraph["research"]}
-        new = [s for s in results if s["id"] not in known]
-        updated: dict[str, Any] = {**paragraph, "research": [*paragraph["research"], *new]}
+        fresh = list({s["id"]: s for s in results if s["id"] not in known}.values())
+        if relevance is None:
+            gate = GateResult(fresh, [], 0)
+        else:
+            gate = await asyncio.to_thread(
+                gate_sources, relevance, state["topic"], paragraph, fresh,
+                known=paragraph["research"], limit=cfg.search_results, min_relevance=cfg.min_relevance,
+            )
+        new = gate.kept
+        updated: dict[str, Any] = {
+            **paragraph,
+            "research": [*paragraph["research"], *new],
+            "off_topic_dropped": paragraph.get("off_topic_dropped", 0) + len(gate.off_topic),
+        }
         if not new:
             updated["stop_reason"] = "empty_search"
             if not updated["research"]:
-                updated.update(status="missing", error=f"no sources found (last query: {query!r})")
+                dropped = f"; {len(gate.off_topic)} result(s) were off the topic" if gate.off_topic else ""
+                updated.update(status="missing", error=f"no on-topic sources found (queries: {', '.join(map(repr, queries))}{dropped})")
         elif paragraph["iterations"] >= cfg.max_iterations:
             updated["stop_reason"] = "iteration_cap"
         if cache_hit is not None:

@@ -1,13 +1,19 @@
-"""synthesize: write one section from its numbered sources only, then check every citation in code.
+"""synthesize: write one section from its numbered sources only, with every citation decided or checked in code.
 
-Sources are numbered 1..k in the order they were gathered (cut to the context budget). Code then removes
-citations outside 1..k, headings, lists and repeated sentences, and grounds the rest (nodes/grounding.py):
-uncited sentences get the number of the source that supports them, unsupported ones are dropped. A draft that
-cited numbers that do not exist, or that ends up citing nothing, is sent back once with the reason.
+Two ways of writing (config `writing`):
+- extractive (default): the section is the most relevant sentences of its sources, chosen and cited in code
+  (nodes/extractive.py); the model writes only a one- or two-sentence lead, kept where a chosen sentence
+  supports it. Built for small local models, which cannot paraphrase without drifting.
+- abstractive: the model writes the section from sources numbered 1..k in the order they were gathered (cut to
+  the context budget). Code then removes citations outside 1..k, headings, lists and repeated sentences, and
+  grounds the rest (nodes/grounding.py). A draft that cited numbers that do not exist, or that ends up citing
+  nothing, is sent back once with the reason.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,16 +22,25 @@ from langchain_core.runnables import RunnableConfig
 
 from nexa_research.config import ResearchConfig
 from nexa_research.nodes.citations import repair_citations
+from nexa_research.nodes.extractive import Candidate, cite, extract_section, supported
+from nexa_research.nodes.fragments import printable
 from nexa_research.nodes.grounding import GroundedText, ground_section
 from nexa_research.nodes.metering import StepMeter
 from nexa_research.nodes.prompt_inputs import numbered_sources, paragraph_fields
-from nexa_research.nodes.repetition import as_plain_paragraphs, drop_repeated_sentences, without_questions
+from nexa_research.nodes.repetition import (
+    as_plain_paragraphs,
+    drop_repeated_sentences,
+    split_sentences,
+    without_questions,
+)
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.chat_models import PROVIDER_FAILURES, answered_by
 from nexa_research.providers.provider_set import Providers
+from nexa_research.providers.relevance import Relevance
 from nexa_research.state import BranchState, Paragraph, Source
 
 SECTION_WORDS = (400, 800)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -42,13 +57,57 @@ def finish_section(draft: str, sources: list[Source]) -> FinishedSection:
     return FinishedSection(grounded=ground_section(text, sources), invalid=checked.invalid, repairs=len(checked.invalid))
 
 
+def checked_lead(relevance: Relevance, lead: str, chosen: list[Candidate]) -> tuple[str, int]:
+    """The model's lead, sentence by sentence: kept (and cited) only where a chosen sentence supports it and it
+    does not simply repeat one; fragments go. Returns the lead and how many sentences were dropped."""
+    text, dropped = printable(as_plain_paragraphs(repair_citations(lead, 0).text))
+    sentences = split_sentences(text.replace("\n", " "))
+    kept = []
+    for sentence, support in supported(relevance, sentences, [c.text for c in chosen])[:2]:
+        repeats = support is not None and float(
+            relevance.similarity([sentence], [chosen[support].text])[0, 0]
+        ) >= relevance.thresholds.duplicate
+        if support is None or repeats:
+            dropped += 1
+            continue
+        kept.append(cite(sentence, chosen[support].source))
+    return " ".join(kept), dropped + max(0, len(sentences) - 2)
+
+
+def _missing(paragraph: Paragraph, reason: str) -> Paragraph:
+    return Paragraph(**{**paragraph, "status": "missing", "error": reason})
+
+
 def make_synthesize_node(providers: Providers):
-    async def synthesize(state: BranchState, config: RunnableConfig) -> dict[str, Any]:
+    async def write_extractive(state: BranchState, cfg: ResearchConfig, meter: StepMeter) -> Paragraph:
         paragraph = state["paragraph"]
-        meter = StepMeter("synthesize", paragraph["index"])
-        if paragraph["status"] == "missing":
-            return {"paragraphs": [paragraph], "steps": meter.record()}
-        cfg = ResearchConfig.from_runnable_config(config)
+        relevance = providers.relevance()
+        assert relevance is not None  # chosen only with a scorer (see synthesize)
+        sources = paragraph["research"]
+        body, chosen = await asyncio.to_thread(
+            extract_section, relevance, state["topic"], paragraph, sources,
+            plan=state.get("plan_sections") or (), min_score=cfg.min_relevance,
+        )
+        if not chosen:
+            return _missing(paragraph, "no sentence of the sources found answers this section")
+        numbered = "\n".join(f"[{c.source}] {c.text}" for c in sorted(chosen, key=lambda c: (c.source, c.position)))
+        messages = load_prompt("synthesizer_lead").messages(
+            topic=state["topic"], sentences=numbered, language=cfg.language, **paragraph_fields(paragraph)
+        )
+        lead, dropped = "", 0
+        models = await providers.arole_models("synthesizer", cfg)
+        try:
+            answer = await models.text(messages)
+            meter.add_call("synthesizer", answered_by(answer, models.labels[0]), answer)
+            lead, dropped = await asyncio.to_thread(checked_lead, relevance, str(answer.content), chosen)
+        except PROVIDER_FAILURES as exc:
+            logger.warning("section %r: the lead was not written (%s); the section is printed without it", paragraph["title"], exc)
+        text = f"{lead} {body}" if lead else body
+        return Paragraph(**{**paragraph, "latest_summary": text, "status": "done", "citation_repairs": 0,
+                            "unsupported_removed": dropped})
+
+    async def write_abstractive(state: BranchState, cfg: ResearchConfig, meter: StepMeter) -> Paragraph:
+        paragraph = state["paragraph"]
         sources_text, shown = numbered_sources(paragraph["research"], cfg.context_token_budget)
         messages = load_prompt("synthesizer").messages(
             topic=state["topic"],
@@ -59,43 +118,43 @@ def make_synthesize_node(providers: Providers):
             **paragraph_fields(paragraph),
         )
         models = await providers.arole_models("synthesizer", cfg)
+        draft = await models.text(messages)
+        meter.add_call("synthesizer", answered_by(draft, models.labels[0]), draft)
+        result = finish_section(str(draft.content), shown)
+        if result.invalid or not result.grounded.cited:
+            problem = (
+                f"you cited {sorted(set(result.invalid))}, but only sources 1 to {len(shown)} exist"
+                if result.invalid
+                else "no sentence cites a source"
+            )
+            retry = await models.text(
+                [*messages, AIMessage(str(draft.content)), HumanMessage(f"Rejected: {problem}. Rewrite the section.")]
+            )
+            meter.add_call("synthesizer", answered_by(retry, models.labels[0]), retry)
+            second = finish_section(str(retry.content), shown)
+            second.repairs += result.repairs
+            if second.grounded.cited >= result.grounded.cited:
+                result = second
+            else:
+                result.repairs = second.repairs
+        text = printable(result.grounded.text)[0]
+        if not text.strip():
+            return _missing(paragraph, "the synthesizer wrote nothing its sources support")
+        return Paragraph(**{**paragraph, "latest_summary": text, "status": "done", "citation_repairs": result.repairs,
+                            "unsupported_removed": result.grounded.dropped})
+
+    async def synthesize(state: BranchState, config: RunnableConfig) -> dict[str, Any]:
+        paragraph = state["paragraph"]
+        meter = StepMeter("synthesize", paragraph["index"])
+        if paragraph["status"] == "missing":
+            return {"paragraphs": [paragraph], "steps": meter.record()}
+        cfg = ResearchConfig.from_runnable_config(config)
+        extractive = cfg.writing == "extractive" and providers.relevance() is not None
+        write = write_extractive if extractive else write_abstractive
         try:
-            draft = await models.text(messages)
-            meter.add_call("synthesizer", answered_by(draft, models.labels[0]), draft)
-            result = finish_section(str(draft.content), shown)
-            if result.invalid or not result.grounded.cited:
-                problem = (
-                    f"you cited {sorted(set(result.invalid))}, but only sources 1 to {len(shown)} exist"
-                    if result.invalid
-                    else "no sentence cites a source"
-                )
-                retry = await models.text(
-                    [*messages, AIMessage(str(draft.content)), HumanMessage(f"Rejected: {problem}. Rewrite the section.")]
-                )
-                meter.add_call("synthesizer", answered_by(retry, models.labels[0]), retry)
-                second = finish_section(str(retry.content), shown)
-                second.repairs += result.repairs
-                if second.grounded.cited >= result.grounded.cited:
-                    result = second
-                else:
-                    result.repairs = second.repairs
+            done = await write(state, cfg, meter)
         except PROVIDER_FAILURES as exc:
-            missing = Paragraph(**{**paragraph, "status": "missing", "error": f"synthesizer failed: {exc}"})
-            return {"paragraphs": [missing], "steps": meter.record()}
-        if not result.grounded.text.strip():
-            reason = "the synthesizer wrote nothing its sources support"
-            missing = Paragraph(**{**paragraph, "status": "missing", "error": reason})
-            return {"paragraphs": [missing], "steps": meter.record()}
-        done = Paragraph(
-            **{
-                **paragraph,
-                "latest_summary": result.grounded.text,
-                "status": "done",
-                "citation_repairs": result.repairs,
-                "unsupported_removed": result.grounded.dropped,
-            }
-        )
+            done = _missing(paragraph, f"synthesizer failed: {exc}")
         return {"paragraphs": [done], "steps": meter.record()}
 
     return synthesize
-

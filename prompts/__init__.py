@@ -16,7 +16,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-PROMPT_ROLES = ("planner", "query_writer", "reflection", "synthesizer", "collator")
+PROMPT_ROLES = ("planner", "query_writer", "reflection", "synthesizer", "synthesizer_lead", "collator")
 _SYSTEM, _HUMAN = "<<<system>>>", "<<<human>>>"
 
 

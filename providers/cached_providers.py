@@ -9,6 +9,7 @@ from __future__ import annotations
 from nexa_research.config import ResearchConfig
 from nexa_research.providers.chat_models import RoleModelSet
 from nexa_research.providers.provider_set import Providers
+from nexa_research.providers.relevance import Relevance
 from nexa_research.providers.redis_cache import CachedSearch, RedisCache
 from nexa_research.providers.search import SearchBackend
 
@@ -32,6 +33,9 @@ class CachingProviders(Providers):
 
     def describe_models(self, cfg: ResearchConfig) -> dict[str, list[str]]:
         return self.inner.describe_models(cfg)
+
+    def relevance(self) -> Relevance | None:
+        return self.inner.relevance()
 
     async def arole_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
         return await self.inner.arole_models(role, cfg)

@@ -19,11 +19,12 @@ from typing import Any, TypeVar
 import httpx
 import openai
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel, ValidationError
 
 from nexa_research.errors import ProviderError, StructuredOutputError
+from nexa_research.providers.schema_repair import validate_or_repair
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -66,15 +67,22 @@ def parse_json_answer(text: str, schema: type[T]) -> T:
     if start == -1 or end == -1:
         raise StructuredOutputError(f"expected a JSON object for {schema.__name__}, got: {text[:200]!r}")
     try:
-        return schema.model_validate(json.loads(body[start : end + 1]))
-    except (json.JSONDecodeError, ValidationError) as exc:
-        raise StructuredOutputError(f"answer does not match {schema.__name__}: {exc}") from exc
+        data = json.loads(body[start : end + 1])
+    except json.JSONDecodeError as exc:
+        raise StructuredOutputError(f"answer is not valid JSON for {schema.__name__}: {exc}") from exc
+    return validate_or_repair(data, schema)
 
 
 def _structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable:
-    """One model -> a runnable returning {"raw", "parsed"}; raises `StructuredOutputError` on a bad answer."""
+    """One model -> a runnable returning {"raw", "parsed"}; raises `StructuredOutputError` on a bad answer.
+
+    The schema is bound as a JSON-schema dict (same wire format, same name) rather than the pydantic class, so
+    the SDK hands back the raw object and an answer over a bound is repaired here instead of rejected there.
+    """
     try:
-        bound: Runnable = model.with_structured_output(schema, method="json_schema", include_raw=True)
+        bound: Runnable = model.with_structured_output(
+            schema.model_json_schema(), method="json_schema", include_raw=True
+        )
     except NotImplementedError:
 
         def parse_text(message: AIMessage) -> dict[str, Any]:
@@ -105,8 +113,8 @@ def _structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable:
                 f"answer does not match {schema.__name__}: {result.get('parsing_error') or 'empty'}; got {str(content)[:200]!r}"
             )
         parsed = result["parsed"]
-        if isinstance(parsed, dict):
-            parsed = schema.model_validate(parsed)
+        if not isinstance(parsed, schema):
+            parsed = validate_or_repair(parsed, schema)
         return {"raw": result.get("raw"), "parsed": parsed}
 
     return RunnableLambda(call, afunc=acall) | RunnableLambda(check)
@@ -162,7 +170,19 @@ class RoleModelSet:
         return await self._first_answer(list(self.models), messages)
 
     async def structured(self, schema: type[T], messages: list[BaseMessage]) -> StructuredAnswer:
-        result = await self._first_answer([_structured(m, schema) for m in self.models], messages)
+        """A schema-checked answer. When every try breaks the schema in a way code cannot repair, the models are
+        asked once more with the reason, which small models often need to get it right."""
+        per_model = [_structured(m, schema) for m in self.models]
+        try:
+            result = await self._first_answer(per_model, messages)
+        except ProviderError as exc:
+            if not isinstance(exc.__cause__, StructuredOutputError):
+                raise
+            reason = HumanMessage(
+                f"Your answer was rejected: {str(exc.__cause__)[:600]}. Answer again with one JSON object that "
+                "matches the schema exactly, within every length limit."
+            )
+            result = await self._first_answer(per_model, [*messages, reason])
         raw = result.get("raw")
         return StructuredAnswer(parsed=result["parsed"], message=raw if isinstance(raw, AIMessage) else None, model=answered_by(raw, self.labels[0]))
 

@@ -15,6 +15,7 @@ from langchain_core.language_models import BaseChatModel
 
 from nexa_research.config import ROLES, ResearchConfig
 from nexa_research.providers.chat_models import RoleModelSet
+from nexa_research.providers.relevance import Relevance, default_relevance
 from nexa_research.providers.search import SearchBackend
 from nexa_research.providers.settings import ProviderSettings
 
@@ -30,6 +31,14 @@ class Providers(ABC):
 
     def validate(self, cfg: ResearchConfig) -> None:
         """Raise `ResearchInputError` for settings that cannot work, before any model is called."""
+
+    def relevance(self) -> Relevance | None:
+        """How nodes score passages and sentences against the topic and the section (gates, selection, de-duplication).
+
+        None turns the scoring off: no relevance gate, no corpus survey before planning, and sections written by the
+        model (extractive writing needs a scorer to choose sentences).
+        """
+        return default_relevance()
 
     # Resolving can block (opening Qdrant, loading the embedding model, starting llama.cpp, TLS setup), so nodes
     # call these from the event loop and the work runs in a thread; fixed providers override them to skip that.
@@ -51,15 +60,23 @@ class Providers(ABC):
 
 
 class StaticProviders(Providers):
-    """Fixed models and backend: one chat model for every role, or a mapping role -> model (or model list)."""
+    """Fixed models and backend: one chat model for every role, or a mapping role -> model (or model list).
+
+    `relevance`: the scorer behind the relevance gate, the corpus survey and extractive writing (for example
+    `EmbeddingRelevance(default_embedder())` or `LexicalRelevance()`); None (the default) runs without them."""
 
     def __init__(
         self,
         chat: BaseChatModel | Mapping[str, BaseChatModel | Sequence[BaseChatModel]],
         search: SearchBackend,
+        relevance: Relevance | None = None,
     ) -> None:
         self._chat = chat
         self._search = search
+        self._relevance = relevance
+
+    def relevance(self) -> Relevance | None:
+        return self._relevance
 
     def role_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
         chosen = self._chat[role] if isinstance(self._chat, Mapping) else self._chat

@@ -26,6 +26,7 @@ def cli_env(serve, wiki_kb_data_dir, redis_stack_url):
         "NEXA_CHECKPOINTER": "redis",
         "NEXA_CACHE": "false",
         "NEXA_RETRY_WAIT_SECONDS": "0",
+        "NEXA_MIN_RELEVANCE": "-1",  # CLI machinery over a small corpus subset: no relevance gate
         "COLUMNS": "200",
     }
 

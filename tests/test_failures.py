@@ -107,7 +107,7 @@ async def test_planner_retries_a_plan_out_of_bounds():
     assert len(report.sections) == 3
     assert len(planner.calls) == 2
     feedback = str(planner.calls[1][-1].content)
-    assert feedback.startswith("That answer was rejected") and "at least 3 items" in feedback
+    assert "answer was rejected" in feedback and "at least 3 items" in feedback
 
 
 async def test_planner_rejects_duplicate_sections_with_the_reason():
@@ -123,7 +123,7 @@ async def test_planner_rejects_duplicate_sections_with_the_reason():
     providers._chat["planner"] = planner
     report = await aresearch("The printing press", providers=providers)
     assert [s.title for s in report.sections] == TITLES
-    assert "same title" in str(planner.calls[1][-1].content)
+    assert "cover the same thing" in str(planner.calls[1][-1].content)
 
 
 async def test_planner_gives_up_with_a_clear_error():

@@ -102,7 +102,7 @@ async def test_empty_search_ends_the_loop_and_no_sources_means_missing():
     for section in report.sections:
         assert section.status == "missing"
         assert section.iterations == 1
-        assert "no sources found" in section.error
+        assert "no on-topic sources found" in section.error
 
 
 async def test_report_shape_and_metadata():
@@ -111,7 +111,7 @@ async def test_report_shape_and_metadata():
     assert report.executive_summary and report.introduction and report.conclusion
     assert len(report.sections) == 3 and report.bibliography
     meta = report.metadata
-    assert set(meta.prompt_versions) == {"planner", "query_writer", "reflection", "synthesizer", "collator"}
+    assert set(meta.prompt_versions) == {"planner", "query_writer", "reflection", "synthesizer", "synthesizer_lead", "collator"}
     assert all(re.fullmatch(r"[0-9a-f]{12}", v) for v in meta.prompt_versions.values())
     assert meta.models["planner"] == ["planner-fake"]
     assert meta.models_used["synthesizer"] == ["synth-fake"]

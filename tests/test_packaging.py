@@ -9,7 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIRS = {"graph": "nexa_research", "nodes": "nexa_research/nodes", "prompts": "nexa_research/prompts",
-                "providers": "nexa_research/providers", "server": "nexa_research/server"}
+                "providers": "nexa_research/providers", "server": "nexa_research/server", "evals": "nexa_research/evals"}
+EVAL_DATA = {"calibration.json", "topics.jsonl"}  # read by `nexa eval` at run time
 
 
 def _expected_files() -> set[str]:
@@ -18,6 +19,7 @@ def _expected_files() -> set[str]:
         for path in (ROOT / folder).iterdir():
             if path.suffix in (".py", ".md") and path.is_file():
                 files.add(f"{target}/{path.name}")
+    files |= {f"nexa_research/evals/data/{name}" for name in EVAL_DATA}
     return files
 
 
@@ -38,7 +40,7 @@ def test_wheel_contains_and_imports_every_module(tmp_path):
         "import importlib, nexa_research, sys\n"
         f"assert nexa_research.__file__.startswith({str(unpacked)!r}), nexa_research.__file__\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"
-        "from nexa_research.prompts import prompt_versions; assert len(prompt_versions()) == 5\n"
+        "from nexa_research.prompts import prompt_versions; assert len(prompt_versions()) == 6\n"
         "print(nexa_research.build_graph())\n"
     )
     result = subprocess.run(

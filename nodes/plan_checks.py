@@ -1,0 +1,100 @@
+"""Plans checked in code: a section must be specific, different from the others, and something the corpus covers.
+
+A small planner likes "Introduction" and "Conclusion" (the collator writes those anyway), proposes two
+sections that are the same one reworded, and invents subjects no source discusses ("the Black Death in the
+United States"). Each of these has a test here; the planner re-plans with the reasons, and as a last resort
+builds sections from the articles the corpus actually has (`fallback_sections`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from nexa_research.providers.relevance import Relevance
+from nexa_research.state import Source
+
+GENERIC_WORDS = frozenset(
+    "introduction intro conclusion conclusions overview summary background references appendix discussion "
+    "epilogue prologue preface abstract outlook".split()
+)
+_WORDS = re.compile(r"[a-z]+")
+
+
+def generic_title(title: str) -> bool:
+    """A title that names a part of a report rather than a subject ("Introduction", "Overview of X", "Summary")."""
+    words = _WORDS.findall(title.lower())
+    return not words or any(w in GENERIC_WORDS for w in words) or " ".join(words) in {"final thoughts", "key findings"}
+
+
+@dataclass
+class PlannedSection:
+    title: str
+    outline: str
+    questions: list[str]
+
+
+def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str]) -> list[tuple[int, int]]:
+    """Index pairs of titles that say the same thing (same words, or near-identical meaning)."""
+    keys = [" ".join(_WORDS.findall(t.lower())) for t in titles]
+    sims = relevance.similarity(list(titles), list(titles)) if titles and relevance is not None else None
+    pairs = []
+    for i in range(len(titles)):
+        for j in range(i + 1, len(titles)):
+            if keys[i] == keys[j] or (sims is not None and float(sims[i, j]) >= relevance.thresholds.duplicate):
+                pairs.append((i, j))
+    return pairs
+
+
+SupportCheck = Callable[[PlannedSection], Awaitable[bool]]
+
+
+async def plan_problems(
+    sections: Sequence[PlannedSection],
+    relevance: Relevance | None,
+    min_sections: int,
+    max_sections: int,
+    support: SupportCheck | None = None,
+) -> tuple[list[str], list[int]]:
+    """Why the plan is not acceptable (empty when it is) and the indexes of the sections that are fine on their own."""
+    problems: list[str] = []
+    if not min_sections <= len(sections) <= max_sections:
+        problems.append(f"the plan has {len(sections)} sections; it must have between {min_sections} and {max_sections}")
+    bad: set[int] = set()
+    for i, s in enumerate(sections):
+        if generic_title(s.title):
+            bad.add(i)
+            problems.append(f"section {s.title!r} is generic: name its subject instead (the report has its own introduction and conclusion)")
+    for i, j in duplicate_pairs(relevance, [s.title for s in sections]):
+        bad.add(j)
+        problems.append(f"sections {sections[i].title!r} and {sections[j].title!r} cover the same thing")
+    if support is not None:
+        for i, s in enumerate(sections):
+            if i not in bad and not await support(s):
+                bad.add(i)
+                problems.append(f"no source in the knowledge base covers section {s.title!r}; choose a subject the articles cover")
+    return problems, [i for i in range(len(sections)) if i not in bad]
+
+
+def fallback_sections(
+    keep: Sequence[PlannedSection], articles: Sequence[Source], topic: str, wanted: int
+) -> list[PlannedSection]:
+    """The acceptable sections of the best attempt, topped up with one section per found article not yet covered."""
+    out = list(keep)
+    used = {s.title.lower() for s in out}
+    for article in articles:
+        if len(out) >= wanted:
+            break
+        title = article["title"].strip()
+        if title.lower() in used or generic_title(title):
+            continue
+        used.add(title.lower())
+        out.append(
+            PlannedSection(
+                title=title,
+                outline=f"What {title} was and how it relates to {topic}.",
+                questions=[f"What was {title}?", f"How does {title} relate to {topic}?"],
+            )
+        )
+    return out

