@@ -10,14 +10,14 @@ OUT ?= reports
 SECTIONS ?= 3
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: venv setup test test-fast run bench clean-venv
+.PHONY: venv setup test test-fast run bench eval clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
 	# The CPU torch wheel first: a looser torch spec would pull GBs of CUDA packages.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[local,test]"
+	$(PY) -m pip install -q -e ".[local,test,eval]"
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -38,6 +38,10 @@ run: setup
 
 bench: setup
 	$(PY) bench/run_all.py
+
+# The evaluation suite on every topic of evals/data/topics.jsonl (long: one full research run per topic).
+eval: setup
+	$(NEXA) eval run --ingest-if-empty
 
 clean-venv:
 	rm -rf $(VENV)

@@ -25,7 +25,10 @@ from nexa_research.nodes.relevance_gate import section_text
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import Paragraph, Source
 
-_NEEDS_ANTECEDENT = re.compile(r"^(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b", re.I)
+_NEEDS_ANTECEDENT = re.compile(
+    r"^(?:(?:according to|like|unlike|for) )?(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b",
+    re.I,
+)
 MAX_WORDS = 450
 MAX_SENTENCES = 14
 OWNERSHIP_MARGIN = 0.05
@@ -138,7 +141,7 @@ def extract_section(
 ) -> tuple[str, list[Candidate]]:
     """The section text built from its sources, and the sentences chosen (for the lead and for checks)."""
     pool = candidates(relevance, topic, paragraph, sources, plan)
-    threshold = relevance.thresholds.on_topic if min_score is None else min_score
+    threshold = relevance.thresholds.on_section if min_score is None else min_score
     chosen = select(relevance, pool, min_score=threshold)
     return arrange(chosen), chosen
 

@@ -22,6 +22,12 @@ _LABEL = re.compile(r"^[\w\s'’-]{1,40}:\s*$|^(?:note|key points?|summary|sourc
 _GLUED = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
 _SPACES = re.compile(r"\s+")
 _EMPHASIS = re.compile(r"\*\*|__|`|^\s{0,3}#{1,6}\s*", re.MULTILINE)
+# prose about the report instead of the subject: "In your own words, ...", "This section covers ..."
+_META = re.compile(
+    r"\b(?:in your own words|this (?:section|information|text|passage)|the (?:section|sources?|text|passage)s? "
+    r"(?:covers?|says?|shows?|provides?|discuss(?:es)?)|as (?:an ai|a language model))\b",
+    re.IGNORECASE,
+)
 _DANGLING = re.compile(r"(?:\b(?:and|or|but|of|the|a|an|to|in|with|for|by|as|that|which)|[,;:–-])\s*$", re.IGNORECASE)
 
 
@@ -67,6 +73,8 @@ def fragment_reason(sentence: str, min_words: int = MIN_WORDS) -> str | None:
         return "label"
     if bare.endswith("?"):
         return "question"
+    if _META.search(bare):
+        return "about the report, not the subject"
     if bare[-1] not in ".!\"'”)":
         return "unterminated"
     words = bare.split()

@@ -78,7 +78,7 @@ def framing(relevance: Relevance, topic: str, text: str, printed: list[str]) -> 
     if not sentences:
         return ""
     to_topic = relevance.similarity([topic], sentences)[0]
-    kept = [s for s, score in zip(sentences, to_topic, strict=True) if float(score) >= relevance.thresholds.on_topic]
+    kept = [s for s, score in zip(sentences, to_topic, strict=True) if float(score) >= relevance.thresholds.on_section]
     result, _ = drop_near_duplicates(relevance, " ".join(kept), printed)
     return result
 

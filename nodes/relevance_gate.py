@@ -51,13 +51,15 @@ def gate_sources(
     """
     if not candidates:
         return GateResult([], [], 0)
-    threshold = relevance.thresholds.on_topic if min_relevance is None else min_relevance
+    t = relevance.thresholds
+    topic_cut, section_cut = (t.on_topic, t.on_section) if min_relevance is None else (min_relevance, min_relevance)
     texts = [f"{c['title']}. {c['text']}" for c in candidates]
     scores = relevance.similarity([topic, section_text(paragraph)], texts)
     combined = np.minimum(scores[0], scores[1])
     order = sorted(range(len(candidates)), key=lambda i: -float(combined[i]))
-    on_topic = [i for i in order if combined[i] >= threshold]
-    off_topic = [candidates[i] for i in order if combined[i] < threshold]
+    passes = [bool(scores[0, i] >= topic_cut and scores[1, i] >= section_cut) for i in range(len(candidates))]
+    on_topic = [i for i in order if passes[i]]
+    off_topic = [candidates[i] for i in order if not passes[i]]
     kept: list[int] = []
     duplicates = 0
     pool = [s["text"] for s in known]

@@ -9,8 +9,9 @@ report. Two scorers share one interface:
   gate, by sentence selection and by the collator.
 - `LexicalRelevance`: overlap of content words, for installs without the embedding model (no `local` extra).
 
-Each scorer carries the thresholds that suit its scale (`RelevanceThresholds`); the embedding ones were chosen
-on the labelled pairs in evals/data (see evals/README.md).
+Each scorer carries the thresholds that suit its scale (`RelevanceThresholds`). The embedding `on_topic`,
+`supports` and `duplicate` cut-offs are the ones calibrated on the labelled pairs in evals/data (evals/README.md);
+`on_section` and `answers` were set by reading reports.
 """
 
 from __future__ import annotations
@@ -41,13 +42,15 @@ _STOP = frozenset(
 class RelevanceThresholds:
     """Cut-offs on a scorer's own scale.
 
-    on_topic: a passage belongs to the report (compared with the topic) or to a section (with its title and outline).
+    on_topic: a passage belongs to the report (compared with the topic).
+    on_section: a passage or sentence belongs to a section (compared with its title and outline, or a question).
     supports: a written sentence says what a source sentence says (connecting prose is checked with it).
     duplicate: two sentences say the same thing; the later one goes.
     answers: a source sentence goes some way to answering a key question (reflection's coverage check).
     """
 
     on_topic: float
+    on_section: float
     supports: float
     duplicate: float
     answers: float
@@ -66,7 +69,7 @@ class EmbeddingRelevance:
     """Cosine similarity of sentence embeddings, with an in-memory vector cache keyed by the text's hash."""
 
     name = "embedding"
-    thresholds = RelevanceThresholds(on_topic=0.25, supports=0.6, duplicate=0.88, answers=0.45)
+    thresholds = RelevanceThresholds(on_topic=0.36, on_section=0.25, supports=0.64, duplicate=0.8, answers=0.45)
 
     def __init__(self, embedder: Embedder, cache_size: int = 20000) -> None:
         self.embedder = embedder
@@ -104,7 +107,7 @@ class LexicalRelevance:
     """Share of the query's content words found in the text (0..1): no model needed, coarser than embeddings."""
 
     name = "lexical"
-    thresholds = RelevanceThresholds(on_topic=0.2, supports=0.6, duplicate=0.85, answers=0.4)
+    thresholds = RelevanceThresholds(on_topic=0.2, on_section=0.2, supports=0.6, duplicate=0.85, answers=0.4)
 
     def similarity(self, queries: Sequence[str], texts: Sequence[str]) -> np.ndarray:
         query_terms = [content_terms(q) for q in queries]

@@ -1,0 +1,125 @@
+"""Is the plan one a reader would accept? Distinct sections, each with a real subject, each backed by a source.
+
+- Generic titles: a title made only of words that could head any report ("Introduction", "Background and
+  overview", "Key findings", "Historical significance") tells the reader nothing about this topic.
+- Duplicate titles: identical after normalising (case, numbering, punctuation), or close in meaning (cosine at
+  or above the calibrated `duplicate_title` threshold): two sections about the same thing.
+- Unsupported sections: a written section must cite at least one source whose passages are about the section,
+  scored as the cosine of "section title (topic)" with the passage (calibrated `section_support`). The topic is
+  added because a reader reads a title such as "Causes" in the light of the report's topic.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from pydantic import BaseModel, computed_field
+
+from nexa_research.evals.relevance import source_text
+from nexa_research.evals.report_text import bibliography_by_number, cited_in_sections
+from nexa_research.evals.similarity import Similarity
+from nexa_research.report import Report
+
+GENERIC_WORDS = frozenset(
+    "introduction intro background overview conclusion conclusions concluding summary executive discussion final "
+    "thoughts remarks closing key points takeaways findings details information general miscellaneous misc other "
+    "topics notes references sources bibliography further reading context preface abstract highlights main body "
+    "section part chapter history historical definition definitions basics fundamentals importance significance "
+    "impact future outlook analysis aspects considerations facts perspectives content contents".split()
+)
+_FILLER = frozenset("the a an of and on to in for its their this our".split())
+_ROMAN = re.compile(r"^[ivxlc]+$")
+
+
+def title_key(title: str) -> str:
+    """A title as compared for identity: lower case, words only, leading numbering ("2.", "Section 3:") dropped."""
+    text = re.sub(r"^\s*(?:(?:section|part|chapter)\s+)?(?:\d+|[ivxlc]+)\s*[.:)\-–]\s*", "", title.strip(), flags=re.I)
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def is_generic(title: str) -> bool:
+    words = [w for w in re.sub(r"[^\w\s]", " ", title.lower()).split() if w not in _FILLER]
+    return not words or all(w in GENERIC_WORDS or w.isdigit() or _ROMAN.match(w) for w in words)
+
+
+def section_query(title: str, topic: str) -> str:
+    """How a section is embedded when its sources are checked against it."""
+    return f"{title} ({topic})"
+
+
+class TitlePair(BaseModel):
+    first: str
+    second: str
+    score: float
+    identical: bool
+
+
+class SectionSupport(BaseModel):
+    number: int
+    title: str
+    score: float
+    best_source: int | None
+    supported: bool
+    reason: str = ""
+
+
+class PlanSanity(BaseModel):
+    duplicate_threshold: float
+    support_threshold: float
+    titles: list[str]
+    generic_titles: list[str]
+    duplicate_titles: list[TitlePair]
+    sections: list[SectionSupport]
+
+    @computed_field
+    @property
+    def unsupported_sections(self) -> list[SectionSupport]:
+        return [s for s in self.sections if not s.supported]
+
+    @computed_field
+    @property
+    def title_problems(self) -> int:
+        return len(self.generic_titles) + len(self.duplicate_titles)
+
+
+def _duplicate_titles(titles: list[str], similarity: Similarity, threshold: float) -> list[TitlePair]:
+    scores = similarity.matrix(titles, titles)
+    found = []
+    for i, j in itertools.combinations(range(len(titles)), 2):
+        identical = title_key(titles[i]) == title_key(titles[j])
+        if identical or scores[i, j] >= threshold:
+            found.append(TitlePair(first=titles[i], second=titles[j], score=round(float(scores[i, j]), 4), identical=identical))
+    return found
+
+
+def _section_support(report: Report, similarity: Similarity, threshold: float) -> list[SectionSupport]:
+    entries = bibliography_by_number(report)
+    cited = cited_in_sections(report)
+    out = []
+    for number, section in enumerate(report.sections, start=1):
+        if section.status != "done":
+            continue
+        texts = [(n, source_text(entries[n].title, p)) for n in cited[number] if n in entries for p in entries[n].passages]
+        if not texts:
+            reason = "cites no source" if not cited[number] else "cited sources carry no passage text"
+            out.append(SectionSupport(number=number, title=section.title, score=0.0, best_source=None, supported=False,
+                                      reason=reason))
+            continue
+        scores = similarity.matrix([section_query(section.title, report.topic)], [t for _, t in texts])[0]
+        best = int(scores.argmax())
+        out.append(SectionSupport(number=number, title=section.title, score=round(float(scores[best]), 4),
+                                  best_source=texts[best][0], supported=bool(scores[best] >= threshold)))
+    return out
+
+
+def score_plan(report: Report, similarity: Similarity, duplicate_threshold: float, support_threshold: float) -> PlanSanity:
+    titles = [s.title for s in report.sections]
+    return PlanSanity(
+        duplicate_threshold=duplicate_threshold,
+        support_threshold=support_threshold,
+        titles=titles,
+        generic_titles=[t for t in titles if is_generic(t)],
+        duplicate_titles=_duplicate_titles(titles, similarity, duplicate_threshold),
+        sections=_section_support(report, similarity, support_threshold),
+    )

@@ -1,0 +1,97 @@
+"""Run the pipeline on the dataset and evaluate what it wrote: the loop behind `nexa eval run`.
+
+Each topic goes through the public entry point, `aresearch(topic, use_cache=False, ...)`, so a run measures the
+pipeline as users get it and never a cached report. Each topic runs in its own event loop and the loop-bound
+services are closed after it, as the CLI does. A topic whose run fails with a library error is recorded with
+its error and the run goes on; it fails the run's targets (see aggregate.py). Reports are saved as JSON beside
+the results, so they can be re-scored later with `nexa eval score`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nexa_research.errors import NexaError
+from nexa_research.evals.dataset import EvalTopic
+from nexa_research.evals.history import FailedTopic
+from nexa_research.evals.scorer import Judge, ReportEval, score_report
+from nexa_research.evals.similarity import Similarity
+from nexa_research.evals.thresholds import Thresholds
+from nexa_research.report import Report
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RunOutcome:
+    evals: list[ReportEval] = field(default_factory=list)
+    failures: list[FailedTopic] = field(default_factory=list)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "report"
+
+
+async def _research(topic: str, overrides: dict[str, Any]) -> Report:
+    from nexa_research import aresearch
+    from nexa_research.persistence import close_loop_services
+
+    try:
+        return await aresearch(topic, use_cache=False, **overrides)
+    finally:
+        await close_loop_services()
+
+
+def ensure_knowledge_base() -> None:
+    """Seed an empty local knowledge base with the offline Wikipedia corpus, so the dataset's articles exist."""
+    from nexa_research.providers.ingest import ingest_wikipedia
+    from nexa_research.providers.knowledge_base import KnowledgeBase
+    from nexa_research.providers.settings import ProviderSettings
+
+    with KnowledgeBase.from_settings(ProviderSettings.load()) as kb:
+        if kb.count() == 0:
+            logger.warning("knowledge base is empty: ingesting the offline Wikipedia corpus (once)")
+            ingest_wikipedia(kb, progress=True)
+
+
+def run_topics(
+    topics: Sequence[EvalTopic],
+    reports_dir: Path,
+    overrides: dict[str, Any],
+    thresholds: Thresholds,
+    judge: Judge | None = None,
+    on_done: Callable[[EvalTopic, ReportEval | FailedTopic], None] | None = None,
+) -> RunOutcome:
+    """Research, save and score every topic, in order; `on_done` hears about each as it finishes."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    similarity = Similarity()
+    outcome = RunOutcome()
+    for number, case in enumerate(topics, start=1):
+        started = time.perf_counter()
+        try:
+            report = asyncio.run(_research(case.topic, overrides))
+        except NexaError as exc:
+            seconds = round(time.perf_counter() - started, 1)
+            logger.error("eval: research failed for %r after %.0f s: %s", case.topic, seconds, exc)
+            failure = FailedTopic(topic=case.topic, category=case.category, error=f"{type(exc).__name__}: {exc}", seconds=seconds)
+            outcome.failures.append(failure)
+            if on_done:
+                on_done(case, failure)
+            continue
+        seconds = round(time.perf_counter() - started, 1)
+        path = reports_dir / f"{number:02d}-{slug(case.topic)}.json"
+        path.write_text(report.to_json(), encoding="utf-8")
+        path.with_suffix(".md").write_text(report.to_markdown(), encoding="utf-8")
+        result = score_report(report, expect_urls=case.expect_urls, category=case.category, seconds=seconds,
+                              file=path, thresholds=thresholds, similarity=similarity, judge=judge)
+        outcome.evals.append(result)
+        if on_done:
+            on_done(case, result)
+    return outcome

@@ -1,0 +1,44 @@
+"""What counts as a fragment, for source sentences and model prose alike (nodes/fragments.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from nexa_research.nodes.fragments import fragment_reason, passage_sentences, printable
+
+
+def test_passage_sentences_drop_other_scripts_pronunciations_and_cut_ends():
+    text = ("The Acropolis of Athens (Greek: Ακρόπολη) is an ancient citadel above the city.The word comes from "
+            "Greek ἄκρον, meaning the highest point. The violoncello ( VY-ə-lən-CHEL-oh) is a bowed string "
+            "instrument. It was played in the")
+    sentences = passage_sentences(text)
+    assert sentences == [
+        "The Acropolis of Athens is an ancient citadel above the city.",
+        "The violoncello is a bowed string instrument.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "reason"),
+    [
+        ("This", "unterminated"),
+        ("Who were the first?", "question"),
+        ("Key points:", "label"),
+        ("**The press** changed printing forever [1].", "markup"),
+        ("The plague 鼠疫 spread along trade routes [2].", "foreign script"),
+        ("In your own words, the section covers the Silk Road trade [1].", "about the report, not the subject"),
+        ("It spread fast.", "too short"),
+        ("The plague spread quickly along the routes of the.", "unfinished"),
+    ],
+)
+def test_fragments_are_named(sentence, reason):
+    assert fragment_reason(sentence) == reason
+
+
+def test_a_complete_cited_sentence_is_not_a_fragment():
+    assert fragment_reason("Gutenberg printed the Bible in Mainz around 1455 [2].") is None
+
+
+def test_printable_splits_debris_from_the_sentence_before_it():
+    text, removed = printable("Wages rose as labour became scarce across Europe. **Key\n\nWho gained?")
+    assert text == "Wages rose as labour became scarce across Europe." and removed == 2
