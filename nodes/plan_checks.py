@@ -35,9 +35,15 @@ class PlannedSection:
     questions: list[str]
 
 
+def _title_key(title: str) -> str:
+    """"The Silk Road" and "Silk Road" name one subject."""
+    words = _WORDS.findall(title.lower())
+    return " ".join(words[1:] if words and words[0] in {"the", "a", "an"} else words)
+
+
 def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str]) -> list[tuple[int, int]]:
     """Index pairs of titles that say the same thing (same words, or near-identical meaning)."""
-    keys = [" ".join(_WORDS.findall(t.lower())) for t in titles]
+    keys = [_title_key(t) for t in titles]
     sims = relevance.similarity(list(titles), list(titles)) if titles and relevance is not None else None
     pairs = []
     for i in range(len(titles)):
@@ -82,14 +88,14 @@ def fallback_sections(
 ) -> list[PlannedSection]:
     """The acceptable sections of the best attempt, topped up with one section per found article not yet covered."""
     out = list(keep)
-    used = {s.title.lower() for s in out}
+    used = {_title_key(s.title) for s in out}
     for article in articles:
         if len(out) >= wanted:
             break
         title = article["title"].strip()
-        if title.lower() in used or generic_title(title):
+        if _title_key(title) in used or generic_title(title):
             continue
-        used.add(title.lower())
+        used.add(_title_key(title))
         out.append(
             PlannedSection(
                 title=title,
