@@ -189,7 +189,9 @@ async def test_planner_schema_on_three_topics(endpoint: Endpoint) -> None:
     model = build_chat_model("planner", cfg.models.planner, endpoint)
     structured = model.with_structured_output(plan_schema(3, 4), method="json_schema")
     prompts = [
-        load_prompt("planner").messages(topic=topic, min_sections=3, max_sections=4, language="English")
+        load_prompt("planner").messages(
+            topic=topic, min_sections=3, max_sections=4, language="English", articles=f"- {topic}: the main article."
+        )
         for topic in TOPICS
     ]
     plans = await asyncio.gather(*(structured.ainvoke(p) for p in prompts))
@@ -211,6 +213,7 @@ async def test_reflection_schema_on_three_topics(endpoint: Endpoint) -> None:
             title="Overview",
             outline=f"What {topic.lower()} is and why it matters.",
             questions="- What is it?\n- Why does it matter?",
+            coverage="- What is it? (answered)\n- Why does it matter? (NOT answered yet)",
             previous_queries=f"- {topic.lower()}",
             sources=wiki_sources(titles),
         )

@@ -86,12 +86,17 @@ def research_stub(serve, monkeypatch):  # noqa: F811 - the imported fixture
     return stub
 
 
+@pytest.fixture(autouse=True)
+def no_relevance_scoring(monkeypatch):
+    """The stub's made-up sentences look alike to an embedding model; the wire is under test, not de-duplication."""
+    monkeypatch.setattr(ConfiguredProviders, "relevance", lambda self: None)
+
+
 async def run_graph(configurable: dict, stream: bool = False) -> Report:
     """One run; `stream` uses LangGraph's message stream (what Studio shows), which makes every model stream."""
     graph = build_graph(ConfiguredProviders(ProviderSettings.load()))
-    # made-up sources (the wire is under test, not relevance): the gate admits everything
     knobs = {"search_backend": SEARCH_NAME, "max_iterations": 2, "provider_retries": 0, "thread_id": "t",
-             "min_relevance": -1.0, **configurable}
+             **configurable}
     config = {"configurable": knobs}
     if not stream:
         result = await asyncio.wait_for(graph.ainvoke({"topic": "The printing press"}, config), GUARD_SECONDS)

@@ -21,6 +21,9 @@ class ScriptedModelsConfiguredSearch(ConfiguredProviders):
     def role_models(self, role, cfg):
         return self.scripted.role_models(role, cfg)
 
+    def relevance(self):
+        return None  # a made-up corpus: memory is under test, not relevance
+
 
 class NoResults:
     name = "offline"
