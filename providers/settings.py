@@ -12,6 +12,10 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The assembled model the embedded llama.cpp server loads when NEXA_LOCAL_MODEL_NAME is not set
+# (names: providers/local_model.py MODELS).
+DEFAULT_LOCAL_MODEL_NAME = "qwen2.5-coder-0.5b"
+
 
 def default_data_dir() -> Path:
     """Outside any checkout, so the assembled model and knowledge base survive fresh clones and are shared by runs."""
@@ -36,6 +40,9 @@ class ProviderSettings(BaseSettings):
     llm_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("NEXA_LLM_API_KEY"))
     llm_model: str | None = Field(default=None, validation_alias=AliasChoices("NEXA_LLM_MODEL"))
     local_model: Path | None = Field(default=None, validation_alias=AliasChoices("NEXA_LOCAL_MODEL"))
+    local_model_name: str = Field(
+        default=DEFAULT_LOCAL_MODEL_NAME, validation_alias=AliasChoices("NEXA_LOCAL_MODEL_NAME")
+    )
     local_ctx: int = Field(default=8192, ge=512, le=131072, validation_alias=AliasChoices("NEXA_LOCAL_CTX"))
     local_parallel: int = Field(default=4, ge=1, le=16, validation_alias=AliasChoices("NEXA_LOCAL_PARALLEL"))
     local_threads: int = Field(default=2, ge=1, le=64, validation_alias=AliasChoices("NEXA_LOCAL_THREADS"))

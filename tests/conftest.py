@@ -31,7 +31,7 @@ def isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, isolated_data_dir: Path) -> None:
     for var in ("OPENAI_API_KEY", "OPENROUTER_API_KEY", "EXA_API_KEY", "NEXA_LLM_BASE_URL", "LANGSMITH_API_KEY",
-                "REDIS_URL", "QDRANT_URL", "NEXA_LOCAL_MODEL"):
+                "REDIS_URL", "QDRANT_URL", "NEXA_LOCAL_MODEL", "NEXA_LOCAL_MODEL_NAME"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NEXA_DATA_DIR", str(isolated_data_dir))
     monkeypatch.setenv("LANGSMITH_TRACING", "false")

