@@ -90,8 +90,8 @@ def checked_narrative(
     """The editor's text checked sentence by sentence (nodes/narrative.py); an empty part is written from the plan."""
     done = [s for s in sections if s.status == "done"]
     titles = [s.title for s in done]
-    printed = [e.text for e in section_evidence([s.content for s in done])]
     evidence = section_evidence([s.content for s in done])
+    printed = [e.text for e in evidence]
     if narrative is None:
         summary = introduction = conclusion = ""
         transitions: list[str] = []

@@ -7,6 +7,7 @@ count as the same sentence.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from nexa_research.nodes.citations import CITATION
 from nexa_research.providers.relevance import Relevance
@@ -40,12 +41,23 @@ def as_plain_paragraphs(text: str) -> str:
 
 def without_questions(text: str) -> str:
     """A report states findings; questions a model writes into its prose (often copied from the plan) go."""
-    paragraphs = []
+    return _drop_sentences(text, lambda s: CITATION.sub("", s).rstrip().endswith("?"))[0]
+
+
+def _drop_sentences(text: str, is_repeat: Callable[[str], bool]) -> tuple[str, int]:
+    """`text` without the sentences `is_repeat` flags (it sees each sentence once, in order); paragraphs kept."""
+    removed = 0
+    paragraphs_out: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
-        kept = [s for s in split_sentences(paragraph) if not CITATION.sub("", s).rstrip().endswith("?")]
+        kept: list[str] = []
+        for sentence in split_sentences(paragraph):
+            if is_repeat(sentence):
+                removed += 1
+            else:
+                kept.append(sentence.strip())
         if kept:
-            paragraphs.append(" ".join(kept))
-    return "\n\n".join(paragraphs)
+            paragraphs_out.append(" ".join(kept))
+    return "\n\n".join(paragraphs_out), removed
 
 
 def drop_repeated_sentences(text: str, seen: set[str] | None = None, min_words: int = 4) -> tuple[str, int]:
@@ -55,20 +67,15 @@ def drop_repeated_sentences(text: str, seen: set[str] | None = None, min_words: 
     Returns the cleaned text (paragraph breaks kept) and how many sentences were removed.
     """
     seen = set() if seen is None else seen
-    removed = 0
-    paragraphs_out: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text.strip()):
-        kept: list[str] = []
-        for sentence in split_sentences(paragraph):
-            key = sentence_key(sentence)
-            if len(key.split()) >= min_words and key in seen:
-                removed += 1
-                continue
-            seen.add(key)
-            kept.append(sentence.strip())
-        if kept:
-            paragraphs_out.append(" ".join(kept))
-    return "\n\n".join(paragraphs_out), removed
+
+    def is_repeat(sentence: str) -> bool:
+        key = sentence_key(sentence)
+        if len(key.split()) >= min_words and key in seen:
+            return True
+        seen.add(key)
+        return False
+
+    return _drop_sentences(text, is_repeat)
 
 
 def drop_near_duplicates(relevance: Relevance | None, text: str, earlier: list[str], min_words: int = 4) -> tuple[str, int]:
@@ -77,22 +84,19 @@ def drop_near_duplicates(relevance: Relevance | None, text: str, earlier: list[s
     `earlier` holds the bare sentences already printed anywhere in the report; kept sentences are appended to it,
     so calling this section after section removes repetition across the whole report.
     """
-    removed = 0
-    paragraphs_out: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text.strip()):
-        kept: list[str] = []
-        for sentence in split_sentences(paragraph):
-            bare = CITATION.sub("", sentence).strip()
-            if len(sentence_key(bare).split()) >= min_words and earlier:
-                same = sentence_key(bare) in {sentence_key(e) for e in earlier}
-                if same or (
-                    relevance is not None
-                    and float(relevance.similarity([bare], earlier).max()) >= relevance.thresholds.duplicate
-                ):
-                    removed += 1
-                    continue
-            earlier.append(bare)
-            kept.append(sentence.strip())
-        if kept:
-            paragraphs_out.append(" ".join(kept))
-    return "\n\n".join(paragraphs_out), removed
+    keys = {sentence_key(e) for e in earlier}
+
+    def is_repeat(sentence: str) -> bool:
+        bare = CITATION.sub("", sentence).strip()
+        key = sentence_key(bare)
+        if len(key.split()) >= min_words and earlier:
+            if key in keys or (
+                relevance is not None
+                and float(relevance.similarity([bare], earlier).max()) >= relevance.thresholds.duplicate
+            ):
+                return True
+        earlier.append(bare)
+        keys.add(key)
+        return False
+
+    return _drop_sentences(text, is_repeat)
