@@ -41,7 +41,7 @@ bench: setup
 
 # The evaluation suite on every topic of evals/data/topics.jsonl (long: one full research run per topic).
 eval: setup
-	$(NEXA) eval run --ingest-if-empty
+	$(NEXA) eval run --ingest-if-empty $(EVAL_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -14,7 +14,6 @@ The model then writes only a short lead for the section, which is kept only wher
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,13 +21,10 @@ import numpy as np
 
 from nexa_research.nodes.fragments import passage_sentences
 from nexa_research.nodes.relevance_gate import section_text
+from nexa_research.nodes.repetition import NEEDS_ANTECEDENT
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import Paragraph, Source
 
-_NEEDS_ANTECEDENT = re.compile(
-    r"^(?:(?:according to|like|unlike|for) )?(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b",
-    re.I,
-)
 MAX_WORDS = 450
 MAX_SENTENCES = 14
 OWNERSHIP_MARGIN = 0.05
@@ -90,7 +86,7 @@ def select(
         if cand in chosen or duplicate(cand.text):
             continue
         group = [cand]
-        if _NEEDS_ANTECEDENT.match(cand.text):
+        if NEEDS_ANTECEDENT.match(cand.text):
             before = by_key.get((cand.source, cand.position - 1))
             if before is None:
                 continue

@@ -96,21 +96,32 @@ def _join(titles: Sequence[str]) -> str:
     return f"{', '.join(titles[:-1])} and {titles[-1]}"
 
 
+_LOWER_LEADS = frozenset("how why what when where who which whether the a an".split())
+
+
+def topic_phrase(topic: str) -> str:
+    """The topic as it reads inside a sentence: "How X changed Y" -> "how X changed Y", "The Z" -> "the Z"."""
+    first, _, rest = topic.strip().partition(" ")
+    if first.lower() in _LOWER_LEADS:
+        return f"{first.lower()} {rest}".strip()
+    return topic.strip()
+
+
 def plain_summary(topic: str, titles: Sequence[str], sources: int) -> str:
     if not titles:
-        return f"No section of the report on {topic} could be researched; each section gives the reason."
-    return fit(f"This report examines {topic} through {len(titles)} subjects: {_join(titles)}. "
+        return f"No section of the report on {topic_phrase(topic)} could be researched; each section gives the reason."
+    return fit(f"This report examines {topic_phrase(topic)} in {len(titles)} sections: {_join(titles)}. "
                f"Every statement in it is taken from one of {sources} cited sources.")
 
 
 def plain_introduction(topic: str, titles: Sequence[str]) -> str:
     if not titles:
-        return f"This report was to examine {topic}."
-    return fit(f"This report examines {topic}. Its sections follow in order: {_join(titles)}.")
+        return f"This report was to examine {topic_phrase(topic)}."
+    return fit(f"This report examines {topic_phrase(topic)}. Its sections follow in order: {_join(titles)}.")
 
 
 def plain_conclusion(topic: str, titles: Sequence[str]) -> str:
     if not titles:
-        return f"The sources available could not support a report on {topic}."
-    return fit(f"The sources gathered here show {topic} from {len(titles)} sides, {_join(titles)}, "
-               "and each claim above can be checked against the source it cites.")
+        return f"The sources available could not support a report on {topic_phrase(topic)}."
+    return fit(f"Taken together, the {len(titles)} sections trace {topic_phrase(topic)} through {_join(titles)}. "
+               "Each statement above comes from the source it cites, where it can be checked.")

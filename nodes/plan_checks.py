@@ -53,6 +53,14 @@ def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str]) -> list[
     return pairs
 
 
+def restated_topic(relevance: Relevance | None, topic: str, titles: Sequence[str]) -> list[int]:
+    """Indexes of titles that are the topic again ("How did X change Y?" for "How X changed Y"): not a part of it."""
+    if relevance is None or not titles:
+        return []
+    sims = relevance.similarity([topic], list(titles))[0]
+    return [i for i, sim in enumerate(sims) if float(sim) >= relevance.thresholds.duplicate]
+
+
 SupportCheck = Callable[[PlannedSection], Awaitable[bool]]
 
 
@@ -62,6 +70,7 @@ async def plan_problems(
     min_sections: int,
     max_sections: int,
     support: SupportCheck | None = None,
+    topic: str = "",
 ) -> tuple[list[str], list[int]]:
     """Why the plan is not acceptable (empty when it is) and the indexes of the sections that are fine on their own."""
     problems: list[str] = []
@@ -72,6 +81,13 @@ async def plan_problems(
         if generic_title(s.title):
             bad.add(i)
             problems.append(f"section {s.title!r} is generic: name its subject instead (the report has its own introduction and conclusion)")
+    for i in restated_topic(relevance, topic, [s.title for s in sections]) if topic else ():
+        bad.add(i)
+        problems.append(f"section {sections[i].title!r} restates the whole topic: give it one part of the subject")
+    for i, s in enumerate(sections):
+        if i not in bad and s.title.rstrip().endswith("?"):
+            bad.add(i)
+            problems.append(f"section {s.title!r} is a question: title it with the subject it covers")
     for i, j in duplicate_pairs(relevance, [s.title for s in sections]):
         bad.add(j)
         problems.append(f"sections {sections[i].title!r} and {sections[j].title!r} cover the same thing")
@@ -104,3 +120,16 @@ def fallback_sections(
             )
         )
     return out
+
+
+def report_title(proposed: str, topic: str, sections: Sequence[str]) -> str:
+    """The planner's title when every word of it comes from the topic or the plan, else the topic itself.
+
+    A small model garbles titles ("The Steam Engine Change Industry"); the user's own phrasing never is.
+    """
+    known = set(_WORDS.findall(" ".join([topic, *sections]).lower()))
+    words = [w for w in _WORDS.findall(proposed.lower()) if len(w) > 3]
+    if words and all(w in known for w in words):
+        return proposed.strip()
+    topic = topic.strip()
+    return topic[:1].upper() + topic[1:]

@@ -26,7 +26,7 @@ from nexa_research.config import ResearchConfig
 from nexa_research.errors import PlanningError, ProviderError, StructuredOutputError
 from nexa_research.nodes.fragments import passage_sentences
 from nexa_research.nodes.metering import StepMeter
-from nexa_research.nodes.plan_checks import PlannedSection, fallback_sections, plan_problems
+from nexa_research.nodes.plan_checks import PlannedSection, fallback_sections, plan_problems, report_title
 from nexa_research.nodes.relevance_gate import gate_sources, section_query
 from nexa_research.nodes.search import search_with_retries
 from nexa_research.prompts import load_prompt
@@ -167,7 +167,9 @@ def make_plan_node(providers: Providers):
             result: PlanOutput = answer.parsed
             title = result.title
             sections = [PlannedSection(clean_title(p.title), p.outline, list(p.questions)) for p in result.paragraphs]
-            problems, good = await plan_problems(sections, relevance, cfg.min_sections, cfg.max_sections, support)
+            problems, good = await plan_problems(
+                sections, relevance, cfg.min_sections, cfg.max_sections, support, topic=topic
+            )
             if not problems:
                 return _planned(topic, title, sections, cfg, meter)
             if len(good) > len(best):
@@ -192,7 +194,7 @@ def _planned(topic: str, title: str, sections: list[PlannedSection], cfg: Resear
     paragraphs = [new_paragraph(i, s.title, s.outline, s.questions) for i, s in enumerate(sections)]
     return {
         "topic": topic,
-        "title": title,
+        "title": report_title(title, topic, [s.title for s in sections]),
         "config": cfg.as_configurable(),
         "paragraphs": Overwrite(paragraphs),
         "steps": meter.record(),

@@ -12,7 +12,16 @@ from collections.abc import Callable
 from nexa_research.nodes.citations import CITATION
 from nexa_research.providers.relevance import Relevance
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])")
+# No break after an initial or a common abbreviation: "C. A. Parsons and Company", "Dr. Snow", "St. Paul", "c. 1450".
+_SENTENCE_END = re.compile(
+    r"(?<![\s(][A-HJ-UWYZ]\.)(?<!\bMr\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bvs\.)(?<!\bNo\.)(?<!\bc\.)"
+    r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])"
+)
+# A sentence that opens on a pronoun or a demonstrative leans on the one before it.
+NEEDS_ANTECEDENT = re.compile(
+    r"^(?:(?:according to|like|unlike|for) )?(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b",
+    re.I,
+)
 
 
 def sentence_key(sentence: str) -> str:
@@ -85,15 +94,22 @@ def drop_near_duplicates(relevance: Relevance | None, text: str, earlier: list[s
     so calling this section after section removes repetition across the whole report.
     """
     keys = {sentence_key(e) for e in earlier}
+    dropped_last = False
 
     def is_repeat(sentence: str) -> bool:
+        nonlocal dropped_last
         bare = CITATION.sub("", sentence).strip()
         key = sentence_key(bare)
+        # "Its modern form ..." loses its subject when the sentence before it goes, so it goes too
+        if dropped_last and NEEDS_ANTECEDENT.match(bare):
+            return True
+        dropped_last = False
         if len(key.split()) >= min_words and earlier:
             if key in keys or (
                 relevance is not None
                 and float(relevance.similarity([bare], earlier).max()) >= relevance.thresholds.duplicate
             ):
+                dropped_last = True
                 return True
         earlier.append(bare)
         keys.add(key)

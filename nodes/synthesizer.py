@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,17 +58,33 @@ def finish_section(draft: str, sources: list[Source]) -> FinishedSection:
     return FinishedSection(grounded=ground_section(text, sources), invalid=checked.invalid, repairs=len(checked.invalid))
 
 
+_CONTENT_WORD = re.compile(r"[a-z][a-z'-]{3,}")
+LEAD_WORDS_FROM_SOURCES = 0.7
+
+
+def _content_words(text: str) -> set[str]:
+    return set(_CONTENT_WORD.findall(text.lower()))
+
+
+def _words_from_sources(sentence: str, source_words: set[str]) -> bool:
+    """Similar in meaning is not enough for a lead: a small model slips in claims ("mass production") that no
+    chosen sentence makes, so most of its content words must come from the chosen sentences themselves."""
+    words = _content_words(sentence)
+    return not words or len(words & source_words) / len(words) >= LEAD_WORDS_FROM_SOURCES
+
+
 def checked_lead(relevance: Relevance, lead: str, chosen: list[Candidate]) -> tuple[str, int]:
     """The model's lead, sentence by sentence: kept (and cited) only where a chosen sentence supports it and it
     does not simply repeat one; fragments go. Returns the lead and how many sentences were dropped."""
     text, dropped = printable(as_plain_paragraphs(repair_citations(lead, 0).text))
     sentences = split_sentences(text.replace("\n", " "))
+    source_words = _content_words(" ".join(c.text for c in chosen))
     kept = []
     for sentence, support in supported(relevance, sentences, [c.text for c in chosen])[:2]:
         repeats = support is not None and float(
             relevance.similarity([sentence], [chosen[support].text])[0, 0]
         ) >= relevance.thresholds.duplicate
-        if support is None or repeats:
+        if support is None or repeats or not _words_from_sources(sentence, source_words):
             dropped += 1
             continue
         kept.append(cite(sentence, chosen[support].source))

@@ -57,7 +57,7 @@ def field(messages: list[BaseMessage], name: str) -> str:
 def plan_json(titles: list[str]) -> str:
     return json.dumps(
         {
-            "title": "A scripted report",
+            "title": "The Printing Press",
             "paragraphs": [
                 {"title": t, "outline": f"What is known about {t}.", "questions": [f"What is {t}?", f"Why does {t} matter?"]}
                 for t in titles

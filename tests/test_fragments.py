@@ -42,3 +42,51 @@ def test_a_complete_cited_sentence_is_not_a_fragment():
 def test_printable_splits_debris_from_the_sentence_before_it():
     text, removed = printable("Wages rose as labour became scarce across Europe. **Key\n\nWho gained?")
     assert text == "Wages rose as labour became scarce across Europe." and removed == 2
+
+
+def test_initials_and_abbreviations_do_not_end_a_sentence():
+    from nexa_research.nodes.repetition import split_sentences
+
+    text = "He founded C. A. Parsons and Company. Dr. Snow mapped it c. 1854. It ended after World War I. Then peace."
+    assert split_sentences(text) == [
+        "He founded C. A. Parsons and Company.", "Dr. Snow mapped it c. 1854.", "It ended after World War I.", "Then peace.",
+    ]
+
+
+def test_a_pronoun_led_sentence_goes_with_the_repeat_before_it():
+    from nexa_research.nodes.repetition import drop_near_duplicates
+
+    earlier = ["A steam turbine extracts energy from steam."]
+    text = "A steam turbine extracts energy from steam [4]. Its modern form dates from 1884 [4]. Watt improved engines [5]."
+    kept, removed = drop_near_duplicates(None, text, earlier)
+    assert kept == "Watt improved engines [5]." and removed == 2
+
+
+def test_report_title_falls_back_to_the_topic_when_the_model_garbles_it():
+    from nexa_research.nodes.plan_checks import report_title
+
+    topic = "how the steam engine changed industry and transport"
+    assert report_title("The Steam Engine Change Industry", topic, ["Steam turbine"]) == (
+        "How the steam engine changed industry and transport"
+    )
+    assert report_title("The Steam Engine and Industry", topic, ["Steam turbine"]) == "The Steam Engine and Industry"
+
+
+def test_plain_conclusion_reads_as_a_sentence():
+    from nexa_research.nodes.narrative import plain_conclusion
+
+    text = plain_conclusion("How the steam engine changed transport", ["Steam locomotive", "Steamship"])
+    assert text.startswith("Taken together, the 2 sections trace how the steam engine changed transport through ")
+
+
+async def test_question_titles_and_topic_restatements_are_replanned():
+    from nexa_research.nodes.plan_checks import PlannedSection, plan_problems
+    from nexa_research.providers.relevance import LexicalRelevance
+
+    topic = "How the steam engine changed industry and transport"
+    sections = [PlannedSection("What is the steam engine?", "o", ["q"]),
+                PlannedSection("How the steam engine changed industry and transport", "o", ["q"]),
+                PlannedSection("James Watt's separate condenser", "o", ["q"])]
+    problems, good = await plan_problems(sections, LexicalRelevance(), 3, 5, topic=topic)
+    assert good == [2]
+    assert any("is a question" in p for p in problems) and any("restates the whole topic" in p for p in problems)

@@ -107,7 +107,7 @@ async def test_empty_search_ends_the_loop_and_no_sources_means_missing():
 
 async def test_report_shape_and_metadata():
     report = await aresearch("The printing press", providers=providers_for(TITLES[:3]), max_iterations=2)
-    assert report.title == "A scripted report"
+    assert report.title == "The Printing Press"
     assert report.executive_summary and report.introduction and report.conclusion
     assert len(report.sections) == 3 and report.bibliography
     meta = report.metadata
@@ -120,7 +120,7 @@ async def test_report_shape_and_metadata():
     assert meta.token_usage["synthesizer"]["input_tokens"] == 30  # 3 sections x 10 scripted tokens
     assert meta.thread_id
     md = report.to_markdown()
-    assert md.startswith("# A scripted report")
+    assert md.startswith("# The Printing Press")
     assert "## Bibliography" in md and "## Executive summary" in md
 
 

@@ -141,5 +141,5 @@ async def test_a_dead_synthesizer_endpoint_costs_its_sections_not_the_report(res
     assert [s.status for s in report.sections] == ["missing"] * len(TITLES)
     for section in report.sections:
         assert "role 'synthesizer'" in section.error and dead in section.error
-    assert report.title == "A scripted report" and "This section is missing" in report.to_markdown()
+    assert report.title == "The Printing Press" and "This section is missing" in report.to_markdown()
     assert "synthesizer" not in {role_of(b) for b in research_stub.chat_bodies()}
