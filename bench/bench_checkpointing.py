@@ -22,7 +22,7 @@ from simulated_providers import simulated_providers  # noqa: E402
 
 from nexa_research import build_graph  # noqa: E402
 from nexa_research.api import aresearch  # noqa: E402
-from nexa_research.persistence import close_loop_services, open_run_services  # noqa: E402
+from nexa_research.runtime import ResearchRuntime  # noqa: E402
 from nexa_research.providers import ProviderSettings  # noqa: E402
 
 KNOBS = {"max_iterations": 3, "min_sections": 5, "max_sections": 5, "search_results": 3, "retry_wait_seconds": 0}
@@ -48,7 +48,7 @@ async def main(args: argparse.Namespace) -> None:
     providers = simulated_providers(args.llm_latency, args.search_latency)
     results: dict[str, list[float]] = {"none": [], "redis": [], "sqlite": []}
     settings = ProviderSettings(data_dir=Path(tempfile.mkdtemp()), checkpointer="redis", cache=True)
-    async with open_run_services(settings) as services, AsyncSqliteSaver.from_conn_string(
+    async with ResearchRuntime(providers, settings=settings) as services, AsyncSqliteSaver.from_conn_string(
         str(Path(tempfile.mkdtemp()) / "ck.sqlite")
     ) as sqlite:
         for _ in range(args.runs):
@@ -92,7 +92,6 @@ async def main(args: argparse.Namespace) -> None:
         assert report.metadata.cache.get("report_hits") == 1
     warm = statistics.median(warm_times)
     print(f"report: cold {cold:.3f} s, cached {1000 * warm:.1f} ms, {cold / warm:.0f}x faster")
-    await close_loop_services()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import resource
 import time
 
 from nexa_research import aresearch
-from nexa_research.persistence import close_loop_services
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -28,13 +27,10 @@ async def main(args: argparse.Namespace) -> None:
         if not namespace and "research_paragraph" in chunk and not first_section:
             first_section.append(time.perf_counter() - started)
 
-    try:
-        report = await aresearch(
-            args.topic, on_update=on_update, min_sections=args.sections, max_sections=args.sections,
-            max_iterations=args.iterations, search_results=args.results, use_memory=False,
-        )
-    finally:
-        await close_loop_services()
+    report = await aresearch(
+        args.topic, on_update=on_update, min_sections=args.sections, max_sections=args.sections,
+        max_iterations=args.iterations, search_results=args.results, use_memory=False,
+    )
     wall = time.perf_counter() - started
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     meta = report.metadata

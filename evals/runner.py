@@ -41,12 +41,8 @@ def slug(text: str) -> str:
 
 async def _research(topic: str, overrides: dict[str, Any]) -> Report:
     from nexa_research import aresearch
-    from nexa_research.persistence import close_loop_services
 
-    try:
-        return await aresearch(topic, use_cache=False, **overrides)
-    finally:
-        await close_loop_services()
+    return await aresearch(topic, use_cache=False, **overrides)
 
 
 def ensure_knowledge_base() -> None:

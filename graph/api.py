@@ -15,12 +15,11 @@ from typing import Any
 
 from langgraph.types import Checkpointer, Command
 
-from nexa_research.builder import build_graph
 from nexa_research.config import ResearchConfig
 from nexa_research.errors import NexaError, ResearchInputError
-from nexa_research.persistence import RunServices, close_loop_services, open_run_services
-from nexa_research.providers.provider_set import ConfiguredProviders, Providers
+from nexa_research.providers.provider_set import Providers
 from nexa_research.report import Report
+from nexa_research.runtime import ResearchRuntime
 from nexa_research.state import validate_topic
 
 
@@ -45,40 +44,22 @@ def resolve_config(config: ResearchConfig | Mapping[str, Any] | None, overrides:
     return ResearchConfig.from_values(values)
 
 
-def _run_providers(providers: Providers, services: RunServices) -> Providers:
-    """The run's providers, behind the Redis cache when there is one."""
-    if services.cache is not None:
-        from nexa_research.providers.cached_providers import CachingProviders
-
-        providers = CachingProviders(providers, services.cache)  # type: ignore[arg-type]
-    return providers
-
-
-async def _execute(
+async def run_on_thread(
+    runtime: ResearchRuntime,
     topic: str | None,
     cfg: ResearchConfig | None,
-    services: RunServices,
-    providers: Providers,
     thread_id: str | None,
-    resume: Any,
+    resume: Any = None,
     checkpoint_id: str | None = None,
-    thread_config_wins: bool = False,
     on_update: UpdateHandler | None = None,
 ) -> Report:
-    """Start, continue or replay the run on `thread_id` (None: a new thread, which may be served from the cache).
+    """Start, continue or replay the run on `thread_id` (None: a new thread) inside an open runtime.
 
-    On an existing thread the thread's own stored config is used when `thread_config_wins` (or `cfg` is None).
+    On an existing thread, `cfg` holds only what the caller set explicitly: it is merged over the thread's stored
+    config (a continued run keeps every knob it started with unless told otherwise).
     """
-    if thread_id is None:
-        if topic is None or cfg is None:
-            raise ResearchInputError("thread_id: needed to continue a run")
-        cached = await _cached_report(services, topic, cfg)
-        if cached is not None:
-            return cached
-        thread_id = uuid.uuid4().hex
-    graph = build_graph(_run_providers(providers, services), services.checkpointer)
-    lookup = {"configurable": {"thread_id": thread_id, **({"checkpoint_id": checkpoint_id} if checkpoint_id else {})}}
-    snapshot = await graph.aget_state(lookup) if services.checkpointer is not None else None
+    thread_id = thread_id or uuid.uuid4().hex
+    snapshot = await runtime.snapshot(thread_id, checkpoint_id)
     existing = snapshot.values if snapshot is not None and snapshot.values else None
     if existing is None:
         if topic is None or cfg is None:
@@ -93,49 +74,14 @@ async def _execute(
             return Report.model_validate(existing["report"])
         if snapshot.interrupts and resume is None:
             raise PlanReviewPending(thread_id, snapshot.interrupts[0].value)
-        if thread_config_wins or cfg is None:
-            cfg = ResearchConfig.from_values(existing.get("config") or {})
+        stored = dict(existing.get("config") or {})
+        cfg = ResearchConfig.from_values({**stored, **(cfg.as_configurable() if cfg is not None else {})})
         payload = Command(resume=resume) if resume is not None else None
-    run_config = {"configurable": {**cfg.as_configurable(), **lookup["configurable"]}}
-    result = await _invoke(graph, payload, run_config, on_update)
+    lookup = {"thread_id": thread_id, **({"checkpoint_id": checkpoint_id} if checkpoint_id else {})}
+    result = await runtime.run(payload, {"configurable": {**cfg.as_configurable(), **lookup}}, on_update)
     if result.get("__interrupt__"):
         raise PlanReviewPending(thread_id, result["__interrupt__"][0].value)
-    report = Report.model_validate(result["report"])
-    if existing is None and services.cache is not None and cfg.use_cache and not report.missing_sections:
-        await services.cache.put_report(  # type: ignore[attr-defined]
-            topic, cfg.fingerprint(), report.model_dump(mode="json"), ttl_seconds=cfg.report_cache_ttl_seconds
-        )
-    return report
-
-
-async def _invoke(graph: Any, payload: Any, run_config: dict[str, Any], on_update: UpdateHandler | None) -> dict[str, Any]:
-    """Run the graph, every step checkpointed before the next starts; stream updates to `on_update` if given."""
-    # "sync" durability with no checkpointer trips LangGraph 1.2 (AttributeError _put_checkpoint_fut)
-    durability = {"durability": "sync"} if graph.checkpointer is not None else {}
-    if on_update is None:
-        return await graph.ainvoke(payload, run_config, **durability)
-    result: dict[str, Any] = {}
-    interrupts: list[Any] = []
-    async for namespace, mode, chunk in graph.astream(
-        payload, run_config, stream_mode=["updates", "values"], subgraphs=True, **durability
-    ):
-        if mode == "updates":
-            on_update(namespace, chunk)
-            interrupts.extend(chunk.get("__interrupt__", ()))
-        elif not namespace:
-            result = chunk
-    return {**result, "__interrupt__": interrupts}
-
-
-async def _cached_report(services: RunServices, topic: str, cfg: ResearchConfig) -> Report | None:
-    if services.cache is None or not cfg.use_cache:
-        return None
-    stored = await services.cache.get_report(topic, cfg.fingerprint())  # type: ignore[attr-defined]
-    if stored is None:
-        return None
-    report = Report.model_validate(stored)
-    report.metadata.cache = {**report.metadata.cache, "report_hits": 1}
-    return report
+    return Report.model_validate(result["report"])
 
 
 async def aresearch(
@@ -158,19 +104,9 @@ async def aresearch(
     """
     topic = validate_topic(topic)
     cfg = resolve_config(config, overrides)
-    owned = providers is None
-    providers = providers or ConfiguredProviders()
-    providers.validate(cfg)
-    explicit = config is not None or bool(overrides)
-    try:
-        async with open_run_services(checkpointer=checkpointer, use_cache=cfg.use_cache) as services:
-            return await _execute(
-                topic, cfg, services, providers, thread_id, resume,
-                thread_config_wins=not explicit, on_update=on_update,
-            )
-    finally:
-        if owned:
-            providers.close()
+    async with ResearchRuntime(providers, checkpointer=checkpointer, use_cache=cfg.use_cache) as runtime:
+        runtime.providers.validate(cfg)  # type: ignore[union-attr]
+        return await run_on_thread(runtime, topic, cfg, thread_id, resume, on_update=on_update)
 
 
 async def aresume(
@@ -182,25 +118,11 @@ async def aresume(
     checkpointer: Checkpointer = None,
 ) -> Report:
     """Continue the run stored on `thread_id` (or replay it from `checkpoint_id`: time travel) with its own config."""
-    owned = providers is None
-    providers = providers or ConfiguredProviders()
-    try:
-        async with open_run_services(checkpointer=checkpointer) as services:
-            return await _execute(
-                None, None, services, providers, thread_id, resume, checkpoint_id, thread_config_wins=True
-            )
-    finally:
-        if owned:
-            providers.close()
+    async with ResearchRuntime(providers, checkpointer=checkpointer) as runtime:
+        return await run_on_thread(runtime, None, None, thread_id, resume, checkpoint_id)
 
 
 def research(topic: str, config: ResearchConfig | Mapping[str, Any] | None = None, **kwargs: Any) -> Report:
     """Blocking `aresearch`, for scripts and notebooks without a running event loop."""
 
-    async def main() -> Report:
-        try:
-            return await aresearch(topic, config, **kwargs)
-        finally:
-            await close_loop_services()
-
-    return asyncio.run(main())
+    return asyncio.run(aresearch(topic, config, **kwargs))

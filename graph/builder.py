@@ -1,4 +1,5 @@
-"""The graph: plan -> [review_plan] -> one research subgraph per paragraph (Send) -> collate.
+"""The graph: cached_report -> plan -> [review_plan] -> one research subgraph per paragraph (Send) -> collate
+-> store_report. A cached report for the same topic and run identity ends the run at the first node.
 
 Each paragraph is its own task in one superstep, so with a checkpointer a crash loses only the branches that had
 not finished, and a resume re-runs nothing that finished. Nodes get their providers from the builder, so a
@@ -18,6 +19,7 @@ from nexa_research.nodes.planner import make_plan_node
 from nexa_research.nodes.query import make_generate_query_node
 from nexa_research.nodes.reflect import make_reflect_node
 from nexa_research.nodes.relevance_gate import section_text
+from nexa_research.nodes.report_cache import make_cached_report_node, make_store_report_node
 from nexa_research.nodes.search import make_search_node
 from nexa_research.nodes.synthesizer import make_synthesize_node
 from nexa_research.prompts import prompt_versions
@@ -83,13 +85,16 @@ def build_graph(
     builder = StateGraph(
         ResearchState, input_schema=ResearchInput, output_schema=ResearchState, context_schema=ResearchKnobs
     )
+    builder.add_node("cached_report", make_cached_report_node(providers), destinations=("plan", END))
     builder.add_node("plan", make_plan_node(providers))
     builder.add_node("review_plan", review_plan)
     builder.add_node("research_paragraph", build_research_subgraph(providers))
     builder.add_node("collate", make_collate_node(providers))
-    builder.add_edge(START, "plan")
+    builder.add_node("store_report", make_store_report_node(providers))
+    builder.add_edge(START, "cached_report")
     builder.add_edge("plan", "review_plan")
     builder.add_conditional_edges("review_plan", dispatch_paragraphs, ["research_paragraph"])
     builder.add_edge("research_paragraph", "collate")
-    builder.add_edge("collate", END)
+    builder.add_edge("collate", "store_report")
+    builder.add_edge("store_report", END)
     return builder.compile(checkpointer=checkpointer, name=name)

@@ -17,7 +17,6 @@ from nexa_research import cli_eval, cli_setup, cli_threads
 from nexa_research.api import PlanReviewPending, aresearch, resolve_config
 from nexa_research.cli_progress import SectionProgress
 from nexa_research.errors import NexaError
-from nexa_research.persistence import close_loop_services
 from nexa_research.providers.settings import ProviderSettings
 from nexa_research.report import Report
 
@@ -61,10 +60,7 @@ async def _run_with_progress(topic: str, overrides: dict[str, Any], thread_id: s
             progress.update(namespace, chunk)
             live.update(progress.render())
 
-        try:
-            return await aresearch(topic, thread_id=thread_id, on_update=show, **overrides)
-        finally:
-            await close_loop_services()
+        return await aresearch(topic, thread_id=thread_id, on_update=show, **overrides)
 
 
 @app.command()

@@ -78,16 +78,8 @@ def resume(
     """Continue an interrupted run (or replay it from a checkpoint) and write its report."""
     from nexa_research.api import aresume
     from nexa_research.cli import write_report
-    from nexa_research.persistence import close_loop_services
-
-    async def main():
-        try:
-            return await aresume(thread_id, resume="approve" if approve else None, checkpoint_id=from_checkpoint)
-        finally:
-            await close_loop_services()
-
     try:
-        report = asyncio.run(main())
+        report = asyncio.run(aresume(thread_id, resume="approve" if approve else None, checkpoint_id=from_checkpoint))
     except NexaError as exc:
         raise _fail(exc) from exc
     typer.echo(str(write_report(report, out, out_dir)))

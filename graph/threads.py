@@ -10,9 +10,8 @@ from typing import Any
 
 from langgraph.types import StateSnapshot
 
-from nexa_research.builder import build_graph
 from nexa_research.errors import ResearchInputError
-from nexa_research.persistence import open_run_services
+from nexa_research.runtime import ResearchRuntime
 
 
 def describe_snapshot(thread_id: str, snapshot: StateSnapshot) -> dict[str, Any]:
@@ -39,22 +38,19 @@ def describe_snapshot(thread_id: str, snapshot: StateSnapshot) -> dict[str, Any]
 
 
 async def thread_status(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
-    async with open_run_services(use_cache=False) as services:
-        graph = build_graph(checkpointer=services.checkpointer)
-        config = {"configurable": {"thread_id": thread_id, **({"checkpoint_id": checkpoint_id} if checkpoint_id else {})}}
-        snapshot = await graph.aget_state(config)
-        if not snapshot.values:
+    async with ResearchRuntime(use_cache=False) as runtime:
+        snapshot = await runtime.snapshot(thread_id, checkpoint_id)
+        if snapshot is None or not snapshot.values:
             raise ResearchInputError(f"thread_id: no run is stored on thread {thread_id!r}")
         return {**describe_snapshot(thread_id, snapshot), "values": _summary(snapshot.values)}
 
 
 async def list_threads(limit: int = 50) -> list[dict[str, Any]]:
     """The most recent threads first, each with its current status."""
-    async with open_run_services(use_cache=False) as services:
-        saver = services.checkpointer
+    async with ResearchRuntime(use_cache=False) as runtime:
+        saver, graph = runtime.checkpointer, runtime.graph
         if saver is None:
             return []
-        graph = build_graph(checkpointer=saver)
         seen: list[str] = []
         async for item in saver.alist(None, filter={"source": "input"}):
             configurable = item.config["configurable"]
@@ -69,8 +65,8 @@ async def list_threads(limit: int = 50) -> list[dict[str, Any]]:
 
 async def thread_history(thread_id: str) -> list[dict[str, Any]]:
     """Every checkpoint of a thread, newest first: its id (for time travel), step, what wrote it, what runs next."""
-    async with open_run_services(use_cache=False) as services:
-        graph = build_graph(checkpointer=services.checkpointer)
+    async with ResearchRuntime(use_cache=False) as runtime:
+        graph = runtime.graph
         steps = []
         async for snapshot in graph.aget_state_history({"configurable": {"thread_id": thread_id}}):
             if snapshot.config["configurable"].get("checkpoint_ns", ""):

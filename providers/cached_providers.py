@@ -37,6 +37,18 @@ class CachingProviders(Providers):
     def relevance(self) -> Relevance | None:
         return self.inner.relevance()
 
+    def report_cache(self) -> RedisCache:
+        return self.cache
+
+    async def asearch_name(self, cfg: ResearchConfig) -> str:
+        return await self.inner.asearch_name(cfg)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
     async def arole_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
         return await self.inner.arole_models(role, cfg)
 

@@ -232,6 +232,12 @@ def local_endpoint(settings: ProviderSettings) -> Endpoint:
     return local_server(settings).endpoint()
 
 
+def embedded_base_urls() -> set[str]:
+    """Base URLs of the embedded servers running in this process (a new port each run; the model is what counts)."""
+    with _registry_lock:
+        return {f"{server._address}/v1" for server in _servers.values() if server._address is not None}
+
+
 def stop_local_server() -> None:
     """Stop every embedded server this process started (also run at interpreter exit)."""
     with _registry_lock:

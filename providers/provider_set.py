@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
@@ -57,6 +58,17 @@ class Providers(ABC):
 
     def close(self) -> None:
         """Release what the providers opened (knowledge-base folder locks, clients)."""
+
+    async def aclose(self) -> None:
+        """Release the clients opened on the running event loop (the runtime calls it before its loop ends)."""
+
+    def report_cache(self) -> Any:
+        """Where finished reports are cached (a `RedisCache`), or None: the graph then always researches."""
+        return None
+
+    async def asearch_name(self, cfg: ResearchConfig) -> str:
+        """The backend a run on `cfg` really searches ("auto" resolved): part of a cached report's identity."""
+        return str((await self.asearch_backend(cfg)).name)
 
 
 class StaticProviders(Providers):

@@ -19,7 +19,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scripted_models import ScriptedChatModel, field, providers_for  # noqa: E402
 
 from nexa_research import aresearch  # noqa: E402
-from nexa_research.persistence import close_loop_services  # noqa: E402
 from nexa_research.providers import InMemorySearch  # noqa: E402
 
 TITLES = ["Alpha origins", "Beta spread", "Gamma slow effects", "Delta slow legacy"]
@@ -65,14 +64,11 @@ async def main(thread_id: str, path: Path, mode: str) -> None:
     providers = providers_for(TITLES, search=LoggedSearch(corpus_for(TITLES), path, block=mode == "first"))
     for role, model in providers._chat.items():
         logged(model, role, path)
-    try:
-        if mode == "first":
-            report = await aresearch(TOPIC, providers=providers, thread_id=thread_id, max_iterations=1, max_sections=4)
-        else:
-            report = await aresearch(TOPIC, providers=providers, thread_id=thread_id)
-        print(report.to_json(indent=None))
-    finally:
-        await close_loop_services()
+    if mode == "first":
+        report = await aresearch(TOPIC, providers=providers, thread_id=thread_id, max_iterations=1, max_sections=4)
+    else:
+        report = await aresearch(TOPIC, providers=providers, thread_id=thread_id)
+    print(report.to_json(indent=None))
 
 
 if __name__ == "__main__":

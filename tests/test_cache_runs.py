@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from nexa_research import ResearchConfig, aresearch
+from nexa_research.nodes.report_cache import report_identity
 from nexa_research.providers import InMemorySearch
 from nexa_research.providers.redis_cache import RedisCache
 from scripted_models import corpus_for, providers_for
@@ -58,7 +59,7 @@ async def test_repeated_searches_come_from_redis_and_reports_are_cached(cached_e
     client = redis.Redis.from_url(cached_env)
     cache = RedisCache(cached_env)
     cfg = ResearchConfig.from_values({"max_iterations": 1, "report_cache_ttl_seconds": 120})
-    assert 100 < client.ttl(cache.report_key(topic, cfg.fingerprint())) <= 120
+    assert 100 < client.ttl(cache.report_key(topic, await report_identity(providers, cfg))) <= 120
     search_ttls = [client.ttl(k) for k in client.scan_iter(match=f"{cache.namespace}:search:*")]
     assert search_ttls and max(search_ttls) <= 7 * 24 * 3600 and min(search_ttls) > 7 * 24 * 3600 - 600
     await cache.aclose()

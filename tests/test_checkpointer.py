@@ -13,12 +13,7 @@ import pytest
 from langgraph.graph import END, START, StateGraph
 from typing_extensions import TypedDict
 
-from nexa_research.providers.checkpointer import (
-    aclose_async_checkpointers,
-    close_checkpointers,
-    open_async_checkpointer,
-    open_checkpointer,
-)
+from nexa_research.providers.checkpointer import open_async_checkpointer
 from nexa_research.providers.redis_server import RedisModulesMissingError
 
 pytestmark = pytest.mark.redis
@@ -52,7 +47,11 @@ def two_step_graph(calls: dict[str, int], fail_times: int) -> StateGraph:
 
 async def test_a_failed_run_resumes_at_the_failed_node_and_another_process_reads_it(redis_stack_url: str) -> None:
     calls = {"gather": 0, "write": 0}
-    saver = await open_async_checkpointer(redis_stack_url)
+    async with open_async_checkpointer(redis_stack_url) as saver:
+        await _fail_resume_and_read(calls, saver, redis_stack_url)
+
+
+async def _fail_resume_and_read(calls: dict[str, int], saver, redis_stack_url: str) -> None:
     app = two_step_graph(calls, fail_times=1).compile(checkpointer=saver)
     thread = f"t-{uuid.uuid4().hex}"
     cfg = {"configurable": {"thread_id": thread}}
@@ -69,8 +68,9 @@ async def test_a_failed_run_resumes_at_the_failed_node_and_another_process_reads
 
     reader = (
         "import json, sys\n"
-        "from nexa_research.providers.checkpointer import open_checkpointer\n"
-        "saver = open_checkpointer(sys.argv[1])\n"
+        "from langgraph.checkpoint.redis import RedisSaver\n"
+        "import redis\n"
+        "saver = RedisSaver(redis_client=redis.Redis.from_url(sys.argv[1]))\n"
         "found = saver.get_tuple({'configurable': {'thread_id': sys.argv[2], 'checkpoint_ns': ''}})\n"
         "print(json.dumps(found.checkpoint['channel_values']['log']))\n"
     )
@@ -79,42 +79,21 @@ async def test_a_failed_run_resumes_at_the_failed_node_and_another_process_reads
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == ["gathered", "written"]
-    await aclose_async_checkpointers()
 
 
-async def test_savers_are_shared_per_url_and_reopened_after_close(redis_stack_url: str) -> None:
-    first = await open_async_checkpointer(redis_stack_url)
-    assert await open_async_checkpointer(redis_stack_url) is first
-    await aclose_async_checkpointers()
-    reopened = await open_async_checkpointer(redis_stack_url)
-    assert reopened is not first
-    assert await reopened.aget_tuple({"configurable": {"thread_id": "never-used", "checkpoint_ns": ""}}) is None
-    await aclose_async_checkpointers()
+async def test_a_saver_closes_its_client_with_its_block(redis_stack_url: str) -> None:
+    import redis
 
-    sync_saver = open_checkpointer(redis_stack_url)
-    assert open_checkpointer(redis_stack_url) is sync_saver
-    close_checkpointers()
-    assert open_checkpointer(redis_stack_url) is not sync_saver
-    close_checkpointers()
-
-
-def test_sync_saver_checkpoints_a_sync_run(redis_stack_url: str) -> None:
-    class State(TypedDict):
-        n: int
-
-    graph = StateGraph(State)
-    graph.add_node("inc", lambda s: {"n": s["n"] + 1})
-    graph.add_edge(START, "inc")
-    graph.add_edge("inc", END)
-    app = graph.compile(checkpointer=open_checkpointer(redis_stack_url))
-    cfg = {"configurable": {"thread_id": f"t-{uuid.uuid4().hex}"}}
-    assert app.invoke({"n": 1}, cfg) == {"n": 2}
-    assert app.get_state(cfg).values == {"n": 2}
-    close_checkpointers()
+    probe = redis.Redis.from_url(redis_stack_url)
+    before = len(probe.client_list())
+    async with open_async_checkpointer(redis_stack_url) as saver:
+        assert await saver.aget_tuple({"configurable": {"thread_id": "never-used", "checkpoint_ns": ""}}) is None
+        assert len(probe.client_list()) > before
+    assert len(probe.client_list()) == before
+    probe.close()
 
 
 async def test_plain_redis_is_refused_before_setup_with_a_clear_error(plain_redis_url: str) -> None:
-    with pytest.raises(RedisModulesMissingError, match="RedisJSON/RediSearch"):
-        await open_async_checkpointer(plain_redis_url)
-    with pytest.raises(RedisModulesMissingError, match="unset REDIS_URL"):
-        open_checkpointer(plain_redis_url)
+    with pytest.raises(RedisModulesMissingError, match="RedisJSON/RediSearch.*unset REDIS_URL"):
+        async with open_async_checkpointer(plain_redis_url):
+            pass

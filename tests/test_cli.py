@@ -64,7 +64,7 @@ def test_research_writes_markdown_and_json_and_threads_remember_it(cli_env, tmp_
     assert at.returncode == 0, at.stderr
     state = json.loads(at.stdout)
     assert state["values"]["topic"] == "The printing press" and state["values"]["paragraphs"] == []
-    assert state["status"] == "interrupted before plan"
+    assert state["status"] == "interrupted before cached_report"
 
     again = nexa(cli_env, "resume", thread, "--out", str(tmp_path / "again.md"))
     assert again.returncode == 0, again.stderr

@@ -11,7 +11,6 @@ import pytest
 from kb_fixtures import wiki_subset
 from nexa_research import aresearch
 from nexa_research.nodes.citations import cited_numbers
-from nexa_research.persistence import close_loop_services
 from nexa_research.providers import ProviderSettings
 from nexa_research.providers.local_model import ensure_default_model
 
@@ -36,17 +35,14 @@ async def test_offline_report_on_a_topic_the_corpus_covers(monkeypatch, wiki_kb_
                 for source in update.get("sources") or []:
                     retrieved[source["id"]] = source["url"]
 
-    try:
-        report = await aresearch(
-            "The invention and spread of the printing press",
-            on_update=collect,
-            min_sections=3,
-            max_sections=3,
-            max_iterations=2,
-            search_results=4,
-        )
-    finally:
-        await close_loop_services()
+    report = await aresearch(
+        "The invention and spread of the printing press",
+        on_update=collect,
+        min_sections=3,
+        max_sections=3,
+        max_iterations=2,
+        search_results=4,
+    )
 
     assert 3 <= len(report.sections) <= 7
     assert report.executive_summary.strip() and report.conclusion.strip()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import nexa_research
-import nexa_research.persistence
 from test_evals_measures import make_report
 from typer.testing import CliRunner
 
@@ -16,7 +15,6 @@ from nexa_research.errors import ProviderError
 
 def test_eval_run_researches_saves_scores_and_records_failures(tmp_path, monkeypatch):
     calls: list[tuple[str, dict]] = []
-    closed: list[bool] = []
 
     async def fake_aresearch(topic, **kwargs):
         calls.append((topic, kwargs))
@@ -24,11 +22,7 @@ def test_eval_run_researches_saves_scores_and_records_failures(tmp_path, monkeyp
             raise ProviderError("synthesizer: every endpoint failed")
         return make_report()
 
-    async def fake_close():
-        closed.append(True)
-
     monkeypatch.setattr(nexa_research, "aresearch", fake_aresearch)
-    monkeypatch.setattr(nexa_research.persistence, "close_loop_services", fake_close)
     topics = tmp_path / "topics.jsonl"
     topics.write_text(
         json.dumps({"topic": "The history of the printing press", "category": "technology",
@@ -44,7 +38,6 @@ def test_eval_run_researches_saves_scores_and_records_failures(tmp_path, monkeyp
     assert result.exit_code == 0, result.output
     assert [topic for topic, _ in calls] == ["The history of the printing press", "Broken topic"]
     assert calls[0][1] == {"use_cache": False, "min_sections": 3, "max_sections": 3, "max_iterations": 1}
-    assert closed == [True, True]
     assert "| fragments | 0 | 0 | ❌ fail |" in result.output  # a failed topic fails every target
     assert "## Failed runs\n\n- Broken topic: ProviderError: synthesizer: every endpoint failed" in result.output
 

@@ -11,16 +11,19 @@ TITLES = ["Gutenberg press origins", "Spread across Europe", "Effects on literac
 
 
 def _client() -> TestClient:
+    """Entered as a context manager by each test: the app's lifespan opens its runtime."""
     return TestClient(create_app(providers_for(TITLES)), raise_server_exceptions=False)
 
 
 def test_health():
-    assert _client().get("/health").json() == {"status": "ok"}
+    with _client() as client:
+        assert client.get("/health").json() == {"status": "ok"}
 
 
 def test_invoke_honours_per_request_config():
     body = {"input": {"topic": "The printing press"}, "config": {"configurable": {"max_iterations": 1, "language": "French"}}}
-    response = _client().post("/research/invoke", json=body)
+    with _client() as client:
+        response = client.post("/research/invoke", json=body)
     assert response.status_code == 200
     report = response.json()["output"]["report"]
     assert report["metadata"]["config"]["language"] == "French"
@@ -29,6 +32,7 @@ def test_invoke_honours_per_request_config():
 
 def test_out_of_range_knob_is_a_422_naming_the_field():
     body = {"input": {"topic": "The printing press"}, "config": {"configurable": {"max_iterations": 7}}}
-    response = _client().post("/research/invoke", json=body)
+    with _client() as client:
+        response = client.post("/research/invoke", json=body)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["configurable", "max_iterations"]
