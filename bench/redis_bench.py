@@ -1,6 +1,6 @@
 """Embedded Redis Stack start/stop time, server memory, and cache hit latency.
 
-Run: .venv/bin/python bench/redis_bench.py   (uses OpenSSL 1.1 from NEXA_DATA_DIR; fetches it once if missing)
+Run: .venv/bin/python bench/redis_bench.py   (uses OpenSSL 1.1 from NEXA_DATA_DIR: run `nexa setup` first)
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from nexa_research.providers.openssl_compat import ensure_libssl11
+from nexa_research.providers.openssl_compat import find_libssl11
 from nexa_research.providers.redis_cache import RedisCache
 from nexa_research.providers.redis_server import EmbeddedRedis
 from nexa_research.providers.search import make_source
@@ -45,7 +45,7 @@ async def hit_latency(url: str, rounds: int = 200) -> list[float]:
 
 
 def main() -> None:
-    lib = ensure_libssl11(ProviderSettings.load())
+    lib = find_libssl11(ProviderSettings.load())
     with tempfile.TemporaryDirectory() as tmp:
         starts, stops = [], []
         for _ in range(5):

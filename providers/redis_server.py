@@ -29,7 +29,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from nexa_research.errors import NexaError, ServiceStartError
-from nexa_research.providers.openssl_compat import ensure_libssl11
+from nexa_research.providers.openssl_compat import find_libssl11
 from nexa_research.providers.settings import ProviderSettings
 
 logger = logging.getLogger(__name__)
@@ -251,7 +251,7 @@ def ensure_redis_url(settings: ProviderSettings) -> str:
         if shared is not None:
             logger.warning("using the Redis Stack of another nexa process at %s; it stops when that one exits", shared)
             return shared
-        _server = EmbeddedRedis(data_dir, lib_dir=ensure_libssl11(settings))
+        _server = EmbeddedRedis(data_dir, lib_dir=find_libssl11(settings))
         return _server.start()
 
 

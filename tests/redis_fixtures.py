@@ -1,7 +1,8 @@
 """Real Redis servers for tests: a session-wide Redis Stack (our EmbeddedRedis) and, where installed, plain Redis.
 
 Register with `pytest_plugins = ["redis_fixtures"]` in conftest.py. The Redis Stack fixture never skips: if
-OpenSSL 1.1 or the wheel is missing it fails with the library's own `ServiceStartError`, which says what to do.
+OpenSSL 1.1 or the wheel is missing it fails with the library's own `ServiceStartError`, which says to run
+`nexa setup` (tests never fetch it).
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from nexa_research.providers.openssl_compat import ensure_libssl11
+from nexa_research.providers.openssl_compat import find_libssl11
 from nexa_research.providers.redis_server import EmbeddedRedis, free_port, ping
 from nexa_research.providers.settings import ProviderSettings
 
 
 @pytest.fixture(scope="session")
 def redis_stack_lib_dir() -> Path | None:
-    """OpenSSL 1.1 from the user's data folder (fetched once by `nexa setup`), so test sessions do not refetch it."""
-    return ensure_libssl11(ProviderSettings.load())
+    """OpenSSL 1.1 from the user's data folder (fetched once by `nexa setup`, never by tests)."""
+    return find_libssl11(ProviderSettings.load())
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import redis
 
+from nexa_research import cli_setup_openssl
+from nexa_research.cli_setup_openssl import fetch_libssl11, security_archive
 from nexa_research.errors import ServiceStartError
 from nexa_research.providers import openssl_compat, redis_server
-from nexa_research.providers.openssl_compat import ensure_libssl11, security_archive
 from nexa_research.providers.redis_server import (
     EmbeddedRedis,
     RedisModulesMissingError,
@@ -75,11 +76,11 @@ def test_without_the_debian_archive_setup_says_to_set_redis_url(
 ) -> None:
     unreachable = f"http://127.0.0.1:{free_port()}/debian-security"
     monkeypatch.setattr(openssl_compat, "_system_has", lambda soname: False)
-    monkeypatch.setattr(openssl_compat, "APT_RETRIES", 0)
-    monkeypatch.setattr(openssl_compat, "security_archive", lambda: (unreachable, None))
+    monkeypatch.setattr(cli_setup_openssl, "APT_RETRIES", 0)
+    monkeypatch.setattr(cli_setup_openssl, "security_archive", lambda: (unreachable, None))
     monkeypatch.setenv("NEXA_DATA_DIR", str(tmp_path))
     with pytest.raises(ServiceStartError, match="set REDIS_URL") as caught:
-        ensure_libssl11(ProviderSettings.load())
+        fetch_libssl11(ProviderSettings.load())
     assert "127.0.0.1" in str(caught.value)  # names where it tried
     assert not (tmp_path / "openssl11").exists()  # nothing half-unpacked is left to be mistaken for success
 
