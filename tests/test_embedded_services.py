@@ -1,21 +1,73 @@
-"""Runs on the embedded Redis: a machine that was not set up is told to run `nexa setup` instead of being
-installed to behind its back."""
+"""Runs on the shared embedded Redis: processes do not break each other, and a machine that was not set up is told
+to run `nexa setup` instead of being installed to behind its back."""
 
 from __future__ import annotations
 
 import ast
+import json
+import os
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from nexa_research import aresearch
+from nexa_research import Report, aresearch
 from nexa_research.providers import openssl_compat
 from nexa_research.providers.openssl_compat import SetupRequiredError
+from nexa_research.providers.redis_folder import read_record, server_pids
+from nexa_research.providers.redis_server import ping
+from redis_fixtures import service_processes
 from scripted_models import providers_for
 
 pytestmark = pytest.mark.redis
+WORKER = Path(__file__).resolve().parent / "shared_redis_worker.py"
 PACKAGE_FOLDERS = ("graph", "nodes", "providers", "server")
+
+
+def _events(path: Path) -> list[dict[str, str]]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _wait_for_gated_search(proc: subprocess.Popen[str], log: Path, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while not any(e["kind"] == "search" and "gated" in e["section"] for e in _events(log)):
+        if proc.poll() is not None:
+            pytest.fail(f"worker ended early: {proc.communicate()[1][-3000:]}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"worker never reached its gated search: {_events(log)}")
+        time.sleep(0.05)
+
+
+def test_killing_the_process_that_started_redis_leaves_other_runs_going(embedded_data_dir: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "NEXA_CHECKPOINTER": "redis", "NEXA_CACHE": "false"}
+    folder = embedded_data_dir / "redis"
+
+    def worker(name: str) -> subprocess.Popen[str]:
+        args = [sys.executable, str(WORKER), f"{name}-{time.time_ns()}", str(tmp_path / f"{name}.jsonl"),
+                str(tmp_path / f"{name}.gate")]  # fmt: skip
+        return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    starter = worker("starter")
+    _wait_for_gated_search(starter, tmp_path / "starter.jsonl")
+    record = read_record(folder)
+    assert record is not None
+    other = worker("other")
+    _wait_for_gated_search(other, tmp_path / "other.jsonl")  # mid-run: plan and finished sections checkpointed
+
+    starter.send_signal(signal.SIGKILL)
+    starter.wait(timeout=10)
+    time.sleep(0.5)
+    assert ping(record.url), "Redis died with the process that started it"
+    (tmp_path / "other.gate").touch()
+    out, err = other.communicate(timeout=120)
+    assert other.returncode == 0, err[-3000:]
+    report = Report.from_json(out.strip().splitlines()[-1])
+    assert [s.status for s in report.sections] == ["done"] * 3
+    assert server_pids(folder) == [record.pid]  # one server all along
 
 
 async def test_a_run_on_a_machine_not_set_up_says_to_run_nexa_setup_and_installs_nothing(
@@ -38,7 +90,7 @@ async def test_a_run_on_a_machine_not_set_up_says_to_run_nexa_setup_and_installs
     message = str(caught.value)
     assert "libssl.so.1.1" in message and "Run `nexa setup`" in message and str(tmp_path / "openssl11") in message
     assert spawned == []
-    assert not (tmp_path / "openssl11").exists()
+    assert not (tmp_path / "openssl11").exists() and service_processes(tmp_path) == []
     assert not providers._chat["planner"].calls
 
 
