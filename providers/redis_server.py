@@ -18,7 +18,7 @@ from nexa_research.providers.redis_embedded import EmbeddedRedis, EmbeddedRedisS
 from nexa_research.providers.redis_folder import UNREACHABLE, tool_client
 from nexa_research.providers.settings import ProviderSettings
 
-__all__ = ["EmbeddedRedis", "RedisModulesMissingError", "RedisUnavailableError",
+__all__ = ["EmbeddedRedis", "RedisConnectionLostError", "RedisModulesMissingError", "RedisUnavailableError",
            "check_redis_modules", "ensure_redis_url", "ping", "redact_url"]  # fmt: skip
 
 class RedisModulesMissingError(NexaError):
@@ -27,6 +27,27 @@ class RedisModulesMissingError(NexaError):
 
 class RedisUnavailableError(NexaError):
     """The Redis server at the configured URL cannot be reached or refuses our commands."""
+
+
+class RedisConnectionLostError(RedisUnavailableError):
+    """The connection to Redis broke during a run (the server was killed, restarted, or the network went away).
+
+    Raised by the checkpointer (providers/checkpointer.py) in place of redis-py/redisvl errors, so it comes out of
+    `graph.ainvoke`, `aresearch` and `aresume`; a run's entry point catches it (or `RedisUnavailableError`, or
+    `NexaError`). Checkpoints written before the loss stay: the run resumes from the last one with the same
+    `thread_id` once Redis answers again. `url` is redacted; `thread_id` is None outside a thread.
+    """
+
+    def __init__(self, url: str, thread_id: str | None, cause: BaseException) -> None:
+        self.url, self.thread_id = redact_url(url), thread_id
+        how = (
+            f"resume the run with thread_id={thread_id!r} (`nexa resume {thread_id}` or `aresume({thread_id!r})`)"
+            if thread_id else "run it again"
+        )  # fmt: skip
+        super().__init__(
+            f"lost the connection to Redis at {self.url} ({type(cause).__name__}: {cause}). The checkpoints "
+            f"written so far are kept: once Redis answers again (the next run restarts the embedded one), {how}."
+        )
 
 
 def redact_url(url: str) -> str:

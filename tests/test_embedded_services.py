@@ -1,9 +1,10 @@
-"""Runs on the shared embedded Redis: processes do not break each other, and a machine that was not set up is told
-to run `nexa setup` instead of being installed to behind its back."""
+"""Runs on the shared embedded Redis: processes do not break each other, a lost Redis is a clear and resumable
+error, and a machine that was not set up is told to run `nexa setup` instead of being installed to behind its back."""
 
 from __future__ import annotations
 
 import ast
+import asyncio
 import json
 import os
 import signal
@@ -15,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from nexa_research import Report, aresearch
-from nexa_research.providers import openssl_compat
+from nexa_research.providers import InMemorySearch, openssl_compat
 from nexa_research.providers.openssl_compat import SetupRequiredError
 from nexa_research.providers.redis_folder import read_record, server_pids
-from nexa_research.providers.redis_server import ping
+from nexa_research.providers.redis_server import RedisConnectionLostError, ping
 from redis_fixtures import service_processes
-from scripted_models import providers_for
+from scripted_models import corpus_for, providers_for
 
 pytestmark = pytest.mark.redis
 WORKER = Path(__file__).resolve().parent / "shared_redis_worker.py"
@@ -68,6 +69,58 @@ def test_killing_the_process_that_started_redis_leaves_other_runs_going(embedded
     report = Report.from_json(out.strip().splitlines()[-1])
     assert [s.status for s in report.sections] == ["done"] * 3
     assert server_pids(folder) == [record.pid]  # one server all along
+
+
+class GatedSearch(InMemorySearch):
+    """Holds the search of one section until `gate` is set, counting the searches of the others."""
+
+    def __init__(self, docs: list[dict[str, str]], held: str) -> None:
+        super().__init__(docs)
+        self.held, self.gate, self.calls = held, asyncio.Event(), []
+
+    async def search(self, query, k, filters=None):
+        self.calls.append(query)
+        if self.held in query:
+            await self.gate.wait()
+        return await super().search(query, k, filters)
+
+
+async def test_redis_lost_mid_run_is_a_clear_error_and_the_thread_resumes(
+    embedded_data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("NEXA_CHECKPOINTER", "redis")
+    titles = ["Alpha origins", "Beta spread", "Gamma held effects"]
+    providers = providers_for(titles)
+    search = providers._search = GatedSearch(corpus_for(titles), held="Gamma")
+    synth = providers._chat["synthesizer"]
+    thread_id = f"lost-{time.time_ns()}"
+    run = asyncio.create_task(aresearch("The printing press", providers=providers, thread_id=thread_id,
+                                        max_iterations=1))  # fmt: skip
+    for _ in range(600):
+        if len(synth.calls) >= 2 or run.done():
+            break
+        await asyncio.sleep(0.05)
+    assert len(synth.calls) >= 2, run.exception() if run.done() else synth.calls
+    await asyncio.sleep(0.3)  # the finished sections' writes land
+    record = read_record(embedded_data_dir / "redis")
+    os.kill(record.pid, signal.SIGKILL)  # type: ignore[union-attr]
+    while server_pids(embedded_data_dir / "redis"):
+        await asyncio.sleep(0.05)
+    search.gate.set()
+
+    with pytest.raises(RedisConnectionLostError) as caught:
+        await run
+    error = caught.value
+    assert error.thread_id == thread_id and error.url == record.url  # type: ignore[union-attr]
+    assert f"resume the run with thread_id='{thread_id}'" in str(error) and "checkpoints" in str(error)
+    assert not [r for r in caplog.records if r.exc_info], "a raw traceback was logged besides the clear error"
+
+    planned = len(providers._chat["planner"].calls)
+    search.calls = []
+    report = await aresearch("The printing press", providers=providers, thread_id=thread_id)
+    assert [s.status for s in report.sections] == ["done"] * 3
+    assert len(providers._chat["planner"].calls) == planned  # the plan came from the checkpoint
+    assert search.calls and all("Gamma" in q for q in search.calls), search.calls  # finished sections stayed done
 
 
 async def test_a_run_on_a_machine_not_set_up_says_to_run_nexa_setup_and_installs_nothing(
