@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
-from nexa_research import cli_eval, cli_setup, cli_threads
+from nexa_research import cli_eval, cli_services, cli_setup, cli_threads
 from nexa_research.api import PlanReviewPending, aresearch, resolve_config
 from nexa_research.cli_progress import SectionProgress
 from nexa_research.errors import NexaError
@@ -106,6 +106,7 @@ def research(
 cli_setup.register(app)
 cli_threads.register(app)
 cli_eval.register(app)
+cli_services.register(app)
 
 
 def main() -> None:

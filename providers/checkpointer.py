@@ -5,25 +5,103 @@ turns that into an error that says what to do. An `AsyncRedisSaver` is bound to 
 `asetup()` (its client's connections and its sync-wrapper dispatch both use that loop), so a saver is opened and
 closed by its owner (a `ResearchRuntime`) inside one loop, on a client made here and closed on exit (a saver
 never closes a client it was given). Index creation is idempotent: opening a saver costs `FT.INFO` round-trips.
+
+A connection lost mid-run (the server killed or restarted) surfaces from the async saver as
+`RedisConnectionLostError` (providers/redis_server.py), naming the redacted URL and the thread to resume, instead of
+a redis-py or redisvl traceback ("RedisVLError: Failed to load data: ... Connection lost"). Only connection loss is
+translated; any other error passes through unchanged, and redisvl's own traceback log of a lost connection is
+dropped (the translated error carries that exception as its cause), so a user sees one clear message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 import redis.asyncio as aioredis
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, CheckpointTuple
 from langgraph.checkpoint.redis.aio import AsyncRedisSaver
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from nexa_research.providers.redis_server import check_redis_modules, redact_url
+from nexa_research.providers.redis_server import RedisConnectionLostError, check_redis_modules, redact_url
 
 logger = logging.getLogger(__name__)
 
 # A hung Redis must fail a step (which the run reports) rather than stall it forever; no command here blocks.
 CONNECT_TIMEOUT, COMMAND_TIMEOUT = 5.0, 30.0
 _checked: set[str] = set()
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from, is a broken or refused connection (redisvl wraps them)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, (RedisConnectionError, RedisTimeoutError, ConnectionError)):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+class _LostConnectionLogFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and record.exc_info[1] is not None and connection_lost(record.exc_info[1]))
+
+
+logging.getLogger("redisvl.index.index").addFilter(_LostConnectionLogFilter())
+
+
+class ReportingAsyncRedisSaver(AsyncRedisSaver):
+    """`AsyncRedisSaver` whose connection losses are `RedisConnectionLostError`s naming the thread to resume."""
+
+    def __init__(self, redis_client: aioredis.Redis, url: str) -> None:
+        super().__init__(redis_client=redis_client)
+        self.url = url
+
+    @contextmanager
+    def _reported(self, thread_id: str | None) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:
+            if not connection_lost(exc):
+                raise
+            raise RedisConnectionLostError(self.url, thread_id, exc) from exc
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        with self._reported(_thread(config)):
+            return await super().aget_tuple(config)
+
+    async def alist(self, config: RunnableConfig | None, **kwargs: Any) -> AsyncIterator[CheckpointTuple]:
+        with self._reported(_thread(config)):
+            async for item in super().alist(config, **kwargs):
+                yield item
+
+    async def aput(
+        self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions
+    ) -> RunnableConfig:
+        with self._reported(_thread(config)):
+            return await super().aput(config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(
+        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
+    ) -> None:
+        with self._reported(_thread(config)):
+            await super().aput_writes(config, writes, task_id, task_path)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        with self._reported(thread_id):
+            await super().adelete_thread(thread_id)
+
+
+def _thread(config: RunnableConfig | None) -> str | None:
+    thread_id = ((config or {}).get("configurable") or {}).get("thread_id")
+    return str(thread_id) if thread_id is not None else None
 
 
 def check_modules_once(url: str) -> None:
@@ -33,7 +111,7 @@ def check_modules_once(url: str) -> None:
 
 
 @asynccontextmanager
-async def open_async_checkpointer(url: str) -> AsyncIterator[AsyncRedisSaver]:
+async def open_async_checkpointer(url: str) -> AsyncIterator[ReportingAsyncRedisSaver]:
     """An `AsyncRedisSaver` for `url` on its own client, set up, and closed on exit (it belongs to this loop).
 
     `ResearchRuntime` opens one per runtime; pass it to `compile(checkpointer=)`.
@@ -41,7 +119,7 @@ async def open_async_checkpointer(url: str) -> AsyncIterator[AsyncRedisSaver]:
     await asyncio.to_thread(check_modules_once, url)
     client = aioredis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT)
     try:
-        saver = AsyncRedisSaver(redis_client=client)
+        saver = ReportingAsyncRedisSaver(client, url)
         await saver.asetup()
         logger.debug("async Redis checkpointer ready on %s", redact_url(url))
         yield saver

@@ -139,3 +139,10 @@ def providers_for(titles: list[str], *, reflection: ScriptedChatModel | None = N
         },
         search=search or InMemorySearch(corpus_for(titles, shared_url=shared_url)),
     )
+
+
+def named_corpus(titles: list[str], name: str) -> InMemorySearch:
+    """`corpus_for(titles)` searched under backend name `name` (search-cache keys include the backend's name)."""
+    search = InMemorySearch(corpus_for(titles))
+    search.name = name
+    return search

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -18,18 +19,20 @@ from typer.testing import CliRunner
 
 from nexa_research import research
 from nexa_research.cli import app as cli_app
-from nexa_research.providers import ConfiguredProviders, InMemorySearch, register_search_backend
+from nexa_research.providers import ConfiguredProviders, register_search_backend
 from nexa_research.providers.checkpointer import open_async_checkpointer
 from nexa_research.report import Report
-from scripted_models import corpus_for
+from scripted_models import named_corpus
 from test_provider_graph_run import SEARCH_NAME, TITLES, research_answers
 
 pytestmark = pytest.mark.redis
 
 
+
 @pytest.fixture
 def configured_env(serve, monkeypatch, redis_stack_url):
-    register_search_backend(SEARCH_NAME, lambda cfg, settings: InMemorySearch(corpus_for(TITLES)))
+    name = f"memory-{uuid.uuid4().hex}"  # search-cache entries of other tests in the shared Redis never match
+    register_search_backend(SEARCH_NAME, lambda cfg, settings: named_corpus(TITLES, name))
     stub = serve(respond=research_answers)
     monkeypatch.setattr(ConfiguredProviders, "relevance", lambda self: None)
     for name, value in {"NEXA_LLM_BASE_URL": stub.base_url, "REDIS_URL": redis_stack_url, "NEXA_CHECKPOINTER": "redis",

@@ -1,11 +1,12 @@
-"""The embedded Redis Stack: it answers with the modules, persists to its data folder, and never outlives its owner."""
+"""The embedded Redis Stack: it answers with the modules, persists to its data folder, is shared by every process
+using that folder (outliving the one that started it), stops on request or when idle, and is set up only by
+`nexa setup`."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,20 +14,22 @@ from pathlib import Path
 import pytest
 import redis
 
+from nexa_research import cli_setup_openssl
+from nexa_research.cli_setup_openssl import fetch_libssl11, security_archive
 from nexa_research.errors import ServiceStartError
-from nexa_research.providers import openssl_compat, redis_server
-from nexa_research.providers.openssl_compat import ensure_libssl11, security_archive
+from nexa_research.providers import openssl_compat
+from nexa_research.providers.redis_embedded import EmbeddedRedis, server_status, stop_server
+from nexa_research.providers.redis_folder import read_record, server_pids
+from nexa_research.providers.redis_launch import free_port, stack_paths
 from nexa_research.providers.redis_server import (
-    EmbeddedRedis,
     RedisModulesMissingError,
     RedisUnavailableError,
     check_redis_modules,
     ensure_redis_url,
-    free_port,
     ping,
-    stack_paths,
 )
 from nexa_research.providers.settings import ProviderSettings
+from redis_fixtures import service_processes
 
 pytestmark = pytest.mark.redis
 
@@ -75,11 +78,11 @@ def test_without_the_debian_archive_setup_says_to_set_redis_url(
 ) -> None:
     unreachable = f"http://127.0.0.1:{free_port()}/debian-security"
     monkeypatch.setattr(openssl_compat, "_system_has", lambda soname: False)
-    monkeypatch.setattr(openssl_compat, "APT_RETRIES", 0)
-    monkeypatch.setattr(openssl_compat, "security_archive", lambda: (unreachable, None))
+    monkeypatch.setattr(cli_setup_openssl, "APT_RETRIES", 0)
+    monkeypatch.setattr(cli_setup_openssl, "security_archive", lambda: (unreachable, None))
     monkeypatch.setenv("NEXA_DATA_DIR", str(tmp_path))
     with pytest.raises(ServiceStartError, match="set REDIS_URL") as caught:
-        ensure_libssl11(ProviderSettings.load())
+        fetch_libssl11(ProviderSettings.load())
     assert "127.0.0.1" in str(caught.value)  # names where it tried
     assert not (tmp_path / "openssl11").exists()  # nothing half-unpacked is left to be mistaken for success
 
@@ -121,37 +124,103 @@ def test_data_survives_a_restart_and_stop_ends_the_server(
     second.stop()
 
 
-def test_a_second_server_on_the_same_folder_is_refused(
+def test_a_second_starter_on_the_same_folder_joins_the_running_server(
     redis_stack: EmbeddedRedis, redis_stack_factory: Callable[..., EmbeddedRedis]
 ) -> None:
-    with pytest.raises(ServiceStartError, match="another process"):
-        redis_stack_factory(redis_stack.data_dir).start()
-    assert redis_stack.url is not None and ping(redis_stack.url)  # the owner is untouched
+    second = redis_stack_factory(redis_stack.data_dir)
+    assert second.start() == redis_stack.url
+    assert redis_stack.started and not second.started
+    assert len(server_pids(redis_stack.data_dir)) == 1
 
 
-def test_server_dies_when_its_owner_is_killed(redis_stack_lib_dir: Path | None, tmp_path: Path) -> None:
-    script = textwrap.dedent(
-        f"""
-        import os, signal
-        from pathlib import Path
-        from nexa_research.providers.redis_server import EmbeddedRedis
-        lib = {str(redis_stack_lib_dir)!r}
-        server = EmbeddedRedis(Path({str(tmp_path)!r}), lib_dir=Path(lib) if lib != "None" else None)
-        print(server.start(), flush=True)
-        os.kill(os.getpid(), signal.SIGKILL)  # no atexit, no finally: only the watchdog can stop the server
-        """
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+def _start_in_subprocess(data: Path, *then: str) -> subprocess.CompletedProcess[str]:
+    """`ensure_redis_url` in a fresh process on `data`; prints the URL, then runs the statements in `then`."""
+    script = "\n".join([
+        "from nexa_research.providers.redis_server import ensure_redis_url",
+        "from nexa_research.providers.settings import ProviderSettings",
+        "print(ensure_redis_url(ProviderSettings.load()), flush=True)", *then,
+    ])  # fmt: skip
+    env = {**os.environ, "NEXA_DATA_DIR": str(data)}
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=90, env=env)
+
+
+def test_the_server_outlives_the_process_that_started_it(embedded_data_dir: Path) -> None:
+    done = _start_in_subprocess(embedded_data_dir, "import os, signal", "os.kill(os.getpid(), signal.SIGKILL)")
     assert done.returncode == -9, done.stderr
     url = done.stdout.strip()
-    assert url.startswith("redis://127.0.0.1:")
-    assert _wait_until(lambda: not ping(url)), f"orphaned Redis still answers on {url}"
-    # the lock died with its owner: the folder can be served again, with the data intact
-    server = EmbeddedRedis(tmp_path, lib_dir=redis_stack_lib_dir)
-    try:
-        assert ping(server.start())
-    finally:
-        server.stop()
+    redis.Redis.from_url(url).set("test:survives", "yes")
+    time.sleep(0.5)
+    assert ping(url), "the server died with the process that started it"
+    # a later process finds it through the data folder instead of starting a second one
+    assert ensure_redis_url(ProviderSettings.load()) == url
+    assert len(server_pids(embedded_data_dir / "redis")) == 1
+    assert stop_server(embedded_data_dir / "redis") is not None
+    assert not ping(url)
+
+
+def test_racing_starters_get_one_server(embedded_data_dir: Path, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    script = (
+        "import time, pathlib\n"
+        "from nexa_research.providers.redis_embedded import EmbeddedRedis\n"
+        "print('ready', flush=True)\n"
+        f"while not pathlib.Path({str(go)!r}).exists(): time.sleep(0.005)\n"
+        f"s = EmbeddedRedis(pathlib.Path({str(embedded_data_dir / 'redis')!r}))\n"
+        "print(s.start(), s.started)\n"
+    )
+    env = {**os.environ, "NEXA_DATA_DIR": str(embedded_data_dir)}
+    racers = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True) for _ in range(3)]  # fmt: skip
+    assert [racer.stdout.readline().strip() for racer in racers] == ["ready"] * 3  # type: ignore[union-attr]
+    go.touch()
+    results = [racer.communicate(timeout=90) for racer in racers]
+    assert all(racer.returncode == 0 for racer in racers), [err for _, err in results]
+    answers = [out.split() for out, _ in results]
+    assert len({url for url, _ in answers}) == 1, answers
+    assert sorted(started for _, started in answers) == ["False", "False", "True"]
+    assert len(server_pids(embedded_data_dir / "redis")) == 1
+    assert ping(answers[0][0]), "the server must outlive the racers that started it"
+
+
+def test_a_stale_record_of_a_dead_server_is_replaced(embedded_data_dir: Path) -> None:
+    folder = embedded_data_dir / "redis"
+    first = ensure_redis_url(ProviderSettings.load())
+    redis.Redis.from_url(first).set("test:kept", "1")
+    record = read_record(folder)
+    assert record is not None
+    os.kill(record.pid, 9)  # a crash: the record stays behind
+    assert _wait_until(lambda: not server_pids(folder))
+    assert read_record(folder) == record
+    again = ensure_redis_url(ProviderSettings.load())
+    assert again == first  # restarted on the recorded port, so clients holding the URL reconnect
+    assert read_record(folder).pid != record.pid
+    assert redis.Redis.from_url(again).get("test:kept") == b"1"  # acknowledged writes were in the AOF
+    # a record written by an older nexa ({"pid", "url"} of its owning process) is stale too
+    stop_server(folder)
+    (folder / "server.json").write_text('{"pid": 1, "url": "redis://127.0.0.1:1/0"}')
+    assert ping(ensure_redis_url(ProviderSettings.load()))
+
+
+def test_the_server_stops_when_idle_and_not_while_a_client_is_connected(
+    embedded_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEXA_REDIS_IDLE_MINUTES", "0.04")  # 2.4 s, looked at every 0.5 s
+    folder = embedded_data_dir / "redis"
+    url = ensure_redis_url(ProviderSettings.load())
+    state = server_status(folder)
+    assert state is not None and state.reaper_pid is not None and state.record.idle_minutes == 0.04
+    run = redis.Redis.from_url(url)
+    run.set("test:idle", "1")  # a run holding its connection, idle for longer than the idle period
+    time.sleep(4.0)
+    assert ping(url), "stopped while a client was connected"
+    run.close()
+    assert _wait_until(lambda: read_record(folder) is None and not server_pids(folder), seconds=15), \
+        "still running long after its last client left"
+    assert not ping(url)
+    assert _wait_until(lambda: not service_processes(embedded_data_dir)), "the reaper did not end with its server"
+    # the next lookup starts it again, data intact
+    monkeypatch.setenv("NEXA_REDIS_IDLE_MINUTES", "0")
+    assert redis.Redis.from_url(ensure_redis_url(ProviderSettings.load())).get("test:idle") == b"1"
 
 
 def test_ensure_redis_url_prefers_redis_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -159,30 +228,6 @@ def test_ensure_redis_url_prefers_redis_url(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setenv("REDIS_URL", "redis://redis.internal:6380/2")
     assert ensure_redis_url(ProviderSettings.load()) == "redis://redis.internal:6380/2"
     assert not (tmp_path / "redis").exists()  # nothing embedded was started
-
-
-def test_ensure_redis_url_starts_one_server_and_other_processes_share_it(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, redis_stack_lib_dir: Path | None
-) -> None:
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.setenv("NEXA_DATA_DIR", str(tmp_path))
-    if redis_stack_lib_dir is not None:  # reuse the already fetched OpenSSL 1.1 instead of fetching it again
-        (tmp_path / "openssl11").symlink_to(redis_stack_lib_dir, target_is_directory=True)
-    try:
-        url = ensure_redis_url(ProviderSettings.load())
-        assert ping(url)
-        assert ensure_redis_url(ProviderSettings.load()) == url
-        assert (tmp_path / "redis" / "appendonlydir").is_dir()
-        other = subprocess.run(
-            [sys.executable, "-c", "from nexa_research.providers.redis_server import ensure_redis_url as e; "
-             "from nexa_research.providers.settings import ProviderSettings as S; print(e(S.load()))"],
-            capture_output=True, text=True, timeout=60, env={**os.environ, "NEXA_DATA_DIR": str(tmp_path)},
-        )  # fmt: skip
-        assert other.stdout.strip() == url, other.stderr
-        assert ping(url)  # the sharer exiting does not stop the owner's server
-    finally:
-        redis_server.stop_embedded_redis()
-    assert not ping(url)
 
 
 def test_a_port_held_by_another_redis_is_not_mistaken_for_ours(

@@ -4,19 +4,22 @@ continued thread keeps the knobs it started with unless the caller changes them.
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from nexa_research import PlanReviewPending, aresearch
-from nexa_research.providers import ConfiguredProviders, InMemorySearch, register_search_backend
-from scripted_models import corpus_for, providers_for
+from nexa_research.providers import ConfiguredProviders, register_search_backend
+from scripted_models import named_corpus, providers_for
 from test_provider_graph_run import SEARCH_NAME, TITLES, research_answers
+
 
 
 @pytest.mark.redis
 async def test_switching_the_model_endpoint_is_not_served_the_old_models_report(serve, monkeypatch, redis_stack_url):
-    register_search_backend(SEARCH_NAME, lambda cfg, settings: InMemorySearch(corpus_for(TITLES)))
+    name = f"memory-{uuid.uuid4().hex}"  # search-cache entries of other tests in the shared Redis never match
+    register_search_backend(SEARCH_NAME, lambda cfg, settings: named_corpus(TITLES, name))
     monkeypatch.setattr(ConfiguredProviders, "relevance", lambda self: None)
     for name, value in {"REDIS_URL": redis_stack_url, "NEXA_CHECKPOINTER": "redis", "NEXA_CACHE": "true",
                         "NEXA_SEARCH_BACKEND": SEARCH_NAME, "NEXA_MAX_ITERATIONS": "1"}.items():
