@@ -64,7 +64,10 @@ def dispatch_paragraphs(state: ResearchState) -> list[Send]:
     paragraphs = sorted(state["paragraphs"], key=lambda p: p["index"])
     plan = [section_text(p) for p in paragraphs]
     return [
-        Send("research_paragraph", BranchInput(topic=state["topic"], paragraph=paragraph, plan_sections=plan))
+        Send(
+            "research_paragraph",
+            BranchInput(topic=state["topic"], paragraph=paragraph, plan_sections=plan, topic_cut=state.get("topic_cut")),
+        )
         for paragraph in paragraphs
     ]
 

@@ -103,6 +103,8 @@ class ResearchState(TypedDict):
     sources: Annotated[list[Source], merge_sources]
     steps: Annotated[list[StepRecord], operator.add]
     report: NotRequired[dict[str, Any] | None]
+    # The run's on-topic cut-off, set from the corpus survey: see nodes/relevance_gate.topic_cutoff.
+    topic_cut: NotRequired[float | None]
 
 
 class BranchInput(TypedDict):
@@ -112,6 +114,7 @@ class BranchInput(TypedDict):
     paragraph: Paragraph
     # What every section of the plan is about (section_text of each), so a branch keeps to its own subject.
     plan_sections: NotRequired[list[str]]
+    topic_cut: NotRequired[float | None]
 
 
 class Reflection(TypedDict):
@@ -126,6 +129,7 @@ class BranchState(TypedDict):
     topic: str
     paragraph: Paragraph
     plan_sections: NotRequired[list[str]]
+    topic_cut: NotRequired[float | None]
     pending_query: NotRequired[str | None]
     reflection: NotRequired[Reflection | None]
     paragraphs: list[Paragraph]

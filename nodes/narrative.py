@@ -96,6 +96,10 @@ def _join(titles: Sequence[str]) -> str:
     return f"{', '.join(titles[:-1])} and {titles[-1]}"
 
 
+def _count(titles: Sequence[str]) -> str:
+    return "1 section" if len(titles) == 1 else f"{len(titles)} sections"
+
+
 _LOWER_LEADS = frozenset("how why what when where who which whether the a an".split())
 
 
@@ -110,7 +114,7 @@ def topic_phrase(topic: str) -> str:
 def plain_summary(topic: str, titles: Sequence[str], sources: int) -> str:
     if not titles:
         return f"No section of the report on {topic_phrase(topic)} could be researched; each section gives the reason."
-    return fit(f"This report examines {topic_phrase(topic)} in {len(titles)} sections: {_join(titles)}. "
+    return fit(f"This report examines {topic_phrase(topic)} in {_count(titles)}: {_join(titles)}. "
                f"Every statement in it is taken from one of {sources} cited sources.")
 
 
@@ -123,5 +127,6 @@ def plain_introduction(topic: str, titles: Sequence[str]) -> str:
 def plain_conclusion(topic: str, titles: Sequence[str]) -> str:
     if not titles:
         return f"The sources available could not support a report on {topic_phrase(topic)}."
-    return fit(f"Taken together, the {len(titles)} sections trace {topic_phrase(topic)} through {_join(titles)}. "
+    return fit(f"Taken together, the {_count(titles)} trace{'s' if len(titles) == 1 else ''} {topic_phrase(topic)} "
+               f"through {_join(titles)}. "
                "Each statement above comes from the source it cites, where it can be checked.")

@@ -19,13 +19,40 @@ GENERIC_WORDS = frozenset(
     "introduction intro conclusion conclusions overview summary background references appendix discussion "
     "epilogue prologue preface abstract outlook".split()
 )
+# Words that name an angle rather than a subject: a title made only of these ("Causes", "Effects and impact")
+# could head a section of any report.
+VAGUE_WORDS = frozenset(
+    "causes cause effects effect impact impacts implications consequences legacy history origins origin development "
+    "significance analysis context aftermath results influence importance role future challenges key main major "
+    "general aspects factors features overall".split()
+)
+_FILLER = frozenset("a an the and of in on its their to for with".split())
 _WORDS = re.compile(r"[a-z]+")
 
 
 def generic_title(title: str) -> bool:
     """A title that names a part of a report rather than a subject ("Introduction", "Overview of X", "Summary")."""
     words = _WORDS.findall(title.lower())
-    return not words or any(w in GENERIC_WORDS for w in words) or " ".join(words) in {"final thoughts", "key findings"}
+    if not words or any(w in GENERIC_WORDS for w in words) or " ".join(words) in {"final thoughts", "key findings"}:
+        return True
+    return vague_title(title)
+
+
+def vague_title(title: str) -> bool:
+    """An angle without its subject: "Causes", "Effects and impact"."""
+    words = _WORDS.findall(title.lower())
+    return bool(words) and all(w in VAGUE_WORDS or w in _FILLER for w in words)
+
+
+def with_subject(section: PlannedSection, topic: str) -> PlannedSection:
+    """"Causes" becomes "Causes of the Black Death in fourteenth-century Europe": the model's angle is often right,
+    only its subject is missing. Other titles are returned unchanged."""
+    if not vague_title(section.title) or any(w in GENERIC_WORDS for w in _WORDS.findall(section.title.lower())):
+        return section
+    first, _, rest = topic.strip().partition(" ")
+    subject = f"{first.lower()} {rest}" if first.lower() in {"the", "a", "an"} else topic.strip()
+    joiner = ": " if first.lower() in {"how", "why", "what", "when", "where", "who", "which", "whether"} else " of "
+    return PlannedSection(f"{section.title.strip()}{joiner}{subject}", section.outline, section.questions)
 
 
 @dataclass
@@ -84,10 +111,6 @@ async def plan_problems(
     for i in restated_topic(relevance, topic, [s.title for s in sections]) if topic else ():
         bad.add(i)
         problems.append(f"section {sections[i].title!r} restates the whole topic: give it one part of the subject")
-    for i, s in enumerate(sections):
-        if i not in bad and s.title.rstrip().endswith("?"):
-            bad.add(i)
-            problems.append(f"section {s.title!r} is a question: title it with the subject it covers")
     for i, j in duplicate_pairs(relevance, [s.title for s in sections]):
         bad.add(j)
         problems.append(f"sections {sections[i].title!r} and {sections[j].title!r} cover the same thing")
@@ -100,9 +123,15 @@ async def plan_problems(
 
 
 def fallback_sections(
-    keep: Sequence[PlannedSection], articles: Sequence[Source], topic: str, wanted: int
+    keep: Sequence[PlannedSection],
+    articles: Sequence[Source],
+    topic: str,
+    wanted: int,
+    spare: Sequence[PlannedSection] = (),
 ) -> list[PlannedSection]:
-    """The acceptable sections of the best attempt, topped up with one section per found article not yet covered."""
+    """The acceptable sections of the best attempt, topped up with one section per found article not yet covered,
+    then with `spare` sections (rejected for a lesser reason than being generic), so a topic the corpus covers
+    with few articles still gets a report rather than no plan at all."""
     out = list(keep)
     used = {_title_key(s.title) for s in out}
     for article in articles:
@@ -119,6 +148,12 @@ def fallback_sections(
                 questions=[f"What was {title}?", f"How does {title} relate to {topic}?"],
             )
         )
+    for section in spare:
+        if len(out) >= wanted:
+            break
+        if _title_key(section.title) not in used and not generic_title(section.title):
+            used.add(_title_key(section.title))
+            out.append(section)
     return out
 
 

@@ -26,8 +26,14 @@ from nexa_research.config import ResearchConfig
 from nexa_research.errors import PlanningError, ProviderError, StructuredOutputError
 from nexa_research.nodes.fragments import passage_sentences
 from nexa_research.nodes.metering import StepMeter
-from nexa_research.nodes.plan_checks import PlannedSection, fallback_sections, plan_problems, report_title
-from nexa_research.nodes.relevance_gate import gate_sources, section_query
+from nexa_research.nodes.plan_checks import (
+    PlannedSection,
+    fallback_sections,
+    plan_problems,
+    report_title,
+    with_subject,
+)
+from nexa_research.nodes.relevance_gate import gate_sources, section_query, topic_cutoff
 from nexa_research.nodes.search import search_with_retries
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.chat_models import PROVIDER_FAILURES
@@ -93,30 +99,35 @@ def article_list(articles: list[Source]) -> str:
     return "\n".join(lines)
 
 
-async def survey(providers: Providers, topic: str, cfg: ResearchConfig) -> tuple[SearchBackend | None, list[Source]]:
-    """Search the topic before planning: the on-topic articles, one per URL, best first.
+async def survey(
+    providers: Providers, topic: str, cfg: ResearchConfig
+) -> tuple[SearchBackend | None, list[Source], float | None]:
+    """Search the topic before planning: the on-topic articles, one per URL, best first, and the run's on-topic
+    cut-off (`topic_cutoff`: held close to the best article found).
 
     A failing backend is not fatal here (the research branches report it per section); planning goes on blind.
     """
     relevance = providers.relevance()
     if relevance is None:
-        return None, []
+        return None, [], None
     try:
         backend = await providers.asearch_backend(cfg)
         found, _ = await search_with_retries(backend, topic, cfg.model_copy(update={"search_results": SURVEY_RESULTS}))
     except PROVIDER_FAILURES as exc:
         logger.warning("planner: the topic survey failed (%s); planning without it", exc)
-        return None, []
-    threshold = relevance.thresholds.on_topic if cfg.min_relevance is None else cfg.min_relevance
+        return None, [], None
     scores = relevance.similarity([topic], [f"{s['title']}. {s['text']}" for s in found])[0] if found else []
+    threshold = topic_cutoff(relevance, float(max(scores)) if found else None, cfg.min_relevance)
     by_url: dict[str, Source] = {}
     for source, score in sorted(zip(found, scores, strict=True), key=lambda pair: -float(pair[1])):
         if float(score) >= threshold:
             by_url.setdefault(normalize_url(source["url"]), source)
-    return backend, list(by_url.values())
+    return backend, list(by_url.values()), threshold
 
 
-def _support_check(providers: Providers, backend: SearchBackend | None, topic: str, cfg: ResearchConfig):
+def _support_check(
+    providers: Providers, backend: SearchBackend | None, topic: str, cfg: ResearchConfig, topic_cut: float | None
+):
     relevance = providers.relevance()
     if backend is None or relevance is None:
         return None
@@ -128,7 +139,9 @@ def _support_check(providers: Providers, backend: SearchBackend | None, topic: s
         except PROVIDER_FAILURES as exc:
             logger.warning("planner: support check for %r failed (%s); assuming it is covered", section.title, exc)
             return True
-        gate = gate_sources(relevance, topic, paragraph, found, limit=1, min_relevance=cfg.min_relevance)
+        gate = gate_sources(
+            relevance, topic, paragraph, found, limit=1, min_relevance=cfg.min_relevance, topic_cut=topic_cut
+        )
         return bool(gate.kept)
 
     return support
@@ -141,8 +154,8 @@ def make_plan_node(providers: Providers):
         topic = validate_topic(state.get("topic"))
         cfg = ResearchConfig.from_runnable_config(config)
         meter = StepMeter("plan")
-        backend, articles = await survey(providers, topic, cfg)
-        support = _support_check(providers, backend, topic, cfg)
+        backend, articles, topic_cut = await survey(providers, topic, cfg)
+        support = _support_check(providers, backend, topic, cfg, topic_cut)
         relevance = providers.relevance()
         models = await providers.arole_models("planner", cfg)
         messages = load_prompt("planner").messages(
@@ -153,6 +166,7 @@ def make_plan_node(providers: Providers):
         reasons: list[str] = []
         title = topic
         best: list[PlannedSection] = []
+        spare: list[PlannedSection] = []
         wanted = cfg.min_sections
         for _ in range(cfg.plan_attempts):
             try:
@@ -166,14 +180,18 @@ def make_plan_node(providers: Providers):
             meter.add_call("planner", answer.model, answer.message)
             result: PlanOutput = answer.parsed
             title = result.title
-            sections = [PlannedSection(clean_title(p.title), p.outline, list(p.questions)) for p in result.paragraphs]
+            sections = [
+                with_subject(PlannedSection(clean_title(p.title), p.outline, list(p.questions)), topic)
+                for p in result.paragraphs
+            ]
             problems, good = await plan_problems(
                 sections, relevance, cfg.min_sections, cfg.max_sections, support, topic=topic
             )
             if not problems:
-                return _planned(topic, title, sections, cfg, meter)
+                return _planned(topic, title, sections, cfg, meter, topic_cut)
             if len(good) > len(best):
                 best = [sections[i] for i in good][: cfg.max_sections]
+            spare += [s for i, s in enumerate(sections) if i not in good]
             wanted = max(wanted, min(len(sections), cfg.max_sections))
             reasons.append("; ".join(problems))
             messages = [
@@ -181,16 +199,20 @@ def make_plan_node(providers: Providers):
                 AIMessage(result.model_dump_json()),
                 HumanMessage(f"That plan is rejected: {'; '.join(problems)}. Write the whole plan again."),
             ]
-        sections = fallback_sections(best, articles, topic, wanted)
-        if len(sections) >= cfg.min_sections:
-            logger.warning("planner: no acceptable plan for %r (%s); sections built from the corpus", topic, " | ".join(reasons))
-            return _planned(topic, title, sections, cfg, meter)
+        sections = fallback_sections(best, articles, topic, wanted, spare)
+        if sections:
+            # Fewer sections than asked beats no report: the corpus supports no more, and padding is not research.
+            logger.warning("planner: no acceptable plan for %r (%s); %d sections built from the corpus",
+                           topic, " | ".join(reasons), len(sections))
+            return _planned(topic, title, sections, cfg, meter, topic_cut)
         raise PlanningError(f"no acceptable plan for {topic!r} after {cfg.plan_attempts} attempts: {' | '.join(reasons)}")
 
     return plan
 
 
-def _planned(topic: str, title: str, sections: list[PlannedSection], cfg: ResearchConfig, meter: StepMeter) -> dict[str, Any]:
+def _planned(
+    topic: str, title: str, sections: list[PlannedSection], cfg: ResearchConfig, meter: StepMeter, topic_cut: float | None
+) -> dict[str, Any]:
     paragraphs = [new_paragraph(i, s.title, s.outline, s.questions) for i, s in enumerate(sections)]
     return {
         "topic": topic,
@@ -198,4 +220,5 @@ def _planned(topic: str, title: str, sections: list[PlannedSection], cfg: Resear
         "config": cfg.as_configurable(),
         "paragraphs": Overwrite(paragraphs),
         "steps": meter.record(),
+        "topic_cut": topic_cut,
     }

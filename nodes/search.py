@@ -79,6 +79,7 @@ def make_search_node(providers: Providers):
             gate = await asyncio.to_thread(
                 gate_sources, relevance, state["topic"], paragraph, fresh,
                 known=paragraph["research"], limit=cfg.search_results, min_relevance=cfg.min_relevance,
+                topic_cut=state.get("topic_cut"),
             )
         new = gate.kept
         updated: dict[str, Any] = {

@@ -62,16 +62,6 @@ def test_a_pronoun_led_sentence_goes_with_the_repeat_before_it():
     assert kept == "Watt improved engines [5]." and removed == 2
 
 
-def test_report_title_falls_back_to_the_topic_when_the_model_garbles_it():
-    from nexa_research.nodes.plan_checks import report_title
-
-    topic = "how the steam engine changed industry and transport"
-    assert report_title("The Steam Engine Change Industry", topic, ["Steam turbine"]) == (
-        "How the steam engine changed industry and transport"
-    )
-    assert report_title("The Steam Engine and Industry", topic, ["Steam turbine"]) == "The Steam Engine and Industry"
-
-
 def test_plain_conclusion_reads_as_a_sentence():
     from nexa_research.nodes.narrative import plain_conclusion
 
@@ -79,14 +69,8 @@ def test_plain_conclusion_reads_as_a_sentence():
     assert text.startswith("Taken together, the 2 sections trace how the steam engine changed transport through ")
 
 
-async def test_question_titles_and_topic_restatements_are_replanned():
-    from nexa_research.nodes.plan_checks import PlannedSection, plan_problems
-    from nexa_research.providers.relevance import LexicalRelevance
+def test_plain_text_for_a_single_section_is_grammatical():
+    from nexa_research.nodes.narrative import plain_conclusion, plain_summary
 
-    topic = "How the steam engine changed industry and transport"
-    sections = [PlannedSection("What is the steam engine?", "o", ["q"]),
-                PlannedSection("How the steam engine changed industry and transport", "o", ["q"]),
-                PlannedSection("James Watt's separate condenser", "o", ["q"])]
-    problems, good = await plan_problems(sections, LexicalRelevance(), 3, 5, topic=topic)
-    assert good == [2]
-    assert any("is a question" in p for p in problems) and any("restates the whole topic" in p for p in problems)
+    assert plain_conclusion("The Black Death", ["Spread"]).startswith("Taken together, the 1 section traces the Black Death")
+    assert plain_summary("The Black Death", ["Spread"], 1).startswith("This report examines the Black Death in 1 section:")

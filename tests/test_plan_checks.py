@@ -1,0 +1,86 @@
+"""Plans and the relevance gate checked in code: titles that name a subject, and a run's on-topic cut-off held
+close to the best article the corpus has on the topic."""
+
+from __future__ import annotations
+
+from nexa_research.nodes.plan_checks import generic_title
+from nexa_research.nodes.relevance_gate import RAISED_CUT_CAP, RELATIVE_MARGIN, gate_sources, topic_cutoff
+from nexa_research.providers.relevance import LexicalRelevance
+from nexa_research.state import new_paragraph
+
+
+def test_report_title_falls_back_to_the_topic_when_the_model_garbles_it():
+    from nexa_research.nodes.plan_checks import report_title
+
+    topic = "how the steam engine changed industry and transport"
+    assert report_title("The Steam Engine Change Industry", topic, ["Steam turbine"]) == (
+        "How the steam engine changed industry and transport"
+    )
+    assert report_title("The Steam Engine and Industry", topic, ["Steam turbine"]) == "The Steam Engine and Industry"
+
+
+async def test_a_title_restating_the_whole_topic_is_replanned():
+    from nexa_research.nodes.plan_checks import PlannedSection, plan_problems
+    from nexa_research.providers.relevance import LexicalRelevance
+
+    topic = "How the steam engine changed industry and transport"
+    sections = [PlannedSection("What is the steam engine?", "o", ["q"]),
+                PlannedSection("How the steam engine changed industry and transport", "o", ["q"]),
+                PlannedSection("James Watt's separate condenser", "o", ["q"])]
+    problems, good = await plan_problems(sections, LexicalRelevance(), 3, 5, topic=topic)
+    assert good == [0, 2]
+    assert len(problems) == 1 and "restates the whole topic" in problems[0]
+
+
+def test_a_thin_corpus_still_gets_a_plan_from_the_spare_sections():
+    from nexa_research.nodes.plan_checks import PlannedSection, fallback_sections
+
+    article = {"id": "1", "url": "u", "title": "Black Death", "text": "t", "published": None, "score": 0.9}
+    spare = [PlannedSection("Conclusion", "o", ["q"]), PlannedSection("Spread along trade routes", "o", ["q"]),
+             PlannedSection("Black death", "o", ["q"]), PlannedSection("Flagellants and persecutions", "o", ["q"])]
+    titles = [s.title for s in fallback_sections([], [article], "The Black Death", 3, spare)]
+    assert titles == ["Black Death", "Spread along trade routes", "Flagellants and persecutions"]
+
+
+def test_titles_made_only_of_vague_words_are_generic():
+    for title in ("Causes", "Effects", "Implications", "Causes and effects", "The impact", "Main factors"):
+        assert generic_title(title), title
+    for title in ("Causes of the Black Death", "Impact on European trade", "James Watt's separate condenser"):
+        assert not generic_title(title), title
+
+
+def test_the_on_topic_cut_off_follows_the_best_survey_article():
+    relevance = LexicalRelevance()
+    floor = relevance.thresholds.on_topic
+    assert topic_cutoff(relevance, None) == floor
+    assert topic_cutoff(relevance, floor + 0.05) == floor  # a thinly covered topic keeps the calibrated floor
+    assert abs(topic_cutoff(relevance, 0.62) - (0.62 - RELATIVE_MARGIN)) < 1e-9
+    assert topic_cutoff(relevance, 0.77) == RAISED_CUT_CAP  # never so high that a well-covered topic loses its neighbours
+    assert topic_cutoff(relevance, 0.69, min_relevance=0.1) == 0.1  # the caller's own cut-off wins
+
+
+def test_the_gate_drops_what_passes_the_floor_but_not_the_runs_cut_off():
+    relevance = LexicalRelevance()
+    topic = "black death plague europe"
+    paragraph = new_paragraph(0, "Black death plague", "plague in europe", ["q"])
+    close = {"id": "1", "url": "u1", "title": "Black Death", "text": "black death plague europe pandemic", "published": None, "score": 0.0}
+    loose = {"id": "2", "url": "u2", "title": "Black", "text": "black colour plague", "published": None, "score": 0.0}
+    scores = relevance.similarity([topic], ["Black Death. " + close["text"], "Black. " + loose["text"]])[0]
+    cut = float(scores[1]) + 0.01  # between the two
+    assert len(gate_sources(relevance, topic, paragraph, [close, loose]).kept) == 2
+    kept = gate_sources(relevance, topic, paragraph, [close, loose], topic_cut=cut).kept
+    assert [s["url"] for s in kept] == ["u1"]
+
+
+def test_a_vague_title_gets_the_topic_as_its_subject():
+    from nexa_research.nodes.plan_checks import PlannedSection, with_subject
+
+    def titled(title: str, topic: str) -> str:
+        return with_subject(PlannedSection(title, "o", ["q"]), topic).title
+
+    assert titled("Causes", "The Black Death in fourteenth-century Europe") == (
+        "Causes of the Black Death in fourteenth-century Europe"
+    )
+    assert titled("Effects", "How the steam engine changed transport") == "Effects: How the steam engine changed transport"
+    assert titled("Conclusion", "The Black Death") == "Conclusion"  # a part of a report, not an angle: rejected later
+    assert titled("Spread along trade routes", "The Black Death") == "Spread along trade routes"
