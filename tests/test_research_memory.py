@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from nexa_research import aresearch
@@ -33,10 +35,16 @@ class NoResults:
 
 
 @pytest.fixture
-def memory_providers(tmp_path):
+def memory_settings(tmp_path, redis_stack_url):
+    """The default store (Redis), a collection of this test's own."""
+    return ProviderSettings(data_dir=tmp_path, redis_url=redis_stack_url, qdrant_collection=f"t{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def memory_providers(memory_settings):
     register_search_backend("web-stub", lambda cfg, settings: InMemorySearch(corpus_for(TITLES)))
     register_search_backend("offline", lambda cfg, settings: NoResults())
-    return lambda: ScriptedModelsConfiguredSearch(ProviderSettings(data_dir=tmp_path))
+    return lambda: ScriptedModelsConfiguredSearch(memory_settings)
 
 
 async def test_a_later_run_finds_what_an_earlier_run_gathered(memory_providers):
