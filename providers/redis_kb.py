@@ -6,12 +6,15 @@ once, and opening it costs a round trip instead of loading the collection into e
 
 Layout: index `nexa:kb:<collection>` over hashes `nexa:kb:<collection>:<chunk id>` (the same uuid5 ids as in
 Qdrant), holding the payload fields, `published_ts` (POSIX seconds; absent when undated, indexed as missing so
-"published before X" keeps undated chunks as Qdrant does) and `embedding` (float32 bytes). `source` and `url`
-are TAG fields, `title` and `text` TEXT fields (a keyword search is one query away).
+"published before X" keeps undated chunks as Qdrant does) and `embedding` (float32 bytes).
+Indexed is only what queries use: `source` and `url` (TAG), `published_ts` (NUMERIC), `embedding` (VECTOR).
+`title` and `text` are stored and returned but not full-text indexed: on the Wikipedia corpus that index cost
+0.75 s on every server start (AOF replay re-indexes) and 21 MB, for a keyword search nothing runs; FT.ALTER can
+add it to a filled index when something does (bench/kb.md).
 The vector field is FLAT with COSINE distance: FLAT is an exact scan, so results equal Qdrant's exact search
-and filters apply inside the query, and at ~11k chunks a scan takes milliseconds (bench/README.md); HNSW would
-trade exactness for speed that only matters at millions of chunks. RediSearch returns the cosine DISTANCE
-(1 - cos); it is turned back into similarity so score thresholds mean what they mean with Qdrant.
+and filters apply inside the query; at ~11k chunks a scan takes 3 ms. HNSW measured no faster at this size and
+made a server start 3 s. RediSearch returns the cosine DISTANCE (1 - cos); it is turned back into similarity,
+so score thresholds mean what they mean with Qdrant.
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ logger = logging.getLogger(__name__)
 VECTOR_FIELD = "embedding"
 # A hung Redis must fail a search (which the research node retries, then reports) rather than stall it.
 CONNECT_TIMEOUT, COMMAND_TIMEOUT = 5.0, 30.0
+# RediSearch's own query timeout (500 ms by default) ends a slow query with whatever it found so far, silently:
+# on a busy machine that would be a wrong ranking. Queries get nearly the client's patience instead.
+QUERY_TIMEOUT_MS = 25_000
 # Failures of the store: unreachable, timed out, refused (out of memory, read-only replica, missing index).
 REDIS_FAILURES: tuple[type[BaseException], ...] = (redis.exceptions.RedisError, OSError)
 _COLLECTION_NAME = re.compile(r"[A-Za-z0-9_.-]+")
@@ -51,8 +57,6 @@ def index_schema(collection: str, dim: int) -> IndexSchema:
         "fields": [
             {"name": "url", "type": "tag"},
             {"name": REDIS_SOURCE_FIELD, "type": "tag"},
-            {"name": "title", "type": "text"},
-            {"name": "text", "type": "text"},
             {"name": REDIS_PUBLISHED_FIELD, "type": "numeric", "attrs": {"index_missing": True}},
             {"name": VECTOR_FIELD, "type": "vector",
              "attrs": {"dims": dim, "distance_metric": "cosine", "algorithm": "flat", "datatype": "float32"}},
@@ -165,7 +169,7 @@ class RedisKnowledgeBase(KnowledgeBase):
 
     def count(self, filters: Mapping[str, Any] | None = None) -> int:
         parsed = SearchFilters.parse(filters)
-        query = CountQuery(filter_expression=parsed.to_redis() if parsed else "*")
+        query = CountQuery(filter_expression=parsed.to_redis() if parsed else "*").timeout(QUERY_TIMEOUT_MS)
         return int(self._guard("count", lambda: self._index.query(query)))
 
     def _nearest(
@@ -176,7 +180,7 @@ class RedisKnowledgeBase(KnowledgeBase):
         query = VectorQuery(
             vector=vector, vector_field_name=VECTOR_FIELD, return_fields=list(PAYLOAD_KEYS), num_results=k,
             filter_expression=filters.to_redis() if filters else None, dtype="float32",
-        )  # fmt: skip
+        ).timeout(QUERY_TIMEOUT_MS)  # fmt: skip
         rows = self._guard("search", lambda: self._index.query(query))
         found = []
         for row in rows:
