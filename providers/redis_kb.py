@@ -8,9 +8,9 @@ Layout: index `nexa:kb:<collection>` over hashes `nexa:kb:<collection>:<chunk id
 Qdrant), holding the payload fields, `published_ts` (POSIX seconds; absent when undated, indexed as missing so
 "published before X" keeps undated chunks as Qdrant does) and `embedding` (float32 bytes).
 Indexed is only what queries use: `source` and `url` (TAG), `published_ts` (NUMERIC), `embedding` (VECTOR).
-`title` and `text` are stored and returned but not full-text indexed: on the Wikipedia corpus that index cost
-0.75 s on every server start (AOF replay re-indexes) and 21 MB, for a keyword search nothing runs; FT.ALTER can
-add it to a filled index when something does (bench/kb.md).
+`title` and `text` are stored and returned but not full-text indexed: on the Wikipedia corpus that index made
+every server start 0.8 s longer (AOF replay re-indexes) and took 21 MB, for a keyword search nothing runs;
+FT.ALTER can add it to a filled index when something does (bench/kb.md, bench_kb_schema.py).
 The vector field is FLAT with COSINE distance: FLAT is an exact scan, so results equal Qdrant's exact search
 and filters apply inside the query; at ~11k chunks a scan takes 3 ms. HNSW measured no faster at this size and
 made a server start 3 s. RediSearch returns the cosine DISTANCE (1 - cos); it is turned back into similarity,
