@@ -168,6 +168,7 @@ def test_ensure_redis_url_starts_one_server_and_other_processes_share_it(
     monkeypatch.setenv("NEXA_DATA_DIR", str(tmp_path))
     if redis_stack_lib_dir is not None:  # reuse the already fetched OpenSSL 1.1 instead of fetching it again
         (tmp_path / "openssl11").symlink_to(redis_stack_lib_dir, target_is_directory=True)
+    redis_server.stop_embedded_redis()  # an earlier test's research memory may have started this process's server
     try:
         url = ensure_redis_url(ProviderSettings.load())
         assert ping(url)

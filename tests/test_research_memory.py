@@ -17,6 +17,8 @@ from nexa_research.providers.embeddings import default_embedder
 from nexa_research.providers.research_memory import open_memory
 
 TITLES = ["Gutenberg press origins", "Spread across Europe", "Effects on literacy"]
+# The Qdrant stand-in is plain HTTP on 127.0.0.1; qdrant-client warns about a key sent without TLS.
+pytestmark = pytest.mark.filterwarnings("ignore:Api key is used with an insecure connection")
 
 
 class ScriptedModelsConfiguredSearch(ConfiguredProviders):
