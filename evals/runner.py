@@ -47,14 +47,15 @@ async def _research(topic: str, overrides: dict[str, Any]) -> Report:
 
 def ensure_knowledge_base() -> None:
     """Seed an empty local knowledge base with the offline Wikipedia corpus, so the dataset's articles exist."""
-    from nexa_research.providers.ingest import ingest_wikipedia
-    from nexa_research.providers.knowledge_base import KnowledgeBase
+    from nexa_research.providers.kb_migration import seed_if_empty
+    from nexa_research.providers.knowledge_base import open_knowledge_base
     from nexa_research.providers.settings import ProviderSettings
 
-    with KnowledgeBase.from_settings(ProviderSettings.load()) as kb:
-        if kb.count() == 0:
-            logger.warning("knowledge base is empty: ingesting the offline Wikipedia corpus (once)")
-            ingest_wikipedia(kb, progress=True)
+    settings = ProviderSettings.load()
+    with open_knowledge_base(settings) as kb:
+        done = seed_if_empty(kb, settings, progress=True)
+        if done:
+            logger.warning("knowledge base was empty: %s", done)
 
 
 def run_topics(

@@ -40,15 +40,14 @@ def write_report(report: Report, out: Path | None, out_dir: Path) -> Path:
 
 
 def _ensure_knowledge_base(settings: ProviderSettings) -> None:
-    """Seed the local knowledge base with the offline Wikipedia corpus when it is empty."""
-    from nexa_research.providers.ingest import ingest_wikipedia
-    from nexa_research.providers.knowledge_base import KnowledgeBase
+    """Seed an empty local knowledge base (from an earlier embedded Qdrant store, else the Wikipedia corpus)."""
+    from nexa_research.providers.kb_migration import seed_if_empty
+    from nexa_research.providers.knowledge_base import open_knowledge_base
 
-    with KnowledgeBase.from_settings(settings) as kb:
+    with open_knowledge_base(settings) as kb:
         if kb.count() == 0:
-            console.print("[bold]Knowledge base is empty: ingesting the offline Wikipedia corpus (once).[/bold]")
-            chunks = ingest_wikipedia(kb, progress=True)
-            console.print(f"ingested {chunks} chunks")
+            console.print("[bold]Knowledge base is empty: seeding it (once).[/bold]")
+            console.print(seed_if_empty(kb, settings, progress=True))
 
 
 async def _run_with_progress(topic: str, overrides: dict[str, Any], thread_id: str | None, quiet: bool) -> Report:
@@ -70,7 +69,7 @@ def research(
     out_dir: Annotated[Path, typer.Option(help="Folder for the report when --out is not given.")] = Path("reports"),
     sections: Annotated[int | None, typer.Option(help="Exact number of sections (3-7).")] = None,
     iterations: Annotated[int | None, typer.Option(help="Research rounds per section (1-3).")] = None,
-    backend: Annotated[str | None, typer.Option(help="Search backend: auto, qdrant, exa, or a registered name.")] = None,
+    backend: Annotated[str | None, typer.Option(help="Search backend: auto, kb (local knowledge base), exa, or a registered name.")] = None,
     results: Annotated[int | None, typer.Option(help="Search results per query.")] = None,
     language: Annotated[str | None, typer.Option(help="Language of the report.")] = None,
     thread_id: Annotated[str | None, typer.Option(help="Thread id: an existing one continues that run.")] = None,
@@ -87,7 +86,7 @@ def research(
             overrides[key] = value
     try:
         settings = ProviderSettings.load()
-        if ingest_if_empty and (backend or "auto") in ("auto", "qdrant") and not settings.exa_api_key:
+        if ingest_if_empty and (backend or "auto") in ("auto", "kb", "qdrant") and not settings.exa_api_key:
             _ensure_knowledge_base(settings)
         report = asyncio.run(_run_with_progress(topic, overrides, thread_id, quiet))
     except PlanReviewPending as exc:

@@ -105,29 +105,36 @@ def _bytes_progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
 
 
 def ingest(
-    what: Annotated[str, typer.Argument(help="'wikipedia' for the offline corpus, or a file/folder of .md/.txt/.html/.pdf")],
+    what: Annotated[str, typer.Argument(help="'wikipedia' for the offline corpus, 'qdrant' to copy an earlier embedded "
+                                             "Qdrant store, or a file/folder of .md/.txt/.html/.pdf")],
     limit: Annotated[int | None, typer.Option(help="Only the first N Wikipedia articles.")] = None,
 ) -> None:
-    """Load documents into the local knowledge base (Qdrant)."""
+    """Load documents into the local knowledge base (Redis by default; Qdrant with QDRANT_URL or NEXA_KB=qdrant)."""
     from nexa_research.providers.ingest import ingest_path, ingest_wikipedia
-    from nexa_research.providers.knowledge_base import KnowledgeBase
+    from nexa_research.providers.kb_migration import copy_from_embedded_qdrant
+    from nexa_research.providers.knowledge_base import open_knowledge_base
 
-    kb = KnowledgeBase.from_settings(ProviderSettings.load())
+    path = Path(what)
+    if what not in ("wikipedia", "qdrant") and not path.exists():
+        console.print(f"[red]error:[/red] {path} does not exist")
+        raise typer.Exit(code=2)
+    settings = ProviderSettings.load()
     try:
-        if what == "wikipedia":
-            chunks = ingest_wikipedia(kb, limit=limit, progress=True)
-            console.print(f"wikipedia: {chunks} chunks stored; knowledge base now holds {kb.count()} chunks")
-            return
-        path = Path(what)
-        if not path.exists():
-            console.print(f"[red]error:[/red] {path} does not exist")
-            raise typer.Exit(code=2)
-        report = ingest_path(kb, path, progress=True)
-        console.print(f"{report.documents} documents, {report.chunks} chunks stored")
-        for name, reason in report.skipped:
-            console.print(f"[yellow]skipped[/yellow] {name}: {reason}")
-    finally:
-        kb.close()
+        with open_knowledge_base(settings) as kb:
+            if what == "wikipedia":
+                chunks = ingest_wikipedia(kb, limit=limit, progress=True)
+            elif what == "qdrant":
+                chunks = copy_from_embedded_qdrant(kb, settings, progress=True)
+            else:
+                report = ingest_path(kb, path, progress=True)
+                console.print(f"{report.documents} documents, {report.chunks} chunks stored")
+                for name, reason in report.skipped:
+                    console.print(f"[yellow]skipped[/yellow] {name}: {reason}")
+                return
+            console.print(f"{what}: {chunks} chunks stored; knowledge base ({kb.describe()}) holds {kb.count()} chunks")
+    except NexaError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
 
 
 def _check(name: str, probe: Callable[[], str], table: Table) -> bool:
@@ -158,17 +165,14 @@ def _probe_search(settings: ProviderSettings) -> str:
     name = resolve_backend_name(cfg, settings)
     if name == "exa":
         return f"exa at {settings.exa_base_url} (EXA_API_KEY set)"
-    return f"{name} (local knowledge base, see qdrant below)"
+    return f"{name} (local knowledge base, see kb below)"
 
 
-def _probe_qdrant(settings: ProviderSettings) -> str:
-    from nexa_research.providers.knowledge_base import KnowledgeBase
+def _probe_kb(settings: ProviderSettings) -> str:
+    from nexa_research.providers.knowledge_base import open_knowledge_base
 
-    kb = KnowledgeBase.from_settings(settings)
-    try:
-        return f"{kb.location}: {kb.count()} chunks"
-    finally:
-        kb.close()
+    with open_knowledge_base(settings) as kb:
+        return f"{kb.describe()}: {kb.count()} chunks"
 
 
 def _probe_redis(settings: ProviderSettings) -> str:
@@ -180,7 +184,7 @@ def _probe_redis(settings: ProviderSettings) -> str:
 
 
 def doctor() -> None:
-    """Say which LLM, search backend, Redis and Qdrant a run would use, and whether each answers."""
+    """Say which LLM, search backend, knowledge base and Redis a run would use, and whether each answers."""
     settings = ProviderSettings.load()
     table = Table(title="nexa doctor")
     for column in ("component", "state", "detail"):
@@ -188,7 +192,7 @@ def doctor() -> None:
     results = [
         _check("llm", lambda: _probe_llm(settings), table),
         _check("search", lambda: _probe_search(settings), table),
-        _check("qdrant", lambda: _probe_qdrant(settings), table),
+        _check("kb", lambda: _probe_kb(settings), table),
         _check("redis", lambda: _probe_redis(settings), table),
     ]
     Console().print(table)

@@ -50,6 +50,8 @@ class Paragraph(TypedDict):
     citation_repairs: NotRequired[int]
     unsupported_removed: NotRequired[int]
     off_topic_dropped: NotRequired[int]
+    # Optional features that failed during this section's research (memory, search cache): what was skipped.
+    warnings: NotRequired[list[str]]
 
 
 class StepRecord(TypedDict):

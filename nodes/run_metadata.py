@@ -51,5 +51,5 @@ def build_metadata(
         token_usage=dict(tokens),
         config=cfg.model_dump(mode="json"),
         cache=cache,
-        warnings=warnings,
+        warnings=[*warnings, *(f"section {p['title']!r}: {w}" for p in paragraphs for w in p.get("warnings") or [])],
     )

@@ -3,7 +3,9 @@
 The first round also searches with the plan's own words (section title and topic), because a small model's
 query can miss. Results pass the relevance gate (nodes/relevance_gate.py) before they count: only on-topic,
 non-duplicate passages are appended to the paragraph's research. No new on-topic passage ends the loop. A
-backend that keeps failing ends the loop too, and with no sources at all the section is missing.
+backend that keeps failing ends the loop too, and with no sources at all the section is missing. An optional
+feature that failed on the way (research memory, the search cache) costs nothing found: its warning is kept on
+the paragraph (`warnings`) and listed in the report's metadata.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from nexa_research.nodes.relevance_gate import GateResult, gate_sources, section
 from nexa_research.providers.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.search import SearchBackend
+from nexa_research.providers.search_outcome import SearchOutcome, search_outcome
 from nexa_research.state import BranchState, Source, stop_research
 
 
@@ -32,11 +35,13 @@ def worth_retrying(exc: BaseException) -> bool:
 
 
 async def search_with_retries(backend: SearchBackend, query: str, cfg: ResearchConfig) -> tuple[list[Source], bool | None]:
-    """Retry the service failures a backend reports; anything else is a bug and surfaces at once.
+    """The sources and, for a cached backend, whether they came from the cache (None: no cache)."""
+    outcome = await search_outcome_with_retries(backend, query, cfg)
+    return outcome.sources, outcome.cache_hit
 
-    Returns the sources and, for a cached backend, whether they came from the cache (None: no cache).
-    """
-    with_status = getattr(backend, "search_with_status", None)
+
+async def search_outcome_with_retries(backend: SearchBackend, query: str, cfg: ResearchConfig) -> SearchOutcome:
+    """Retry the service failures a backend reports; anything else is a bug and surfaces at once."""
     async for attempt in AsyncRetrying(
         retry=retry_if_exception(worth_retrying),
         stop=stop_after_attempt(cfg.provider_retries + 1),
@@ -44,9 +49,7 @@ async def search_with_retries(backend: SearchBackend, query: str, cfg: ResearchC
         reraise=True,
     ):
         with attempt:
-            if with_status is not None:
-                return await with_status(query, cfg.search_results)
-            return await backend.search(query, cfg.search_results), None
+            return await search_outcome(backend, query, cfg.search_results)
     raise AssertionError("unreachable: tenacity re-raises the last failure")
 
 
@@ -63,13 +66,17 @@ def make_search_node(providers: Providers):
         backend = await providers.asearch_backend(cfg)
         results: list[Source] = []
         cache_hit: bool | None = None
+        warnings = list(paragraph.get("warnings") or [])
         for q in queries:
             try:
-                found, hit = await search_with_retries(backend, q, cfg)
+                outcome = await search_outcome_with_retries(backend, q, cfg)
             except PROVIDER_FAILURES as exc:
                 reason = f"search backend '{backend.name}' failed for {q!r}: {type(exc).__name__}: {exc}"
-                return {"paragraph": stop_research(paragraph, reason), "steps": meter.record()}
-            results += found
+                noted = {**paragraph, "warnings": warnings} if warnings else paragraph
+                return {"paragraph": stop_research(noted, reason), "steps": meter.record()}
+            results += outcome.sources
+            warnings += [w for w in outcome.warnings if w not in warnings]
+            hit = outcome.cache_hit
             cache_hit = hit if cache_hit is None else (cache_hit and bool(hit))
         known = {s["id"] for s in paragraph["research"]}
         fresh = list({s["id"]: s for s in results if s["id"] not in known}.values())
@@ -87,6 +94,8 @@ def make_search_node(providers: Providers):
             "research": [*paragraph["research"], *new],
             "off_topic_dropped": paragraph.get("off_topic_dropped", 0) + len(gate.off_topic),
         }
+        if warnings:
+            updated["warnings"] = warnings
         if not new:
             updated["stop_reason"] = "empty_search"
             if not updated["research"]:

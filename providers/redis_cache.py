@@ -14,14 +14,17 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from nexa_research.providers.redis_server import redact_url
 from nexa_research.providers.search import SearchBackend
+from nexa_research.providers.search_outcome import SearchOutcome, search_outcome
 from nexa_research.state import Source
 from nexa_research.urls import normalize_url
 
@@ -157,7 +160,9 @@ class CachedSearch:
     """Any `SearchBackend` behind the cache: a hit returns the stored sources without calling the backend.
 
     Empty results are not stored, so a knowledge base seeded after a miss is seen on the next run. Backend
-    errors propagate untouched (and are never cached).
+    errors propagate untouched (and are never cached). The cache is optional: when Redis fails (unreachable,
+    or refusing a command: out of memory, a key of the wrong type) the search goes on without it and the
+    outcome carries a warning for the report; errors that are not Redis's are bugs and propagate.
     """
 
     def __init__(self, backend: SearchBackend, cache: RedisCache) -> None:
@@ -166,20 +171,34 @@ class CachedSearch:
         self.name = backend.name
 
     async def search(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Source]:
-        sources, _ = await self.search_with_status(query, k, filters)
-        return sources
+        return (await self.search_outcome(query, k, filters)).sources
 
-    async def search_with_status(
-        self, query: str, k: int, filters: dict[str, Any] | None = None
-    ) -> tuple[list[Source], bool]:
-        """The sources and whether they came from the cache, so a run can count its own hits."""
+    async def search_outcome(self, query: str, k: int, filters: dict[str, Any] | None = None) -> SearchOutcome:
+        """The sources, whether they came from the cache (so a run can count its own hits), and warnings."""
         params = {"k": k, "filters": filters or {}}
-        cached = await self.cache.get_search(self.name, query, params)
+        warnings: list[str] = []
+        cached = await self._optional(warnings, "read", self.cache.get_search(self.name, query, params))
         if cached is not None:
-            return cached[:k], True
-        sources = await self.backend.search(query, k, filters)
-        if sources:
-            await self.cache.put_search(self.name, query, params, sources)
-            for source in sources:
-                await self.cache.put_content(source["url"], source["text"])
-        return sources, False
+            return SearchOutcome(cached[:k], cache_hit=True)
+        found = await search_outcome(self.backend, query, k, filters)
+        if found.sources:
+            await self._optional(warnings, "write", self._store(query, params, found.sources))
+        return SearchOutcome(found.sources, cache_hit=False, warnings=[*warnings, *found.warnings])
+
+    async def _store(self, query: str, params: dict[str, Any], sources: list[Source]) -> None:
+        await self.cache.put_search(self.name, query, params, sources)
+        for source in sources:
+            await self.cache.put_content(source["url"], source["text"])
+
+    async def _optional(self, warnings: list[str], what: str, call: Awaitable[Any]) -> Any:
+        """Await a cache call; on a Redis failure (raised, or absorbed by `RedisCache` as an outage) note it once."""
+        try:
+            result = await call
+        except RedisError as exc:
+            logger.warning("search cache %s failed (%s: %s); searching without it", what, type(exc).__name__, exc)
+            result, reason = None, f"{type(exc).__name__}: {exc}"
+        else:
+            reason = None if self.cache.available else "Redis unreachable"
+        if reason is not None and not warnings:
+            warnings.append(f"search cache at {redact_url(self.cache.url)} unavailable ({reason}); searched without it")
+        return result

@@ -1,37 +1,45 @@
 """Memory across runs: what one run finds, later runs can find again, even offline.
 
-Sources a run gathers from a non-local backend (Exa, a registered web backend) are stored in their own Qdrant
-collection (`<collection>_memory`, beside the knowledge base) with their URL, and every search also looks there.
-The memory is a separate collection because knowledge-base point ids come from (URL, chunk number): writing
-search results into the knowledge base itself could overwrite an ingested chunk of the same page.
+Sources a run gathers from a non-local backend (Exa, a registered web backend) are stored in their own
+knowledge-base collection (`<collection>_memory`, in the same store as the knowledge base, opened by the same
+factory with the same credentials) with their URL, and every search also looks there. The memory is a separate
+collection because knowledge-base chunk ids come from (URL, chunk number): writing search results into the
+knowledge base itself could overwrite an ingested chunk of the same page.
+
+The memory is optional: when its store fails, the search keeps what the run's backend found and the section
+records a warning (see search_outcome). Only store failures (`SearchBackendError`) are absorbed; anything else
+is a bug and surfaces.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import Any
 
-from nexa_research.providers.knowledge_base import KnowledgeBase
-from nexa_research.providers.qdrant_search import QdrantSearch
+from nexa_research.errors import SearchBackendError
+from nexa_research.providers.embeddings import default_embedder
+from nexa_research.providers.kb_search import BACKEND_NAME, KnowledgeBaseSearch
+from nexa_research.providers.knowledge_base import KnowledgeBase, open_knowledge_base
 from nexa_research.providers.search import SearchBackend
+from nexa_research.providers.search_outcome import SearchOutcome, search_outcome
 from nexa_research.providers.settings import ProviderSettings
 from nexa_research.state import Source
 from nexa_research.urls import normalize_url
 
+logger = logging.getLogger(__name__)
+
 MEMORY_SOURCE = "research"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-LOCAL_BACKENDS = frozenset({"qdrant"})  # already on this machine: nothing to remember
+LOCAL_BACKENDS = frozenset({BACKEND_NAME})  # already on this machine: nothing to remember
 
 
 def open_memory(settings: ProviderSettings) -> KnowledgeBase:
-    """The memory collection, next to the knowledge base (same Qdrant folder or server)."""
-    kb = KnowledgeBase.from_settings(settings)
-    try:
-        location = {"url": settings.qdrant_url} if settings.qdrant_url else {"path": settings.resolved_data_dir / "qdrant"}
-        return KnowledgeBase(**location, collection=f"{settings.qdrant_collection}_memory", embedder=kb.embedder)
-    finally:
-        kb.close()
+    """The memory collection, in the knowledge base's store (same credentials), embedding with the shared model."""
+    return open_knowledge_base(
+        settings, collection=f"{settings.qdrant_collection}_memory", embedder=default_embedder()
+    )
 
 
 def _iso_date_or_none(value: str | None) -> str | None:
@@ -45,7 +53,7 @@ class RememberingSearch:
     def __init__(self, backend: SearchBackend, memory: KnowledgeBase, *, extra: int | None = None) -> None:
         self.backend = backend
         self.memory = memory
-        self.prior = QdrantSearch(memory)
+        self.prior = KnowledgeBaseSearch(memory)
         self.name = backend.name
         self.extra = extra
 
@@ -71,9 +79,26 @@ class RememberingSearch:
             close()
 
     async def search(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Source]:
-        found = await self.backend.search(query, k, filters)
-        await self.remember(found)
-        seen = {normalize_url(s["url"]) for s in found}
+        return (await self.search_outcome(query, k, filters)).sources
+
+    async def search_outcome(self, query: str, k: int, filters: dict[str, Any] | None = None) -> SearchOutcome:
+        found = await search_outcome(self.backend, query, k, filters)
+        warnings = list(found.warnings)
+        try:
+            await self.remember(found.sources)
+        except SearchBackendError as exc:
+            warnings.append(self._degraded("did not store this search's results", exc))
+        try:
+            recalled = await self.recall(query, k)
+        except SearchBackendError as exc:
+            recalled = []
+            warnings.append(self._degraded("was not searched", exc))
+        seen = {normalize_url(s["url"]) for s in found.sources}
         extra = self.extra if self.extra is not None else max(1, k // 2)
-        prior = [s for s in await self.recall(query, k) if normalize_url(s["url"]) not in seen]
-        return found + prior[:extra]
+        prior = [s for s in recalled if normalize_url(s["url"]) not in seen]
+        return SearchOutcome(found.sources + prior[:extra], found.cache_hit, warnings)
+
+    def _degraded(self, what: str, exc: SearchBackendError) -> str:
+        message = f"research memory {what}: {exc}"
+        logger.warning("%s; the search keeps the results of '%s'", message, self.backend.name)
+        return message

@@ -1,6 +1,8 @@
 """Search backends by name, so a run picks one with `search_backend="..."` and no code changes.
 
-Built-in names load their module only when asked for, so the in-memory path needs neither Qdrant nor Exa.
+Built-in names load their module only when asked for, so the in-memory path needs neither a knowledge base nor
+Exa. `kb` is the local knowledge base, whichever store holds it (Redis or Qdrant: NEXA_KB, QDRANT_URL);
+`qdrant` is its name from before the store was a choice, kept so existing configs still work.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from nexa_research.providers.settings import ProviderSettings
 SearchFactory = Callable[[ResearchConfig, ProviderSettings], SearchBackend]
 
 _BUILTIN: dict[str, str] = {
-    "qdrant": "nexa_research.providers.qdrant_search:backend_from_settings",
+    "kb": "nexa_research.providers.kb_search:backend_from_settings",
     "exa": "nexa_research.providers.exa_search:backend_from_settings",
 }
+_ALIASES = {"qdrant": "kb"}
 _REGISTERED: dict[str, SearchFactory] = {}
 
 
@@ -28,14 +31,16 @@ def register_search_backend(name: str, factory: SearchFactory) -> None:
 
 
 def backend_names() -> list[str]:
-    return sorted({"auto", *_BUILTIN, *_REGISTERED})
+    return sorted({"auto", *_BUILTIN, *_ALIASES, *_REGISTERED})
 
 
 def resolve_backend_name(cfg: ResearchConfig, settings: ProviderSettings) -> str:
-    """`auto` means Exa when EXA_API_KEY is set, else the local knowledge base."""
-    if cfg.search_backend != "auto":
+    """`auto` means Exa when EXA_API_KEY is set, else the local knowledge base; `qdrant` is the knowledge base too."""
+    if cfg.search_backend in _REGISTERED:
         return cfg.search_backend
-    return "exa" if settings.exa_api_key else "qdrant"
+    if cfg.search_backend != "auto":
+        return _ALIASES.get(cfg.search_backend, cfg.search_backend)
+    return "exa" if settings.exa_api_key else "kb"
 
 
 def build_search_backend(cfg: ResearchConfig, settings: ProviderSettings) -> SearchBackend:

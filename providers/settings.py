@@ -50,7 +50,12 @@ class ProviderSettings(BaseSettings):
     exa_base_url: str = Field(default="https://api.exa.ai", validation_alias=AliasChoices("NEXA_EXA_BASE_URL"))
     qdrant_url: str | None = Field(default=None, validation_alias=AliasChoices("QDRANT_URL"))
     qdrant_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("QDRANT_API_KEY"))
-    qdrant_collection: str = Field(default="nexa_kb", validation_alias=AliasChoices("NEXA_QDRANT_COLLECTION"))
+    # The knowledge base's collection (Qdrant) or index (Redis); NEXA_QDRANT_COLLECTION is its older name.
+    qdrant_collection: str = Field(
+        default="nexa_kb", validation_alias=AliasChoices("NEXA_KB_COLLECTION", "NEXA_QDRANT_COLLECTION")
+    )
+    # Where the knowledge base lives: auto = Qdrant when QDRANT_URL is set, else Redis (providers/knowledge_base.py).
+    kb_store: Literal["auto", "redis", "qdrant"] = Field(default="auto", validation_alias=AliasChoices("NEXA_KB"))
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL"))
     checkpointer: Literal["redis", "memory", "none"] = Field(
         default="redis", validation_alias=AliasChoices("NEXA_CHECKPOINTER")

@@ -83,7 +83,7 @@ def test_bad_input_is_a_clear_error_with_exit_code_2(cli_env):
 def test_doctor_reports_each_component(cli_env):
     result = nexa(cli_env, "doctor")
     assert result.returncode == 0, result.stdout + result.stderr
-    for component in ("llm", "search", "qdrant", "redis"):
+    for component in ("llm", "search", "kb", "redis"):
         assert any(line.strip("│ ").startswith(component) for line in result.stdout.splitlines()), component
     assert "custom" in result.stdout and "JSON + Search modules" in result.stdout
 

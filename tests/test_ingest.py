@@ -1,4 +1,4 @@
-"""Ingesting the offline Wikipedia corpus and folders of the user's files into a real knowledge base."""
+"""Ingesting the offline Wikipedia corpus and folders of the user's files into a real knowledge base, in each store."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ from nexa_research.providers.ingest import (
     wikipedia_documents,
     wikipedia_url,
 )
-from nexa_research.providers.knowledge_base import KnowledgeBase
-from nexa_research.providers.qdrant_search import QdrantSearch
+from nexa_research.providers.kb_search import KnowledgeBaseSearch
 
 
 def minimal_pdf(text: str, title: str) -> bytes:
@@ -45,10 +44,8 @@ def minimal_pdf(text: str, title: str) -> bytes:
 
 
 @pytest.fixture
-def kb(tmp_path):
-    store = KnowledgeBase(path=tmp_path / "qdrant", collection="test")
-    yield store
-    store.close()
+def kb(make_kb):
+    return make_kb()
 
 
 @pytest.fixture
@@ -102,8 +99,8 @@ def test_the_corpus_is_read_without_importing_the_gpl_package():
 
 def test_ingesting_wikipedia_twice_keeps_the_point_count(kb, capfd, monkeypatch):
     chunked = []
-    real_chunk = kb.chunk
-    monkeypatch.setattr(kb, "chunk", lambda text: chunked.append(text) or real_chunk(text))
+    real_split = kb.chunker.split
+    monkeypatch.setattr(kb.chunker, "split", lambda text: chunked.append(text) or real_split(text))
     first = ingest_wikipedia(kb, limit=25, progress=False)
     assert first == kb.count() >= 25
     assert len(chunked) == 25, "each article is chunked once"
@@ -137,7 +134,7 @@ async def test_folder_ingest_makes_every_readable_file_searchable(kb, documents_
     for name in ("picture.png", "broken.pdf", "latin1.txt"):
         assert any(name in record.getMessage() for record in caplog.records), f"no warning names {name}"
 
-    search = QdrantSearch(kb, score_threshold=0.2)
+    search = KnowledgeBaseSearch(kb, score_threshold=0.2)
     expectations = {
         "icy comets with tails": ("comets.pdf", "About Comets"),
         "glaciers carving valleys": ("page.html", "Glaciers"),

@@ -1,4 +1,5 @@
-"""The knowledge base and the `qdrant` search backend, on a real embedded Qdrant with the real MiniLM model."""
+"""The knowledge base and the `kb` search backend, on each store (Redis Stack, embedded Qdrant) with the real MiniLM
+model. Store-specific behaviour: test_redis_kb.py; the part of Qdrant's that is its own is at the end here."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sqlite3
 
 import pytest
 import torch
-from kb_fixtures import wiki_subset
+from kb_fixtures import KB_COLLECTION, NOTES, wiki_subset
 from qdrant_client import QdrantClient
 from threadpoolctl import threadpool_info
 
@@ -18,8 +19,9 @@ from nexa_research.errors import ResearchInputError, SearchBackendError
 from nexa_research.providers.embeddings import MiniLMEmbedder, default_embedder
 from nexa_research.providers.ingest import WIKI_SOURCE
 from nexa_research.providers.kb_filters import SearchFilters
-from nexa_research.providers.knowledge_base import Hit, KnowledgeBase, point_id
-from nexa_research.providers.qdrant_search import QdrantSearch, deduplicate
+from nexa_research.providers.kb_search import KnowledgeBaseSearch, deduplicate
+from nexa_research.providers.knowledge_base import Hit, point_id
+from nexa_research.providers.qdrant_kb import QdrantKnowledgeBase
 from nexa_research.providers.search import SearchBackend, source_id
 from nexa_research.providers.search_registry import build_search_backend
 
@@ -29,21 +31,9 @@ GUTENBERG_ARTICLES = {
     "https://en.wikipedia.org/wiki/Gutenberg_Bible",
 }
 
-NOTES = [
-    {"url": "https://example.org/tides", "title": "Tides", "published": "2019-05-01",
-     "text": "Ocean tides are caused by the gravitational pull of the Moon and the Sun on the Earth's oceans."},
-    {"url": "https://example.org/volcano", "title": "Volcanoes", "published": "2022-03-15",
-     "text": "A volcano is a rupture in the crust of a planet where lava, ash and gases escape."},
-    {"url": "https://example.org/bread", "title": "Bread", "published": None,
-     "text": "Bread is a staple food made from flour and water, usually leavened with yeast and baked."},
-]
-
-
 @pytest.fixture
-def small_kb(tmp_path):
-    kb = KnowledgeBase(path=tmp_path / "qdrant", collection="test")
-    yield kb
-    kb.close()
+def small_kb(make_kb):
+    return make_kb()
 
 
 def test_embedder_gives_normalised_384_dim_vectors():
@@ -83,7 +73,7 @@ async def test_gutenberg_query_finds_the_relevant_wikipedia_article_first(wiki_s
 
 
 async def test_unrelated_results_fall_below_the_threshold(wiki_kb):
-    strict = QdrantSearch(wiki_kb, score_threshold=0.9)
+    strict = KnowledgeBaseSearch(wiki_kb, score_threshold=0.9)
     assert await strict.search("printing press Gutenberg", k=5) == []
 
 
@@ -91,7 +81,7 @@ async def test_filters_select_by_source_and_publication_date(small_kb):
     small_kb.add_documents(NOTES, source="notes")
     small_kb.add_documents([{"url": "https://en.wikipedia.org/wiki/Tide", "title": "Tide",
                              "text": "Tides are the rise and fall of sea levels caused by the Moon."}], source="wikipedia")
-    search = QdrantSearch(small_kb, score_threshold=-1.0)  # every match, whatever its score
+    search = KnowledgeBaseSearch(small_kb, score_threshold=-1.0)  # every match, whatever its score
 
     notes_only = await search.search("tides and the moon", k=10, filters={"source": "notes"})
     assert {r["url"] for r in notes_only} == {d["url"] for d in NOTES}
@@ -113,7 +103,7 @@ async def test_filters_select_by_source_and_publication_date(small_kb):
 
 async def test_bad_filters_are_refused_with_the_key_named(small_kb):
     small_kb.add_documents(NOTES, source="notes")
-    search = QdrantSearch(small_kb)
+    search = KnowledgeBaseSearch(small_kb)
     with pytest.raises(ResearchInputError, match="published_after"):
         await search.search("tides", k=3, filters={"published_after": "last spring"})
     with pytest.raises(ResearchInputError, match="language"):
@@ -125,7 +115,7 @@ async def test_the_same_text_under_two_urls_is_returned_once(small_kb):
     small_kb.add_documents([{"url": "https://a.example/press", "title": "A", "text": text},
                             {"url": "https://b.example/press", "title": "A", "text": text},
                             *NOTES], source="notes")
-    results = await QdrantSearch(small_kb, score_threshold=0.0).search("Gutenberg movable type", k=3)
+    results = await KnowledgeBaseSearch(small_kb, score_threshold=0.0).search("Gutenberg movable type", k=3)
     assert len([r for r in results if "Gutenberg" in r["text"]]) == 1
     assert len(results) == 3
 
@@ -144,39 +134,15 @@ def test_deduplicate_keeps_the_best_of_near_identical_hits():
 
 async def test_an_empty_knowledge_base_says_how_to_fill_it(small_kb):
     with pytest.raises(SearchBackendError, match="empty"):
-        await QdrantSearch(small_kb).search("anything", k=3)
+        await KnowledgeBaseSearch(small_kb).search("anything", k=3)
 
 
-def test_two_knowledge_bases_share_one_folder_in_a_process(wiki_kb_data_dir, wiki_kb):
-    other = KnowledgeBase(path=wiki_kb_data_dir / "qdrant", collection=wiki_kb.collection)
-    assert other.count() == wiki_kb.count()
-    other.close()
-    assert wiki_kb.count() > 0  # closing one share leaves the client open for the other
-
-
-def test_a_folder_locked_by_another_client_is_an_error_naming_it(tmp_path):
-    folder = tmp_path / "locked"
-    holder = QdrantClient(path=str(folder))  # stands in for another process holding the folder
+@pytest.mark.parametrize("name", ["auto", "kb", "qdrant"])  # `qdrant`: the backend's name before it had two stores
+async def test_the_registry_builds_the_kb_backend_from_settings(wiki_kb_settings, name):
+    backend = build_search_backend(ResearchConfig(search_backend=name), wiki_kb_settings)
     try:
-        with pytest.raises(SearchBackendError, match=str(folder)):
-            KnowledgeBase(path=folder)
-    finally:
-        holder.close()
-
-
-def test_an_unreachable_server_is_an_error_naming_its_url():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    with pytest.raises(SearchBackendError, match=url):
-        KnowledgeBase(url=url)
-
-
-async def test_the_registry_builds_the_qdrant_backend_from_settings(wiki_kb_settings):
-    backend = build_search_backend(ResearchConfig(search_backend="qdrant"), wiki_kb_settings)
-    try:
-        assert isinstance(backend, SearchBackend) and backend.name == "qdrant"
+        assert isinstance(backend, SearchBackend) and backend.name == "kb"
+        assert backend.kb.store == "redis"  # the default store
         results = await backend.search("photosynthesis in plants", k=3)
         assert results[0]["url"] == "https://en.wikipedia.org/wiki/Photosynthesis"
     finally:
@@ -192,28 +158,28 @@ class TinyEmbedder:
         return [[1.0] + [0.0] * 7 for _ in texts]
 
 
-def test_a_store_made_with_another_embedder_is_refused(tmp_path):
-    with KnowledgeBase(path=tmp_path / "q", collection="c", embedder=TinyEmbedder()) as tiny:
+def test_a_store_made_with_another_embedder_is_refused(make_kb):
+    with make_kb(TinyEmbedder()) as tiny:
         assert tiny.add_documents([{"url": "https://x.org", "title": "x", "text": "x"}], source="s") == 1
     with pytest.raises(SearchBackendError, match="size 8"):
-        KnowledgeBase(path=tmp_path / "q", collection="c")
+        make_kb()
 
 
-def test_a_malformed_publication_date_is_refused(tmp_path):
-    with KnowledgeBase(path=tmp_path / "q", collection="c", embedder=TinyEmbedder()) as kb:
+def test_a_malformed_publication_date_is_refused(make_kb):
+    with make_kb(TinyEmbedder()) as kb:
         with pytest.raises(ResearchInputError, match="https://x.org/a"):
             kb.add_documents([{"url": "https://x.org/a", "title": "a", "text": "a", "published": "May 2020"}], source="s")
         assert kb.count() == 0
 
 
-def test_the_python_and_qdrant_forms_of_a_filter_agree(tmp_path):
+def test_the_python_and_store_forms_of_a_filter_agree(make_kb):
     dates = [None, "2019-05-01", "2020-01-01", "2020-01-01T23:00:00+00:00", "2020-01-02T01:00:00+02:00", "2024-12-31"]
     docs = [{"url": f"https://x.org/{i}", "title": str(i), "text": f"doc {i}", "published": d}
             for i, d in enumerate(dates)]
     filters = [{"source": "a"}, {"published_after": "2020-01-01"}, {"published_before": "2020-01-01"},
                {"published_before": "2020-01-01T23:30:00Z"}, {"published_after": "2020-01-01", "source": "b"},
                {"published_after": "2019-01-01", "published_before": "2020-06-01"}]
-    with KnowledgeBase(path=tmp_path / "q", collection="c", embedder=TinyEmbedder()) as kb:
+    with make_kb(TinyEmbedder()) as kb:
         kb.add_documents(docs[:3], source="a")
         kb.add_documents(docs[3:], source="b")
         payloads = [{"source": "a" if i < 3 else "b", "published": d["published"]} for i, d in enumerate(docs)]
@@ -228,7 +194,7 @@ def test_a_filtered_search_finds_rare_matches_beyond_the_ranking_window(small_kb
     small_kb.add_documents(tides, source="a")
     small_kb.add_documents([{"url": "https://x.org/bread", "title": "Bread", "text": "Bread is baked from flour."}],
                            source="b")
-    small_kb.prefilter_window = 5
+    small_kb.prefilter_window = 5  # embedded Qdrant's shortcut (kb_filters); Redis filters inside the query
     hits = small_kb.search("tides and the moon", k=1, filters={"source": "b"})
     assert [h.url for h in hits] == ["https://x.org/bread"]
     assert [h.source for h in small_kb.search("tides and the moon", k=3, filters={"source": "a"})] == ["a"] * 3
@@ -273,10 +239,10 @@ class CountingEmbedder:
         return [[1.0] + [0.0] * 7 for _ in texts]
 
 
-def test_progress_counts_chunks_and_unchanged_chunks_are_not_embedded_again(tmp_path):
+def test_progress_counts_chunks_and_unchanged_chunks_are_not_embedded_again(make_kb):
     docs = [{"url": f"https://x.org/{i}", "title": str(i), "text": f"document {i} " * (i * 30 + 1)} for i in range(6)]
     embedder = CountingEmbedder()
-    with KnowledgeBase(path=tmp_path / "q", collection="c", embedder=embedder) as kb:
+    with make_kb(embedder) as kb:
         seen = []
         total = kb.add_documents(docs, source="s", progress=lambda done, of: seen.append((done, of)), batch_size=2)
         assert total > len(docs) and embedder.embedded == total
@@ -293,11 +259,43 @@ def test_progress_counts_chunks_and_unchanged_chunks_are_not_embedded_again(tmp_
         assert embedder.embedded == total + 1 and kb.count() == total
 
 
+# Embedded Qdrant's own behaviour
+
+
+def test_two_knowledge_bases_share_one_folder_in_a_process(wiki_kb_data_dir):
+    first = QdrantKnowledgeBase(path=wiki_kb_data_dir / "qdrant", collection=KB_COLLECTION)
+    other = QdrantKnowledgeBase(path=wiki_kb_data_dir / "qdrant", collection=KB_COLLECTION)
+    assert other.count() == first.count()
+    other.close()
+    assert first.count() > 0  # closing one share leaves the client open for the other
+    first.close()
+
+
+def test_a_folder_locked_by_another_client_is_an_error_naming_it_and_the_shared_stores(tmp_path):
+    folder = tmp_path / "locked"
+    holder = QdrantClient(path=str(folder))  # stands in for another process holding the folder
+    try:
+        with pytest.raises(SearchBackendError, match=str(folder)) as raised:
+            QdrantKnowledgeBase(path=folder)
+        assert "NEXA_KB=redis" in str(raised.value) and "QDRANT_URL" in str(raised.value)
+    finally:
+        holder.close()
+
+
+def test_an_unreachable_server_is_an_error_naming_its_url():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    with pytest.raises(SearchBackendError, match=url):
+        QdrantKnowledgeBase(url=url)
+
+
 def test_embedded_storage_commits_without_an_fsync_per_point(tmp_path):
-    with KnowledgeBase(path=tmp_path / "q", collection="c", embedder=TinyEmbedder()) as kb:
+    with QdrantKnowledgeBase(path=tmp_path / "q", collection="c", embedder=TinyEmbedder()) as kb:
         kb.add_documents([{"url": "https://x.org", "title": "x", "text": "x"}], source="s")
         storage = next((tmp_path / "q").rglob("storage.sqlite"))
         with sqlite3.connect(storage) as db:
             assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    with KnowledgeBase(path=tmp_path / "q", collection="c", embedder=TinyEmbedder()) as reopened:
+    with QdrantKnowledgeBase(path=tmp_path / "q", collection="c", embedder=TinyEmbedder()) as reopened:
         assert reopened.count() == 1

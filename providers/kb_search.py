@@ -1,10 +1,10 @@
-"""The `qdrant` search backend: semantic search over the local knowledge base, as the research node needs it.
+"""The `kb` search backend: semantic search over the local knowledge base (Redis or Qdrant), as research needs it.
 
 Chunks overlap and corpora repeat themselves, so near-identical results are collapsed before they reach a
 prompt: a result is dropped when an earlier (better) one has the same URL and the same text, or when their
 vectors' cosine similarity exceeds `dedup_cosine`. To still return `k` results, more candidates are fetched.
 
-Embedding and the Qdrant query run in a worker thread: embedding takes milliseconds of CPU, and parallel
+Embedding and the store's query run in a worker thread: embedding takes milliseconds of CPU, and parallel
 research branches share one event loop.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 
 from nexa_research.config import ResearchConfig
 from nexa_research.errors import SearchBackendError
-from nexa_research.providers.knowledge_base import Hit, KnowledgeBase
+from nexa_research.providers.knowledge_base import Hit, KnowledgeBase, open_knowledge_base
 from nexa_research.providers.search import make_source
 from nexa_research.providers.settings import ProviderSettings
 from nexa_research.state import Source
@@ -27,6 +27,7 @@ from nexa_research.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 
+BACKEND_NAME = "kb"
 DEFAULT_SCORE_THRESHOLD = 0.25
 DEFAULT_DEDUP_COSINE = 0.95
 _OVERFETCH = 3
@@ -59,10 +60,10 @@ def deduplicate(hits: list[Hit], k: int, dedup_cosine: float = DEFAULT_DEDUP_COS
     return kept
 
 
-class QdrantSearch:
+class KnowledgeBaseSearch:
     """`SearchBackend` over a `KnowledgeBase`. Filters: `source`, `published_after`, `published_before` (ISO dates)."""
 
-    name = "qdrant"
+    name = BACKEND_NAME
 
     def __init__(
         self,
@@ -82,9 +83,10 @@ class QdrantSearch:
             return
         if self.kb.count() == 0:
             raise SearchBackendError(
-                f"the knowledge base at {self.kb.location} (collection {self.kb.collection!r}) is empty; "
-                "fill it first: `nexa ingest wikipedia` or `nexa ingest <folder>` "
-                "(in Python: nexa_research.providers.ingest.ingest_wikipedia / ingest_path)",
+                f"the knowledge base ({self.kb.describe()}) is empty; fill it first: `nexa ingest wikipedia` or "
+                "`nexa ingest <folder>` (in Python: nexa_research.providers.ingest.ingest_wikipedia / ingest_path); "
+                "a knowledge base an earlier version ingested into embedded Qdrant is copied, without embedding "
+                "again, by `nexa ingest qdrant`",
                 role="search",
                 endpoint=self.kb.location,
             )
@@ -99,7 +101,7 @@ class QdrantSearch:
             query, k=k * _OVERFETCH, filters=filters, score_threshold=self.score_threshold, with_vectors=True
         )
         kept = deduplicate(hits, k, self.dedup_cosine)
-        logger.debug("qdrant search %r: %d hits, %d after de-duplication", query, len(hits), len(kept))
+        logger.debug("kb search %r: %d hits, %d after de-duplication", query, len(hits), len(kept))
         return [
             make_source(url=h.url, title=h.title, text=h.text, score=round(h.score, 4), published=h.published)
             for h in kept
@@ -112,10 +114,11 @@ class QdrantSearch:
         self.kb.close()
 
 
-def backend_from_settings(cfg: ResearchConfig, settings: ProviderSettings) -> QdrantSearch:
-    """The registry's factory: the knowledge base named by the settings (QDRANT_URL, else `<data_dir>/qdrant`).
+def backend_from_settings(cfg: ResearchConfig, settings: ProviderSettings) -> KnowledgeBaseSearch:
+    """The registry's factory: the knowledge base the settings name (`open_knowledge_base`).
 
-    Opening is cheap after the first time in a process: the Qdrant client and the embedding model are shared.
+    Opening is cheap after the first time in a process: the embedding model is shared, and so is an embedded
+    Qdrant client.
     """
     del cfg  # result count is per call (`k`); nothing else in the run config concerns this backend
-    return QdrantSearch(KnowledgeBase.from_settings(settings))
+    return KnowledgeBaseSearch(open_knowledge_base(settings))
