@@ -22,7 +22,7 @@ async def test_switching_the_model_endpoint_is_not_served_the_old_models_report(
     register_search_backend(SEARCH_NAME, lambda cfg, settings: named_corpus(TITLES, name))
     monkeypatch.setattr(ConfiguredProviders, "relevance", lambda self: None)
     for name, value in {"REDIS_URL": redis_stack_url, "NEXA_CHECKPOINTER": "redis", "NEXA_CACHE": "true",
-                        "NEXA_SEARCH_BACKEND": SEARCH_NAME, "NEXA_MAX_ITERATIONS": "1"}.items():
+                        "NEXA_SEARCH_BACKEND": SEARCH_NAME, "NEXA_MAX_ITERATIONS": "1", "NEXA_USE_MEMORY": "false"}.items():
         monkeypatch.setenv(name, value)
     local, hosted = serve(respond=research_answers), serve(respond=research_answers)
     topic = f"The printing press {time.time_ns()}"
