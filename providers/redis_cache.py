@@ -1,4 +1,4 @@
-"""A Redis cache for search results, fetched page content and finished reports; optional by design.
+"""A Redis cache for search results and finished reports; optional by design.
 
 The cache only saves time and money, so it must never cost a run: on a Redis outage it logs one warning, answers
 "miss" and skips writes, and tries Redis again after `retry_after` seconds. Short socket timeouts and no
@@ -19,6 +19,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -26,14 +27,13 @@ from nexa_research.providers.redis_server import redact_url
 from nexa_research.providers.search import SearchBackend
 from nexa_research.providers.search_outcome import SearchOutcome, search_outcome
 from nexa_research.state import Source
-from nexa_research.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 
 SEARCH_TTL = 7 * 24 * 3600
-CONTENT_TTL = 3 * 24 * 3600
 REPORT_TTL = 24 * 3600
-_OUTAGE = (RedisConnectionError, RedisTimeoutError, OSError)
+# A refused command (ACL NOPERM, OOM under maxmemory) costs the cache as much as an outage, never the run.
+_OUTAGE = (RedisConnectionError, RedisTimeoutError, ResponseError, OSError)
 
 
 def digest(*parts: str) -> str:
@@ -47,7 +47,7 @@ def normalize_topic(topic: str) -> str:
 
 
 class RedisCache:
-    """Namespaced get/put for the three cached kinds, with hit/miss counters per instance (`counters`)."""
+    """Namespaced get/put for the two cached kinds, with hit/miss counters per instance (`counters`)."""
 
     def __init__(
         self,
@@ -55,30 +55,27 @@ class RedisCache:
         *,
         namespace: str = "nexa:cache",
         search_ttl: int = SEARCH_TTL,
-        content_ttl: int = CONTENT_TTL,
         report_ttl: int = REPORT_TTL,
         timeout: float = 0.5,
         retry_after: float = 30.0,
     ) -> None:
         self.url = url
         self.namespace = namespace
-        self.search_ttl, self.content_ttl, self.report_ttl = search_ttl, content_ttl, report_ttl
+        self.search_ttl, self.report_ttl = search_ttl, report_ttl
         self.retry_after = retry_after
         self._client = aioredis.Redis.from_url(
             url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=None, decode_responses=True
         )
         self._down_until: float | None = None
+        self.last_error = "Redis unreachable"  # the latest failure, for warnings
         self.counters: dict[str, int] = {
-            f"{kind}_{event}": 0 for kind in ("search", "content", "report") for event in ("hits", "misses")
+            f"{kind}_{event}": 0 for kind in ("search", "report") for event in ("hits", "misses")
         }
         self.counters.update(writes=0, errors=0)
 
     # keys: one place, so tests and tools can find an entry
     def search_key(self, backend: str, query: str, params: dict[str, Any]) -> str:
         return f"{self.namespace}:search:{digest(backend, query, json.dumps(params, sort_keys=True, default=str))}"
-
-    def content_key(self, url: str) -> str:
-        return f"{self.namespace}:content:{digest(normalize_url(url))}"
 
     def report_key(self, topic: str, config_hash: str) -> str:
         return f"{self.namespace}:report:{digest(normalize_topic(topic), config_hash)}"
@@ -89,13 +86,6 @@ class RedisCache:
 
     async def put_search(self, backend: str, query: str, params: dict[str, Any], sources: list[Source]) -> None:
         await self._put(self.search_key(backend, query, params), sources, self.search_ttl)
-
-    # page / chunk content
-    async def get_content(self, url: str) -> str | None:
-        return await self._get("content", self.content_key(url))
-
-    async def put_content(self, url: str, text: str) -> None:
-        await self._put(self.content_key(url), text, self.content_ttl)
 
     # finished reports; the TTL depends on the caller's tier
     async def get_report(self, topic: str, config_hash: str) -> dict[str, Any] | None:
@@ -140,6 +130,7 @@ class RedisCache:
 
     def _outage(self, exc: BaseException) -> None:
         self.counters["errors"] += 1
+        self.last_error = f"{type(exc).__name__}: {exc}"
         if self._down_until is None:
             logger.warning(
                 "Redis cache at %s unavailable (%s: %s); running without cache, retrying in %.0fs",
@@ -187,8 +178,6 @@ class CachedSearch:
 
     async def _store(self, query: str, params: dict[str, Any], sources: list[Source]) -> None:
         await self.cache.put_search(self.name, query, params, sources)
-        for source in sources:
-            await self.cache.put_content(source["url"], source["text"])
 
     async def _optional(self, warnings: list[str], what: str, call: Awaitable[Any]) -> Any:
         """Await a cache call; on a Redis failure (raised, or absorbed by `RedisCache` as an outage) note it once."""
@@ -198,7 +187,7 @@ class CachedSearch:
             logger.warning("search cache %s failed (%s: %s); searching without it", what, type(exc).__name__, exc)
             result, reason = None, f"{type(exc).__name__}: {exc}"
         else:
-            reason = None if self.cache.available else "Redis unreachable"
+            reason = None if self.cache.available else self.cache.last_error
         if reason is not None and not warnings:
             warnings.append(f"search cache at {redact_url(self.cache.url)} unavailable ({reason}); searched without it")
         return result

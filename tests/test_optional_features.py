@@ -94,7 +94,7 @@ async def test_a_failing_search_cache_keeps_the_sections_and_warns(failure, refu
     assert [s.status for s in report.sections] == ["done"] * 3 and report.bibliography
     cache_warnings = [w for w in report.metadata.warnings if "search cache" in w and "searched without it" in w]
     assert len(cache_warnings) == 3, report.metadata.warnings
-    assert ("NoPermissionError" if failure == "refused" else "unreachable") in cache_warnings[0]
+    assert ("NoPermissionError" if failure == "refused" else "ConnectionError") in cache_warnings[0]
 
 
 class WrongSizeEmbedder:

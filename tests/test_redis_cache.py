@@ -13,7 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from nexa_research.errors import SearchBackendError
-from nexa_research.providers.redis_cache import CONTENT_TTL, SEARCH_TTL, CachedSearch, RedisCache
+from nexa_research.providers.redis_cache import SEARCH_TTL, CachedSearch, RedisCache
 from nexa_research.providers.redis_server import EmbeddedRedis
 from nexa_research.providers.search import SearchBackend, make_source
 from nexa_research.state import Source
@@ -88,7 +88,6 @@ async def test_entries_expire_as_configured(cache: RedisCache, redis_stack_url: 
     client = aioredis.Redis.from_url(redis_stack_url)
     params = {"k": 3, "filters": {}}
     await cache.put_search("counting", "q", params, CountingBackend().sources)
-    await cache.put_content("https://example.org/page", "page text")
     await cache.put_report("A topic", "cfg-1", {"markdown": "# r"})
     await cache.put_report("A topic", "cfg-pro", {"markdown": "# r"}, ttl_seconds=72 * 3600)
 
@@ -96,10 +95,9 @@ async def test_entries_expire_as_configured(cache: RedisCache, redis_stack_url: 
         return int(await client.ttl(key))
 
     assert SEARCH_TTL - 60 < await ttl(cache.search_key("counting", "q", params)) <= SEARCH_TTL == 7 * 24 * 3600
-    assert CONTENT_TTL - 60 < await ttl(cache.content_key("https://example.org/page")) <= CONTENT_TTL == 3 * 24 * 3600
     assert 24 * 3600 - 60 < await ttl(cache.report_key("A topic", "cfg-1")) <= 24 * 3600
     assert 72 * 3600 - 60 < await ttl(cache.report_key("A topic", "cfg-pro")) <= 72 * 3600
-    assert cache.counters["writes"] == 4
+    assert cache.counters["writes"] == 3
     await client.aclose()
 
 
@@ -107,11 +105,7 @@ async def test_reports_are_keyed_by_normalised_topic_and_config(cache: RedisCach
     await cache.put_report("The  Printing Press ", "cfg-1", {"markdown": "# The printing press"})
     assert await cache.get_report("the printing press", "cfg-1") == {"markdown": "# The printing press"}
     assert await cache.get_report("the printing press", "cfg-2") is None
-    assert await cache.get_content("https://www.example.org/page/") is None
-    await cache.put_content("https://example.org/page", "text")
-    assert await cache.get_content("https://www.example.org/page/") == "text"  # same normalised URL
     assert cache.counters["report_hits"] == 1 and cache.counters["report_misses"] == 1
-    assert cache.counters["content_hits"] == 1 and cache.counters["content_misses"] == 1
 
 
 async def test_redis_stopped_mid_run_degrades_to_the_backend_and_recovers(
@@ -160,4 +154,22 @@ async def test_a_hung_redis_times_out_and_is_skipped(silent_port: int) -> None:
     assert await search.search("q", 2) == backend.sources[:2]
     assert cache.counters["errors"] == 1  # while waiting out the outage, Redis is not asked at all
     assert cache.counters["search_misses"] == 2
+    await cache.aclose()
+
+
+async def test_a_refused_command_is_a_cache_miss_not_a_failed_run():
+    from redis.exceptions import NoPermissionError
+
+    from nexa_research.providers.redis_cache import RedisCache
+
+    cache = RedisCache("redis://127.0.0.1:1/0")
+
+    async def refuse(*args, **kwargs):
+        raise NoPermissionError("NOPERM this user has no permissions to run the 'get' command")
+
+    cache._client.get = refuse
+    cache._client.set = refuse
+    assert await cache.get_report("topic", "identity") is None
+    await cache.put_report("topic", "identity", {"title": "x"})
+    assert cache.counters["report_misses"] == 1 and cache.counters["errors"] == 1  # the second call waits the outage out
     await cache.aclose()
