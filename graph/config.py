@@ -54,7 +54,6 @@ class RoleModel(BaseModel):
     frequency_penalty: float = Field(default=0.0, ge=-2.0, le=2.0, description="Penalises repeated tokens.")
     presence_penalty: float = Field(default=0.0, ge=-2.0, le=2.0, description="Penalises tokens already present.")
     timeout_seconds: float = Field(default=300.0, gt=0, le=3600, description="Per-request timeout.")
-    max_retries: int = Field(default=2, ge=0, le=10, description="HTTP-level retries of one request.")
     fallbacks: list[FallbackModel] = Field(default_factory=list, description="Models tried in order when this fails.")
 
 
@@ -109,7 +108,11 @@ class ResearchConfig(BaseSettings):
         default=4000, ge=512, le=128000, description="Token budget for the sources put into one model prompt."
     )
     plan_attempts: int = Field(default=3, ge=1, le=5, description="Planner tries before a plan out of bounds is an error.")
-    provider_retries: int = Field(default=2, ge=0, le=5, description="Retries of a failing model or search call in a node.")
+    provider_retries: int = Field(
+        default=2, ge=0, le=5,
+        description="Retries of a model or search call that failed transiently (timeout, lost connection, 429, 5xx), "
+        "before the role's next model is tried.",
+    )
     use_cache: bool = Field(default=True, description="Serve repeated searches and reports from the Redis cache.")
     report_cache_ttl_seconds: int = Field(
         default=24 * 3600, ge=60, le=30 * 24 * 3600, description="How long a finished report is served from cache."

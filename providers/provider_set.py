@@ -16,6 +16,7 @@ from langchain_core.language_models import BaseChatModel
 from nexa_research.config import ROLES, ResearchConfig
 from nexa_research.providers.chat_models import RoleModelSet
 from nexa_research.providers.relevance import Relevance, default_relevance
+from nexa_research.providers.retry_policy import RetryPolicy
 from nexa_research.providers.search import SearchBackend
 from nexa_research.providers.settings import ProviderSettings
 
@@ -81,7 +82,7 @@ class StaticProviders(Providers):
     def role_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
         chosen = self._chat[role] if isinstance(self._chat, Mapping) else self._chat
         models = list(chosen) if isinstance(chosen, Sequence) else [chosen]
-        return RoleModelSet(role=role, models=models, attempts=cfg.provider_retries + 1, retry_wait=cfg.retry_wait_seconds)
+        return RoleModelSet(role=role, models=models, policy=RetryPolicy.from_config(cfg))
 
     def search_backend(self, cfg: ResearchConfig) -> SearchBackend:
         return self._search
@@ -120,7 +121,7 @@ class ConfiguredProviders(Providers):
         from nexa_research.providers.llm_endpoints import build_role_models
 
         models = build_role_models(role, cfg.models.for_role(role), self.settings)
-        return RoleModelSet(role=role, models=models, attempts=cfg.provider_retries + 1, retry_wait=cfg.retry_wait_seconds)
+        return RoleModelSet(role=role, models=models, policy=RetryPolicy.from_config(cfg))
 
     def close(self) -> None:
         backends, self._backends = list(self._backends.values()), {}
