@@ -59,6 +59,13 @@ class Providers(ABC):
     def close(self) -> None:
         """Release what the providers opened (knowledge-base folder locks, clients)."""
 
+    async def aclose(self) -> None:
+        """Release what the providers opened on the running event loop (the chat models' HTTP connections).
+
+        The owner of a loop that ran the graph calls it before the loop ends; the providers stay usable and
+        build afresh on the next loop.
+        """
+
 
 class StaticProviders(Providers):
     """Fixed models and backend: one chat model for every role, or a mapping role -> model (or model list).
@@ -100,17 +107,24 @@ class StaticProviders(Providers):
 class ConfiguredProviders(Providers):
     """Endpoints from the environment (OpenAI, OpenRouter, any base URL, else embedded llama.cpp); backends by name.
 
-    Backends are built once per distinct name and reused across runs, because opening a knowledge base or
-    loading an embedding model is expensive.
+    The environment is read once, on first use (or `settings` is given). Chat models are built once per event
+    loop, role and resolved settings and reused by every node call on that loop (providers/loop_models.py);
+    `aclose()` releases the running loop's. Backends are built once per distinct name and reused across runs,
+    because opening a knowledge base or loading an embedding model is expensive.
     """
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
+        from nexa_research.providers.loop_models import LoopModelCache
+
         self._settings = settings
         self._backends: dict[str, SearchBackend] = {}
+        self._models = LoopModelCache()
 
     @property
     def settings(self) -> ProviderSettings:
-        return self._settings or ProviderSettings.load()
+        if self._settings is None:
+            self._settings = ProviderSettings.load()
+        return self._settings
 
     def validate(self, cfg: ResearchConfig) -> None:
         from nexa_research.providers.llm_endpoints import check_role_settings
@@ -118,10 +132,34 @@ class ConfiguredProviders(Providers):
         check_role_settings(cfg.models)
 
     def role_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
-        from nexa_research.providers.llm_endpoints import build_role_models
+        """Cached for the running event loop when there is one; built afresh (default connections) otherwise."""
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        return self._role_models(role, cfg, loop)
 
-        models = build_role_models(role, cfg.models.for_role(role), self.settings)
+    async def arole_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
+        return await asyncio.to_thread(self._role_models, role, cfg, asyncio.get_running_loop())
+
+    def _role_models(self, role: str, cfg: ResearchConfig, loop: asyncio.AbstractEventLoop | None) -> RoleModelSet:
+        from nexa_research.providers.llm_endpoints import build_chat_model, role_targets
+
+        settings = cfg.models.for_role(role)
+        targets = role_targets(role, settings, self.settings)
+        if loop is None:
+            models = [build_chat_model(role, settings, target) for target in targets]
+        else:
+            models = self._models.role_models(loop, role, settings, targets)
         return RoleModelSet(role=role, models=models, policy=RetryPolicy.from_config(cfg))
+
+    def describe_models(self, cfg: ResearchConfig) -> dict[str, list[str]]:
+        from nexa_research.providers.llm_endpoints import role_targets
+
+        return {role: [t.label for t in role_targets(role, cfg.models.for_role(role), self.settings)] for role in ROLES}
+
+    async def aclose(self) -> None:
+        await self._models.aclose()
 
     def close(self) -> None:
         backends, self._backends = list(self._backends.values()), {}
