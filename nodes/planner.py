@@ -19,10 +19,11 @@ from typing import Annotated, Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
-from nexa_research.config import ResearchConfig
+from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import PlanningError, ProviderError, StructuredOutputError
 from nexa_research.nodes.fragments import passage_sentences
 from nexa_research.nodes.metering import StepMeter
@@ -30,7 +31,6 @@ from nexa_research.nodes.plan_checks import PlannedSection, fallback_sections, p
 from nexa_research.nodes.relevance_gate import gate_sources, section_query
 from nexa_research.nodes.search import search_with_retries
 from nexa_research.prompts import load_prompt
-from nexa_research.providers.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.search import SearchBackend
 from nexa_research.state import ResearchState, Source, new_paragraph, validate_topic
@@ -104,7 +104,7 @@ async def survey(providers: Providers, topic: str, cfg: ResearchConfig) -> tuple
     try:
         backend = await providers.asearch_backend(cfg)
         found, _ = await search_with_retries(backend, topic, cfg.model_copy(update={"search_results": SURVEY_RESULTS}))
-    except PROVIDER_FAILURES as exc:
+    except ProviderError as exc:
         logger.warning("planner: the topic survey failed (%s); planning without it", exc)
         return None, []
     threshold = relevance.thresholds.on_topic if cfg.min_relevance is None else cfg.min_relevance
@@ -125,7 +125,7 @@ def _support_check(providers: Providers, backend: SearchBackend | None, topic: s
         paragraph = new_paragraph(0, section.title, section.outline, section.questions)
         try:
             found, _ = await search_with_retries(backend, section_query(topic, paragraph), cfg)
-        except PROVIDER_FAILURES as exc:
+        except ProviderError as exc:
             logger.warning("planner: support check for %r failed (%s); assuming it is covered", section.title, exc)
             return True
         gate = gate_sources(relevance, topic, paragraph, found, limit=1, min_relevance=cfg.min_relevance)
@@ -137,9 +137,9 @@ def _support_check(providers: Providers, backend: SearchBackend | None, topic: s
 def make_plan_node(providers: Providers):
     """The `plan` node, bound to the providers the graph was built with."""
 
-    async def plan(state: ResearchState, config: RunnableConfig) -> dict[str, Any]:
+    async def plan(state: ResearchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]) -> dict[str, Any]:
         topic = validate_topic(state.get("topic"))
-        cfg = ResearchConfig.from_runnable_config(config)
+        cfg = ResearchConfig.from_runnable_config(config, runtime.context)
         meter = StepMeter("plan")
         backend, articles = await survey(providers, topic, cfg)
         support = _support_check(providers, backend, topic, cfg)
@@ -157,11 +157,9 @@ def make_plan_node(providers: Providers):
         for _ in range(cfg.plan_attempts):
             try:
                 answer = await models.structured(schema, messages)
-            except ProviderError as exc:
-                if not isinstance(exc.__cause__, StructuredOutputError):
-                    raise
-                reasons.append(str(exc.__cause__))
-                messages = [*messages, HumanMessage(f"That answer was rejected: {exc.__cause__}. Write the whole plan again.")]
+            except StructuredOutputError as exc:
+                reasons.append(exc.reason)
+                messages = [*messages, HumanMessage(f"That answer was rejected: {exc.reason}. Write the whole plan again.")]
                 continue
             meter.add_call("planner", answer.model, answer.message)
             result: PlanOutput = answer.parsed

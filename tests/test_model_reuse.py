@@ -1,7 +1,8 @@
-"""Lifecycle of what a run uses: chat models built once per event loop and released by `aclose`.
+"""Lifecycle of what a run uses: chat models built once per event loop, released by `aclose`, and config and
+environment resolved once, with the knobs reaching nodes through both LangGraph's run context and `configurable`.
 
 A whole graph run against the local OpenAI stand-in (the harness of test_provider_graph_run.py) counts how many
-ChatOpenAI objects and HTTP connection pools are built.
+ChatOpenAI objects and HTTP connection pools are built, and how often the config and environment are resolved.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from langchain_core.messages import HumanMessage
 from test_provider_graph_run import SEARCH_NAME, TITLES, _no_embedded_llm, no_relevance_scoring, research_stub  # noqa: F401
 
 from nexa_research import build_graph
+from nexa_research import config as config_module
 from nexa_research.config import ROLES, ResearchConfig
 from nexa_research.providers import ConfiguredProviders, ProviderSettings
 from nexa_research.providers import llm_endpoints
@@ -90,3 +92,34 @@ async def test_another_event_loop_gets_its_own_models(serve, built):
     assert len(built["clients"]) == 2 and built["clients"][1].is_closed and not built["clients"][0].is_closed
     await providers.aclose()
     assert built["clients"][0].is_closed
+
+
+async def test_config_and_environment_are_resolved_once_per_run(research_stub, monkeypatch):
+    loads = []
+    real_load = ProviderSettings.load
+    monkeypatch.setattr(ProviderSettings, "load", classmethod(lambda cls: loads.append(1) or real_load()))
+    monkeypatch.setenv("NEXA_RESOLVE_PROBE", "a fresh environment, so no earlier test's entry is reused")
+    config_module._resolved.cache_clear()
+    providers = ConfiguredProviders()
+
+    await run(providers, configurable=KNOBS)
+    info = config_module._resolved.cache_info()
+    assert info.misses == 1 and info.hits >= 8  # every node of the run after the first read the same config
+    assert len(loads) == 1
+    await providers.aclose()
+
+
+async def test_knobs_reach_the_nodes_as_run_context(research_stub):
+    """Studio and the LangGraph SDK pass knobs as context: a dict (validated into ResearchKnobs) or a resolved
+    ResearchConfig from the run's owner, which no node resolves again."""
+    providers = ConfiguredProviders()
+    as_dict = await run(providers, context={**KNOBS, "language": "German"})
+    assert as_dict.metadata.config["language"] == "German"
+    assert [s.status for s in as_dict.sections] == ["done"] * len(TITLES)  # every node saw the search knob too
+
+    config_module._resolved.cache_clear()
+    resolved = ResearchConfig(**KNOBS, language="French")
+    as_config = await run(providers, configurable={"language": "Spanish"}, context=resolved)
+    assert as_config.metadata.config["language"] == "French"  # context wins over configurable
+    assert config_module._resolved.cache_info().misses == 0
+    await providers.aclose()
