@@ -110,16 +110,15 @@ def resolve_endpoint(
 
 
 def build_chat_model(
-    role: str, settings: RoleModel, target: ModelTarget, http_async_client: Any = None
+    role: str, settings: RoleModel, endpoint: Endpoint, model: str | None = None, http_async_client: Any = None
 ) -> ChatOpenAI:
-    """A ChatOpenAI for one role at one target, with the role's sampling settings.
+    """A ChatOpenAI for one role at one endpoint, with the role's sampling settings.
 
     `http_async_client`: the connection pool to use (one per event loop and endpoint, see
     providers/loop_models.py); None lets langchain-openai pick its process-wide default.
     `stream_usage` is on because LangChain switches a model to streaming whenever a caller streams events
     (LangServe's stream_events, Studio's message stream); without it a streamed run records no token usage.
     """
-    endpoint = target.endpoint
     extra_body = None
     headers = None
     max_tokens = settings.max_tokens
@@ -131,7 +130,7 @@ def build_chat_model(
         if max_tokens == ROLE_DEFAULTS[role]["max_tokens"]:  # still the design default: use the measured budget
             max_tokens = local_output_budget(role, max_tokens)
     return ChatOpenAI(
-        model=target.model,
+        model=model or settings.model or endpoint.default_model,
         base_url=endpoint.base_url,
         api_key=endpoint.api_key,
         temperature=settings.temperature,
@@ -158,7 +157,7 @@ def role_targets(role: str, settings: RoleModel, provider_settings: ProviderSett
 
 def build_role_models(role: str, settings: RoleModel, provider_settings: ProviderSettings) -> list[ChatOpenAI]:
     """The primary model and each configured fallback, in order, on langchain-openai's default connections."""
-    return [build_chat_model(role, settings, target) for target in role_targets(role, settings, provider_settings)]
+    return [build_chat_model(role, settings, t.endpoint, t.model) for t in role_targets(role, settings, provider_settings)]
 
 
 def _fallback_target(

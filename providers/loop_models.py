@@ -49,7 +49,7 @@ class LoopModelCache:
                 entry = self._loops[loop] = _LoopModels()
             models = entry.models.get(key)
             if models is None:
-                models = [build_chat_model(role, settings, t, self._client(entry, t)) for t in targets]
+                models = [build_chat_model(role, settings, t.endpoint, t.model, self._client(entry, t)) for t in targets]
                 entry.models[key] = models
             return models
 

@@ -148,7 +148,7 @@ class ConfiguredProviders(Providers):
         settings = cfg.models.for_role(role)
         targets = role_targets(role, settings, self.settings)
         if loop is None:
-            models = [build_chat_model(role, settings, target) for target in targets]
+            models = [build_chat_model(role, settings, t.endpoint, t.model) for t in targets]
         else:
             models = self._models.role_models(loop, role, settings, targets)
         return RoleModelSet(role=role, models=models, policy=RetryPolicy.from_config(cfg))
