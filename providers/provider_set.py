@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 
@@ -19,6 +21,22 @@ from nexa_research.providers.relevance import Relevance, default_relevance
 from nexa_research.providers.retry_policy import RetryPolicy
 from nexa_research.providers.search import SearchBackend
 from nexa_research.providers.settings import ProviderSettings
+
+
+T = TypeVar("T")
+
+# The event loop an `arole_models` call was awaited on, for `role_models` running in a worker thread on its behalf.
+_CALLER_LOOP: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("nexa_caller_loop", default=None)
+
+
+async def _in_thread_for_this_loop(fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` in a worker thread that knows the caller's event loop (`_CALLER_LOOP`), so what it builds for
+    that loop (chat models and their connections) is cached for it and not for the thread."""
+    token = _CALLER_LOOP.set(asyncio.get_running_loop())
+    try:
+        return await asyncio.to_thread(fn, *args)  # to_thread hands the thread a copy of this context
+    finally:
+        _CALLER_LOOP.reset(token)
 
 
 class Providers(ABC):
@@ -44,13 +62,13 @@ class Providers(ABC):
     # Resolving can block (opening Qdrant, loading the embedding model, starting llama.cpp, TLS setup), so nodes
     # call these from the event loop and the work runs in a thread; fixed providers override them to skip that.
     async def arole_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
-        return await asyncio.to_thread(self.role_models, role, cfg)
+        return await _in_thread_for_this_loop(self.role_models, role, cfg)
 
     async def asearch_backend(self, cfg: ResearchConfig) -> SearchBackend:
         return await asyncio.to_thread(self.search_backend, cfg)
 
     async def adescribe_models(self, cfg: ResearchConfig) -> dict[str, list[str]]:
-        return await asyncio.to_thread(self.describe_models, cfg)
+        return await _in_thread_for_this_loop(self.describe_models, cfg)
 
     def describe_models(self, cfg: ResearchConfig) -> dict[str, list[str]]:
         """Model labels per role, primary first, for report metadata."""
@@ -132,19 +150,14 @@ class ConfiguredProviders(Providers):
         check_role_settings(cfg.models)
 
     def role_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
-        """Cached for the running event loop when there is one; built afresh (default connections) otherwise."""
+        """Cached for the caller's event loop (the running one, or the one `arole_models` was awaited on);
+        built afresh on default connections when there is none."""
+        from nexa_research.providers.llm_endpoints import build_chat_model, role_targets
+
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
-            loop = None
-        return self._role_models(role, cfg, loop)
-
-    async def arole_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
-        return await asyncio.to_thread(self._role_models, role, cfg, asyncio.get_running_loop())
-
-    def _role_models(self, role: str, cfg: ResearchConfig, loop: asyncio.AbstractEventLoop | None) -> RoleModelSet:
-        from nexa_research.providers.llm_endpoints import build_chat_model, role_targets
-
+            loop = _CALLER_LOOP.get()
         settings = cfg.models.for_role(role)
         targets = role_targets(role, settings, self.settings)
         if loop is None:
@@ -152,11 +165,6 @@ class ConfiguredProviders(Providers):
         else:
             models = self._models.role_models(loop, role, settings, targets)
         return RoleModelSet(role=role, models=models, policy=RetryPolicy.from_config(cfg))
-
-    def describe_models(self, cfg: ResearchConfig) -> dict[str, list[str]]:
-        from nexa_research.providers.llm_endpoints import role_targets
-
-        return {role: [t.label for t in role_targets(role, cfg.models.for_role(role), self.settings)] for role in ROLES}
 
     async def aclose(self) -> None:
         await self._models.aclose()
