@@ -1,7 +1,7 @@
 """How long a role keeps trying a failing endpoint before it falls back or gives up, per retry setting.
 
-Two retry layers multiply: the openai SDK retries one HTTP request `max_retries` times (per role), and
-RoleModelSet retries the whole call `provider_retries` times (per run). Run from the repository root:
+One retry layer: the SDK's own retries are off and the retry policy (providers/retry_policy.py) tries a
+transiently failing call 1 + `provider_retries` times (per run), then falls back. Run from the repository root:
 `.venv/bin/python bench/provider_fallback.py` (uses the local OpenAI stand-in from tests/openai_stub.py).
 """
 
@@ -37,11 +37,11 @@ async def main() -> None:
     with OpenAIStub(default_mode="503", retry_after_ms=None) as busy, OpenAIStub(default_mode="slow", slow_seconds=30) as hang:
         dead = closed_port_url()
         cases = [
-            ("closed port, defaults (max_retries=2, provider_retries=2, wait 0.5 s)", {"base_url": dead}, {"retry_wait_seconds": 0.5}),
+            ("closed port, defaults (provider_retries=2, wait 0.5 s)", {"base_url": dead}, {"retry_wait_seconds": 0.5}),
             ("503 without Retry-After, defaults", {"base_url": busy.base_url}, {"retry_wait_seconds": 0.5}),
-            ("closed port, max_retries=0, provider_retries=0", {"base_url": dead, "max_retries": 0}, {"provider_retries": 0}),
-            ("hang, timeout 1 s, max_retries=1, provider_retries=1, wait 0",
-             {"base_url": hang.base_url, "timeout_seconds": 1, "max_retries": 1}, {"provider_retries": 1, "retry_wait_seconds": 0}),
+            ("closed port, provider_retries=0", {"base_url": dead}, {"provider_retries": 0}),
+            ("hang, timeout 1 s, provider_retries=1, wait 0",
+             {"base_url": hang.base_url, "timeout_seconds": 1}, {"provider_retries": 1, "retry_wait_seconds": 0}),
         ]
         for label, role, knobs in cases:
             print(f"| {label} | {await seconds_to_give_up(role, **knobs):.2f} s |")

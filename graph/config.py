@@ -4,15 +4,24 @@ Precedence is per-run (library call, LangServe request, Studio) > environment (N
 environment never overrides what a caller asked for. Secrets are never fields here: a role names the
 environment variable that holds its key (`api_key_env`), because primitive per-run values are copied into
 checkpoint metadata.
+
+Per-run values arrive two ways: as LangGraph's run context (`context=` from the library, Studio and the
+LangGraph SDK; a node reads it from its `Runtime`) and as `configurable` (LangServe validates and passes knobs
+only there). `ResearchConfig.from_runnable_config` is the one function that turns them into a `ResearchConfig`;
+a run whose owner passes a resolved `ResearchConfig` as context is not resolved again, and the same per-run
+values under the same environment resolve once per process (configs are frozen, so sharing one is safe).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from langgraph.runtime import CONFIG_KEY_RUNTIME
+from langgraph.runtime import get_runtime
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,7 +43,7 @@ ROLE_DEFAULTS: dict[str, dict[str, Any]] = {
 class FallbackModel(BaseModel):
     """A model tried when the role's primary model fails."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: str = Field(description="Model name at the fallback endpoint.")
     base_url: str | None = Field(default=None, description="OpenAI-compatible base URL; None = the role's endpoint.")
@@ -44,7 +53,7 @@ class FallbackModel(BaseModel):
 class RoleModel(BaseModel):
     """Model settings for one role (planner, query writer, reflection, synthesizer, collator)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: str | None = Field(default=None, description="Model name; None = the selected provider's default.")
     base_url: str | None = Field(default=None, description="OpenAI-compatible base URL; None = provider selection.")
@@ -54,14 +63,13 @@ class RoleModel(BaseModel):
     frequency_penalty: float = Field(default=0.0, ge=-2.0, le=2.0, description="Penalises repeated tokens.")
     presence_penalty: float = Field(default=0.0, ge=-2.0, le=2.0, description="Penalises tokens already present.")
     timeout_seconds: float = Field(default=300.0, gt=0, le=3600, description="Per-request timeout.")
-    max_retries: int = Field(default=2, ge=0, le=10, description="HTTP-level retries of one request.")
     fallbacks: list[FallbackModel] = Field(default_factory=list, description="Models tried in order when this fails.")
 
 
 class RoleModels(BaseModel):
     """One `RoleModel` per role. A partial dict for a role is merged onto that role's defaults."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     planner: RoleModel = Field(default_factory=lambda: RoleModel(**ROLE_DEFAULTS["planner"]))
     query_writer: RoleModel = Field(default_factory=lambda: RoleModel(**ROLE_DEFAULTS["query_writer"]))
@@ -91,7 +99,7 @@ class RoleModels(BaseModel):
 class ResearchConfig(BaseSettings):
     """Everything a run can be told. Field names are the keys of `configurable` in a RunnableConfig."""
 
-    model_config = SettingsConfigDict(env_prefix="NEXA_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="NEXA_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
     models: RoleModels = Field(default_factory=RoleModels, description="Model settings per role.")
     search_backend: str = Field(
@@ -110,7 +118,11 @@ class ResearchConfig(BaseSettings):
         default=4000, ge=512, le=128000, description="Token budget for the sources put into one model prompt."
     )
     plan_attempts: int = Field(default=3, ge=1, le=5, description="Planner tries before a plan out of bounds is an error.")
-    provider_retries: int = Field(default=2, ge=0, le=5, description="Retries of a failing model or search call in a node.")
+    provider_retries: int = Field(
+        default=2, ge=0, le=5,
+        description="Retries of a model or search call that failed transiently (timeout, lost connection, 429, 5xx), "
+        "before the role's next model is tried.",
+    )
     use_cache: bool = Field(default=True, description="Serve repeated searches and reports from the Redis cache.")
     report_cache_ttl_seconds: int = Field(
         default=24 * 3600, ge=60, le=30 * 24 * 3600, description="How long a finished report is served from cache."
@@ -150,18 +162,25 @@ class ResearchConfig(BaseSettings):
 
     @classmethod
     def from_runnable_config(cls, config: Mapping[str, Any] | None = None, context: Any = None) -> ResearchConfig:
-        """Read the knobs from a RunnableConfig's `configurable` and/or a LangGraph runtime context.
+        """The run's config from a RunnableConfig's `configurable` and the run context (`Runtime.context`).
 
-        Unrelated keys (thread_id, checkpoint ids, LangServe internals) are ignored; context wins over configurable.
+        Unrelated keys (thread_id, checkpoint ids, LangServe internals) are ignored; context wins over
+        configurable. A `ResearchConfig` given as context is the run's resolved config and is returned as is.
+        Without `context`, inside a graph run the run's context is read with LangGraph's `get_runtime()`.
         """
+        if context is None:
+            context = _current_run_context()
+        if isinstance(context, ResearchConfig):
+            return context
         names = cls.field_names()
         configurable = (config or {}).get("configurable") or {}
-        if context is None:
-            runtime = configurable.get(CONFIG_KEY_RUNTIME)
-            context = getattr(runtime, "context", None)
         values = {k: v for k, v in _as_mapping(configurable).items() if k in names and v is not None}
         values.update({k: v for k, v in _as_mapping(context).items() if k in names and v is not None})
-        return cls.from_values(values)
+        try:
+            key = json.dumps(values, sort_keys=True, default=_json_value)
+        except (TypeError, ValueError):  # a value JSON cannot hold: resolve without the cache
+            return cls.from_values(values)
+        return _resolved(key, _environment())
 
     def fingerprint(self) -> str:
         """Hash of every setting that shapes a report: the cache key of a finished report, with the topic."""
@@ -170,6 +189,33 @@ class ResearchConfig(BaseSettings):
     def as_configurable(self) -> dict[str, Any]:
         """The values a caller set explicitly, as `configurable` entries (JSON-safe, no secrets)."""
         return self.model_dump(mode="json", exclude_unset=True)
+
+
+@lru_cache(maxsize=128)
+def _resolved(values_json: str, environment: tuple[tuple[str, str], ...]) -> ResearchConfig:
+    """Per-run values (as canonical JSON) resolved under an environment; `environment` is only the cache key."""
+    del environment
+    return ResearchConfig.from_values(json.loads(values_json))
+
+
+def _current_run_context() -> Any:
+    """The running graph's context (None outside a graph run, or when the run was given none)."""
+    try:
+        runtime = get_runtime()
+    except RuntimeError:  # not called from inside a runnable
+        return None
+    return getattr(runtime, "context", None)
+
+
+def _environment() -> tuple[tuple[str, str], ...]:
+    """The NEXA_* variables, which `ResearchConfig` reads: a change to them resolves afresh."""
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("NEXA_")))
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _as_mapping(value: Any) -> Mapping[str, Any]:

@@ -13,9 +13,11 @@ import asyncio
 from typing import Annotated, Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from nexa_research.config import ResearchConfig
+from nexa_research.config import ResearchConfig, ResearchKnobs
+from nexa_research.errors import ProviderError
 from nexa_research.nodes.citations import BibliographyBuilder
 from nexa_research.nodes.metering import StepMeter
 from nexa_research.nodes.prompt_inputs import CHARS_PER_TOKEN
@@ -32,7 +34,6 @@ from nexa_research.nodes.narrative import (
 from nexa_research.nodes.repetition import drop_near_duplicates
 from nexa_research.nodes.run_metadata import build_metadata
 from nexa_research.prompts import load_prompt
-from nexa_research.providers.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.relevance import Relevance
 from nexa_research.report import BibliographyEntry, Report, ReportSection
@@ -114,8 +115,8 @@ def checked_narrative(
 
 
 def make_collate_node(providers: Providers):
-    async def collate(state: ResearchState, config: RunnableConfig) -> dict[str, Any]:
-        cfg = ResearchConfig.from_runnable_config(config)
+    async def collate(state: ResearchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]) -> dict[str, Any]:
+        cfg = ResearchConfig.from_runnable_config(config, runtime.context)
         meter = StepMeter("collate")
         topic = state["topic"]
         title = state.get("title") or topic
@@ -134,7 +135,7 @@ def make_collate_node(providers: Providers):
                 answer = await (await providers.arole_models("collator", cfg)).structured(CollatorOutput, messages)
                 meter.add_call("collator", answer.model, answer.message)
                 narrative = answer.parsed
-            except PROVIDER_FAILURES as exc:
+            except ProviderError as exc:
                 warnings.append(f"the collator model failed, connecting text was built without it: {exc}")
         narrative = await asyncio.to_thread(
             checked_narrative, relevance, narrative, topic, sections, len(bibliography.entries)

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 from langgraph.types import Overwrite, interrupt
 from pydantic import ValidationError
 
-from nexa_research.config import ResearchConfig
+from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import ResearchInputError
 from nexa_research.nodes.planner import PlannedParagraph
 from nexa_research.state import Paragraph, ResearchState, new_paragraph
@@ -50,9 +51,9 @@ def parse_review(answer: Any, cfg: ResearchConfig) -> list[Paragraph] | None:
     return edited
 
 
-def review_plan(state: ResearchState, config: RunnableConfig) -> dict[str, Any]:
+def review_plan(state: ResearchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]) -> dict[str, Any]:
     """Pause for approval when `review_plan` is on; otherwise pass straight through."""
-    cfg = ResearchConfig.from_runnable_config(config)
+    cfg = ResearchConfig.from_runnable_config(config, runtime.context)
     if not cfg.review_plan:
         return {}
     request: dict[str, Any] = {

@@ -19,10 +19,11 @@ from typing import Annotated, Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
-from nexa_research.config import ResearchConfig
+from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import PlanningError, ProviderError, StructuredOutputError
 from nexa_research.nodes.fragments import passage_sentences
 from nexa_research.nodes.metering import StepMeter
@@ -36,7 +37,6 @@ from nexa_research.nodes.plan_checks import (
 from nexa_research.nodes.relevance_gate import gate_sources, section_query, topic_cutoff
 from nexa_research.nodes.search import search_with_retries
 from nexa_research.prompts import load_prompt
-from nexa_research.providers.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.search import SearchBackend
 from nexa_research.state import ResearchState, Source, new_paragraph, validate_topic
@@ -113,7 +113,7 @@ async def survey(
     try:
         backend = await providers.asearch_backend(cfg)
         found, _ = await search_with_retries(backend, topic, cfg.model_copy(update={"search_results": SURVEY_RESULTS}))
-    except PROVIDER_FAILURES as exc:
+    except ProviderError as exc:
         logger.warning("planner: the topic survey failed (%s); planning without it", exc)
         return None, [], None
     scores = relevance.similarity([topic], [f"{s['title']}. {s['text']}" for s in found])[0] if found else []
@@ -136,7 +136,7 @@ def _support_check(
         paragraph = new_paragraph(0, section.title, section.outline, section.questions)
         try:
             found, _ = await search_with_retries(backend, section_query(topic, paragraph), cfg)
-        except PROVIDER_FAILURES as exc:
+        except ProviderError as exc:
             logger.warning("planner: support check for %r failed (%s); assuming it is covered", section.title, exc)
             return True
         gate = gate_sources(
@@ -150,9 +150,9 @@ def _support_check(
 def make_plan_node(providers: Providers):
     """The `plan` node, bound to the providers the graph was built with."""
 
-    async def plan(state: ResearchState, config: RunnableConfig) -> dict[str, Any]:
+    async def plan(state: ResearchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]) -> dict[str, Any]:
         topic = validate_topic(state.get("topic"))
-        cfg = ResearchConfig.from_runnable_config(config)
+        cfg = ResearchConfig.from_runnable_config(config, runtime.context)
         meter = StepMeter("plan")
         backend, articles, topic_cut = await survey(providers, topic, cfg)
         support = _support_check(providers, backend, topic, cfg, topic_cut)
@@ -171,11 +171,9 @@ def make_plan_node(providers: Providers):
         for _ in range(cfg.plan_attempts):
             try:
                 answer = await models.structured(schema, messages)
-            except ProviderError as exc:
-                if not isinstance(exc.__cause__, StructuredOutputError):
-                    raise
-                reasons.append(str(exc.__cause__))
-                messages = [*messages, HumanMessage(f"That answer was rejected: {exc.__cause__}. Write the whole plan again.")]
+            except StructuredOutputError as exc:
+                reasons.append(exc.reason)
+                messages = [*messages, HumanMessage(f"That answer was rejected: {exc.reason}. Write the whole plan again.")]
                 continue
             meter.add_call("planner", answer.model, answer.message)
             result: PlanOutput = answer.parsed

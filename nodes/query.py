@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 from pydantic import BaseModel, ConfigDict, Field
 
-from nexa_research.config import ResearchConfig
+from nexa_research.config import ResearchConfig, ResearchKnobs
+from nexa_research.errors import ProviderError
 from nexa_research.nodes.metering import StepMeter
 from nexa_research.nodes.prompt_inputs import bullet_list, paragraph_fields
 from nexa_research.prompts import load_prompt
-from nexa_research.providers.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
 from nexa_research.state import BranchState, stop_research
 
@@ -39,9 +40,9 @@ def query_key(query: str) -> str:
 
 
 def make_generate_query_node(providers: Providers):
-    async def generate_query(state: BranchState, config: RunnableConfig) -> dict[str, Any]:
+    async def generate_query(state: BranchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]) -> dict[str, Any]:
         paragraph = state["paragraph"]
-        cfg = ResearchConfig.from_runnable_config(config)
+        cfg = ResearchConfig.from_runnable_config(config, runtime.context)
         meter = StepMeter("generate_query", paragraph["index"])
         query = (state.get("pending_query") or "").strip()
         if not query:
@@ -51,7 +52,7 @@ def make_generate_query_node(providers: Providers):
             )
             try:
                 answer = await (await providers.arole_models("query_writer", cfg)).structured(QueryOutput, messages)
-            except PROVIDER_FAILURES as exc:
+            except ProviderError as exc:
                 return {"paragraph": stop_research(paragraph, f"query writer failed: {exc}"), "steps": meter.record()}
             meter.add_call("query_writer", answer.model, answer.message)
             query = first_question(answer.parsed.query)

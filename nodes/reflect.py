@@ -12,14 +12,15 @@ import asyncio
 from typing import Annotated, Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from nexa_research.config import ResearchConfig
+from nexa_research.config import ResearchConfig, ResearchKnobs
+from nexa_research.errors import ProviderError
 from nexa_research.nodes.fragments import passage_sentences
 from nexa_research.nodes.metering import StepMeter
 from nexa_research.nodes.prompt_inputs import numbered_sources, paragraph_fields
 from nexa_research.prompts import load_prompt
-from nexa_research.providers.chat_models import PROVIDER_FAILURES
 from nexa_research.nodes.query import first_question
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.relevance import Relevance
@@ -51,9 +52,9 @@ def coverage_text(coverage: list[tuple[str, bool]]) -> str:
 
 
 def make_reflect_node(providers: Providers):
-    async def reflect(state: BranchState, config: RunnableConfig) -> dict[str, Any]:
+    async def reflect(state: BranchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]) -> dict[str, Any]:
         paragraph = state["paragraph"]
-        cfg = ResearchConfig.from_runnable_config(config)
+        cfg = ResearchConfig.from_runnable_config(config, runtime.context)
         meter = StepMeter("reflect", paragraph["index"])
         relevance = providers.relevance()
         coverage = [] if relevance is None else await asyncio.to_thread(question_coverage, relevance, paragraph)
@@ -68,7 +69,7 @@ def make_reflect_node(providers: Providers):
         )
         try:
             answer = await (await providers.arole_models("reflection", cfg)).structured(ReflectionOutput, messages)
-        except PROVIDER_FAILURES as exc:
+        except ProviderError as exc:
             stopped = {**paragraph, "stop_reason": f"reflection failed: {exc}"}
             return {"paragraph": stopped, "steps": meter.record()}
         meter.add_call("reflection", answer.model, answer.message)

@@ -13,9 +13,10 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END
+from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from nexa_research.config import ResearchConfig
+from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.redis_cache import digest
 from nexa_research.state import ResearchState
@@ -46,8 +47,8 @@ def _usable(providers: Providers, cfg: ResearchConfig) -> Any:
 def make_cached_report_node(providers: Providers):
     """First node: a cached report for this topic and identity ends the run at once; otherwise planning starts."""
 
-    async def cached_report(state: ResearchState, config: RunnableConfig) -> Command:
-        cfg = ResearchConfig.from_runnable_config(config)
+    async def cached_report(state: ResearchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]) -> Command:
+        cfg = ResearchConfig.from_runnable_config(config, runtime.context)
         cache = _usable(providers, cfg)
         if cache is None:
             return Command(goto="plan")
@@ -63,8 +64,10 @@ def make_cached_report_node(providers: Providers):
 def make_store_report_node(providers: Providers):
     """Last node: a complete report (no missing section) is cached for the run's TTL."""
 
-    async def store_report(state: ResearchState, config: RunnableConfig) -> dict[str, Any]:
-        cfg = ResearchConfig.from_runnable_config(config)
+    async def store_report(
+        state: ResearchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]
+    ) -> dict[str, Any]:
+        cfg = ResearchConfig.from_runnable_config(config, runtime.context)
         cache = _usable(providers, cfg)
         report = state.get("report")
         if cache is None or not report or any(s.get("status") == "missing" for s in report.get("sections", [])):

@@ -14,24 +14,17 @@ import asyncio
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+from langgraph.runtime import Runtime
 
-from nexa_research.config import ResearchConfig
+from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.nodes.metering import StepMeter
 from nexa_research.nodes.relevance_gate import GateResult, gate_sources, section_query
 from nexa_research.providers.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
+from nexa_research.providers.retry_policy import RetryPolicy
 from nexa_research.providers.search import SearchBackend
 from nexa_research.providers.search_outcome import SearchOutcome, search_outcome
 from nexa_research.state import BranchState, Source, stop_research
-
-
-NOT_TRANSIENT_STATUS = frozenset({400, 401, 402, 403, 404})
-
-
-def worth_retrying(exc: BaseException) -> bool:
-    """Service failures are retried, except answers that will not change (bad key, no credit, bad request)."""
-    return isinstance(exc, PROVIDER_FAILURES) and getattr(exc, "status", None) not in NOT_TRANSIENT_STATUS
 
 
 async def search_with_retries(backend: SearchBackend, query: str, cfg: ResearchConfig) -> tuple[list[Source], bool | None]:
@@ -41,22 +34,14 @@ async def search_with_retries(backend: SearchBackend, query: str, cfg: ResearchC
 
 
 async def search_outcome_with_retries(backend: SearchBackend, query: str, cfg: ResearchConfig) -> SearchOutcome:
-    """Retry the service failures a backend reports; anything else is a bug and surfaces at once."""
-    async for attempt in AsyncRetrying(
-        retry=retry_if_exception(worth_retrying),
-        stop=stop_after_attempt(cfg.provider_retries + 1),
-        wait=wait_exponential(multiplier=cfg.retry_wait_seconds, max=10),
-        reraise=True,
-    ):
-        with attempt:
-            return await search_outcome(backend, query, cfg.search_results)
-    raise AssertionError("unreachable: tenacity re-raises the last failure")
+    """Retry the transient failures a backend reports, by the one retry policy; anything else surfaces at once."""
+    return await RetryPolicy.from_config(cfg).run(lambda: search_outcome(backend, query, cfg.search_results))
 
 
 def make_search_node(providers: Providers):
-    async def search(state: BranchState, config: RunnableConfig) -> dict[str, Any]:
+    async def search(state: BranchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]) -> dict[str, Any]:
         paragraph = state["paragraph"]
-        cfg = ResearchConfig.from_runnable_config(config)
+        cfg = ResearchConfig.from_runnable_config(config, runtime.context)
         meter = StepMeter("search", paragraph["index"])
         query = paragraph["queries"][-1]
         queries = [query]

@@ -20,8 +20,10 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 
-from nexa_research.config import ResearchConfig
+from nexa_research.config import ResearchConfig, ResearchKnobs
+from nexa_research.errors import ProviderError
 from nexa_research.nodes.citations import repair_citations
 from nexa_research.nodes.extractive import Candidate, cite, extract_section, supported
 from nexa_research.nodes.fragments import printable
@@ -35,7 +37,7 @@ from nexa_research.nodes.repetition import (
     without_questions,
 )
 from nexa_research.prompts import load_prompt
-from nexa_research.providers.chat_models import PROVIDER_FAILURES, answered_by
+from nexa_research.providers.chat_models import answered_by
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import BranchState, Paragraph, Source
@@ -117,7 +119,7 @@ def make_synthesize_node(providers: Providers):
             answer = await models.text(messages)
             meter.add_call("synthesizer", answered_by(answer, models.labels[0]), answer)
             lead, dropped = await asyncio.to_thread(checked_lead, relevance, str(answer.content), chosen)
-        except PROVIDER_FAILURES as exc:
+        except ProviderError as exc:
             logger.warning("section %r: the lead was not written (%s); the section is printed without it", paragraph["title"], exc)
         text = f"{lead} {body}" if lead else body
         return Paragraph(**{**paragraph, "latest_summary": text, "status": "done", "citation_repairs": 0,
@@ -160,17 +162,17 @@ def make_synthesize_node(providers: Providers):
         return Paragraph(**{**paragraph, "latest_summary": text, "status": "done", "citation_repairs": result.repairs,
                             "unsupported_removed": result.grounded.dropped})
 
-    async def synthesize(state: BranchState, config: RunnableConfig) -> dict[str, Any]:
+    async def synthesize(state: BranchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]) -> dict[str, Any]:
         paragraph = state["paragraph"]
         meter = StepMeter("synthesize", paragraph["index"])
         if paragraph["status"] == "missing":
             return {"paragraphs": [paragraph], "steps": meter.record()}
-        cfg = ResearchConfig.from_runnable_config(config)
+        cfg = ResearchConfig.from_runnable_config(config, runtime.context)
         extractive = cfg.writing == "extractive" and providers.relevance() is not None
         write = write_extractive if extractive else write_abstractive
         try:
             done = await write(state, cfg, meter)
-        except PROVIDER_FAILURES as exc:
+        except ProviderError as exc:
             done = _missing(paragraph, f"synthesizer failed: {exc}")
         return {"paragraphs": [done], "steps": meter.record()}
 

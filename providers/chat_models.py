@@ -1,7 +1,10 @@
 """Chat models per role: a primary model plus fallbacks, called for text or for schema-checked structured output.
 
-Fallbacks are tried in order by hand rather than with `Runnable.with_fallbacks`, so that when every model fails the
-error can name each endpoint with its own reason (LangChain re-raises only the first).
+Each model is called under the one retry policy (providers/retry_policy.py): transient failures are retried on
+the same model, then the next model of the role is tried. Fallbacks are tried in order by hand rather than
+with `Runnable.with_fallbacks`, so that when every model fails the error can name each endpoint with its own
+reason (LangChain re-raises only the first). Whatever a call raises for a reason outside our code is translated
+into `ProviderError` (providers/model_failures.py), the one type nodes catch.
 
 Every role is an OpenAI-compatible chat model (OpenAI, OpenRouter, llama.cpp, vLLM, Ollama) or, in tests, a
 scripted fake. Structured output uses `with_structured_output(..., method="json_schema")`; a model that cannot
@@ -14,41 +17,24 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
-import httpx
-import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import Runnable, RunnableLambda
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from nexa_research.errors import ProviderError, StructuredOutputError
+from nexa_research.providers.model_failures import MODEL_CALL_FAILURES, model_failure
+from nexa_research.providers.retry_policy import RetryPolicy
 from nexa_research.providers.schema_repair import validate_or_repair
 
 T = TypeVar("T", bound=BaseModel)
 
-# Failures of the service behind a provider: retried, then the section is reported missing.
-PROVIDER_FAILURES: tuple[type[BaseException], ...] = (
-    ProviderError,
-    openai.OpenAIError,
-    httpx.HTTPError,
-    TimeoutError,
-    ConnectionError,
-)
-
-# Worth another try on the same endpoint; auth, bad-request and not-found errors are not (they go straight on
-# to the next fallback).
-TRANSIENT_FAILURES: tuple[type[BaseException], ...] = (
-    StructuredOutputError,
-    openai.APIConnectionError,
-    openai.RateLimitError,
-    openai.InternalServerError,
-    openai.LengthFinishReasonError,
-    httpx.HTTPError,
-    TimeoutError,
-    ConnectionError,
-)
+# What nodes catch where a provider failure degrades the result, as a tuple for `except` clauses that
+# predate the single type. Kept for nodes/search.py until it catches `ProviderError` itself.
+PROVIDER_FAILURES: tuple[type[BaseException], ...] = (ProviderError,)
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
 
@@ -78,6 +64,7 @@ def _structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable:
 
     The schema is bound as a JSON-schema dict (same wire format, same name) rather than the pydantic class, so
     the SDK hands back the raw object and an answer over a bound is repaired here instead of rejected there.
+    A pydantic error the SDK raises itself is translated with the other call failures (providers/model_failures.py).
     """
     try:
         bound: Runnable = model.with_structured_output(
@@ -89,21 +76,6 @@ def _structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable:
             return {"raw": message, "parsed": parse_json_answer(str(message.content), schema), "parsing_error": None}
 
         bound = model | RunnableLambda(parse_text)
-
-    def schema_error(exc: ValidationError) -> StructuredOutputError:
-        return StructuredOutputError(f"answer does not match {schema.__name__}: {exc}")
-
-    def call(messages: Any, config: Any = None) -> Any:
-        try:
-            return bound.invoke(messages, config)
-        except ValidationError as exc:  # the openai SDK validates json_schema answers itself
-            raise schema_error(exc) from exc
-
-    async def acall(messages: Any, config: Any = None) -> Any:
-        try:
-            return await bound.ainvoke(messages, config)
-        except ValidationError as exc:
-            raise schema_error(exc) from exc
 
     def check(result: dict[str, Any]) -> dict[str, Any]:
         if result.get("parsing_error") is not None or result.get("parsed") is None:
@@ -117,7 +89,7 @@ def _structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable:
             parsed = validate_or_repair(parsed, schema)
         return {"raw": result.get("raw"), "parsed": parsed}
 
-    return RunnableLambda(call, afunc=acall) | RunnableLambda(check)
+    return bound | RunnableLambda(check)
 
 
 def model_label(model: BaseChatModel) -> str:
@@ -129,12 +101,11 @@ def model_label(model: BaseChatModel) -> str:
 
 @dataclass
 class RoleModelSet:
-    """The models one role may use, in order: the primary, then its fallbacks."""
+    """The models one role may use, in order: the primary, then its fallbacks; each tried under `policy`."""
 
     role: str
     models: Sequence[BaseChatModel]
-    attempts: int = 1
-    retry_wait: float = 0.5
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
     labels: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -142,44 +113,52 @@ class RoleModelSet:
             raise ValueError(f"role {self.role!r} has no model")
         self.labels = [model_label(m) for m in self.models]
 
-    def _retried(self, runnable: Runnable) -> Runnable:
-        return runnable.with_retry(
-            retry_if_exception_type=TRANSIENT_FAILURES,
-            stop_after_attempt=max(1, self.attempts),
-            wait_exponential_jitter=self.retry_wait > 0,
-            exponential_jitter_params={"initial": self.retry_wait, "max": 10.0} if self.retry_wait > 0 else None,
-        )
+    async def _call(self, runnable: Runnable, messages: list[BaseMessage], label: str) -> Any:
+        try:
+            return await runnable.ainvoke(messages)
+        except MODEL_CALL_FAILURES as exc:
+            failure = model_failure(exc, role=self.role, model=label)
+            if failure is exc:
+                raise
+            raise failure from exc
 
     async def _first_answer(self, per_model: list[Runnable], messages: list[BaseMessage]) -> Any:
-        """Each model in turn (retried while the failure is transient); every model's reason goes in the error."""
-        reasons: list[str] = []
-        last: BaseException | None = None
+        """Each model in turn under the retry policy; when all fail, one error names every model and its reason.
+
+        The error is a `StructuredOutputError` when the last model answered but broke the schema (the caller may
+        ask again with the reason), else a `ProviderError`; either way not transient (retries are spent).
+        """
+        failures: list[ProviderError] = []
         for label, runnable in zip(self.labels, per_model, strict=True):
             try:
-                return await self._retried(runnable).ainvoke(messages)
-            except PROVIDER_FAILURES as exc:
-                reasons.append(f"{label} -> {type(exc).__name__}: {exc}")
-                last = exc
-        raise ProviderError(
-            f"role '{self.role}': every model failed (tried: {'; '.join(self.labels)}): {' | '.join(reasons)}",
+                return await self.policy.run(partial(self._call, runnable, messages, label))
+            except ProviderError as exc:
+                failures.append(exc)
+        last = failures[-1]
+        kind = StructuredOutputError if isinstance(last, StructuredOutputError) else ProviderError
+        reasons = " | ".join(f"{label} -> {type(exc).__name__}: {exc.reason}" for label, exc in zip(self.labels, failures, strict=True))
+        raise kind(
+            f"role '{self.role}': every model failed (tried: {'; '.join(self.labels)}): {reasons}",
             role=self.role,
             endpoint=self.labels[0],
+            model=last.model,
+            reason=last.reason,
+            status=last.status,
+            transient=False,
         ) from last
 
     async def text(self, messages: list[BaseMessage]) -> AIMessage:
         return await self._first_answer(list(self.models), messages)
 
     async def structured(self, schema: type[T], messages: list[BaseMessage]) -> StructuredAnswer:
-        """A schema-checked answer. When every try breaks the schema in a way code cannot repair, the models are
+        """A schema-checked answer. When the answers break the schema in a way code cannot repair, the models are
         asked once more with the reason, which small models often need to get it right."""
         per_model = [_structured(m, schema) for m in self.models]
         try:
             result = await self._first_answer(per_model, messages)
-        except ProviderError as exc:
-            if not isinstance(exc.__cause__, StructuredOutputError):
-                raise
+        except StructuredOutputError as exc:
             reason = HumanMessage(
-                f"Your answer was rejected: {str(exc.__cause__)[:600]}. Answer again with one JSON object that "
+                f"Your answer was rejected: {exc.reason[:600]}. Answer again with one JSON object that "
                 "matches the schema exactly, within every length limit."
             )
             result = await self._first_answer(per_model, [*messages, reason])

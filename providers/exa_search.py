@@ -2,9 +2,11 @@
 
 Exa answers one POST /search with ranked pages and their text, so one call gives the research loop
 citable passages. Every failure of the service (bad key, rate limit, server error, timeout, no
-connection) becomes a `SearchBackendError` naming the endpoint and HTTP status: the research node
-retries those, then reports the section as missing. Nothing is retried here beyond what the client
-does itself, so timeouts are kept short: a slow Exa must cost a section seconds, not minutes.
+connection, an answer that is not Exa's JSON) becomes an `ExaRequestError` (a `SearchBackendError`,
+so a `ProviderError`) naming the endpoint, the HTTP status and whether trying again may help: the
+retry policy (providers/retry_policy.py) retries the transient ones, then the section is reported
+as missing. exa-py does not retry and nothing here does, so timeouts are kept short: a slow Exa must
+cost a section seconds, not minutes.
 """
 
 from __future__ import annotations
@@ -42,11 +44,11 @@ _FILTER_KEYS = {"published_after", "published_before", "source"}
 
 class ExaRequestError(SearchBackendError):
     """Exa could not answer. `status` is the HTTP status when there was one (None for a timeout or no
-    connection), so a caller can tell a bad key (401) from an outage (5xx)."""
+    connection), so a caller can tell a bad key (401) from an outage (5xx); `transient` follows from it
+    unless given (an answer that is not Exa's JSON is not worth repeating)."""
 
-    def __init__(self, message: str, *, status: int | None, endpoint: str) -> None:
-        super().__init__(message, role="search", endpoint=endpoint)
-        self.status = status
+    def __init__(self, message: str, *, status: int | None, endpoint: str, transient: bool | None = None) -> None:
+        super().__init__(message, role="search", endpoint=endpoint, status=status, transient=transient)
 
 
 class ExaSearch:
@@ -148,7 +150,8 @@ class ExaSearch:
             raise failure from exc
         except KeyError as exc:
             raise ExaRequestError(
-                f"Exa search at {self.endpoint}: response lacks the field {exc}", status=None, endpoint=self.endpoint
+                f"Exa search at {self.endpoint}: response lacks the field {exc}",
+                status=None, endpoint=self.endpoint, transient=False,
             ) from exc
         return self._to_sources(response.results, k)
 
@@ -162,7 +165,9 @@ class ExaSearch:
         match = _STATUS_IN_MESSAGE.search(text)
         if match is None:
             if text.startswith("Expected a JSON response"):
-                return ExaRequestError(f"Exa search at {self.endpoint}: {text}", status=None, endpoint=self.endpoint)
+                return ExaRequestError(
+                    f"Exa search at {self.endpoint}: {text}", status=None, endpoint=self.endpoint, transient=False
+                )
             return None
         status = int(match.group(1))
         detail = _error_detail(text[match.end() :].lstrip(": "))

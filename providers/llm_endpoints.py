@@ -6,12 +6,18 @@ A role's own `base_url` (per-run config) wins over all of these for that role on
 
 A key named by `api_key_env` goes only to the endpoint it was configured for: a fallback at another base URL
 does not inherit the primary's key, because that would hand one provider's secret to a different host.
+
+Resolving (`role_targets`) is kept apart from building (`build_chat_model`): the resolved targets are what a
+built model depends on, so providers cache built models under them, and report metadata names them without
+building anything. Clients are built with `max_retries=0`: retries are the retry policy's alone
+(providers/retry_policy.py).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from langchain_openai import ChatOpenAI
@@ -30,8 +36,21 @@ class Endpoint:
 
     kind: str
     base_url: str
-    api_key: str
+    api_key: str = field(repr=False)
     default_model: str
+
+
+@dataclass(frozen=True)
+class ModelTarget:
+    """One model a role may call: the endpoint and the model name there. Hashable: a cache key."""
+
+    endpoint: Endpoint
+    model: str
+
+    @property
+    def label(self) -> str:
+        """`<base url> <model>`: how metadata and errors name the model (as `chat_models.model_label` does)."""
+        return f"{self.endpoint.base_url} {self.model}"
 
 
 def _checked_url(url: str, where: str) -> str:
@@ -90,9 +109,13 @@ def resolve_endpoint(
     return Endpoint(endpoint.kind, endpoint.base_url, key, endpoint.default_model) if key else endpoint
 
 
-def build_chat_model(role: str, settings: RoleModel, endpoint: Endpoint, model: str | None = None) -> ChatOpenAI:
+def build_chat_model(
+    role: str, settings: RoleModel, endpoint: Endpoint, model: str | None = None, http_async_client: Any = None
+) -> ChatOpenAI:
     """A ChatOpenAI for one role at one endpoint, with the role's sampling settings.
 
+    `http_async_client`: the connection pool to use (one per event loop and endpoint, see
+    providers/loop_models.py); None lets langchain-openai pick its process-wide default.
     `stream_usage` is on because LangChain switches a model to streaming whenever a caller streams events
     (LangServe's stream_events, Studio's message stream); without it a streamed run records no token usage.
     """
@@ -115,25 +138,31 @@ def build_chat_model(role: str, settings: RoleModel, endpoint: Endpoint, model: 
         frequency_penalty=settings.frequency_penalty,
         presence_penalty=settings.presence_penalty,
         timeout=settings.timeout_seconds,
-        max_retries=settings.max_retries,
+        max_retries=0,
         stream_usage=True,
         extra_body=extra_body,
         default_headers=headers,
+        http_async_client=http_async_client,
     )
 
 
-def build_role_models(role: str, settings: RoleModel, provider_settings: ProviderSettings) -> list[ChatOpenAI]:
-    """The primary model and each configured fallback, in order."""
+def role_targets(role: str, settings: RoleModel, provider_settings: ProviderSettings) -> list[ModelTarget]:
+    """The primary target and each configured fallback, in order (resolving may start the embedded server)."""
     primary = resolve_endpoint(role, settings.base_url, settings.api_key_env, provider_settings)
-    models = [build_chat_model(role, settings, primary)]
+    targets = [ModelTarget(primary, settings.model or primary.default_model)]
     for i, fb in enumerate(settings.fallbacks):
-        models.append(_fallback_model(role, i, settings, fb, provider_settings))
-    return models
+        targets.append(_fallback_target(role, i, settings, fb, provider_settings))
+    return targets
 
 
-def _fallback_model(
+def build_role_models(role: str, settings: RoleModel, provider_settings: ProviderSettings) -> list[ChatOpenAI]:
+    """The primary model and each configured fallback, in order, on langchain-openai's default connections."""
+    return [build_chat_model(role, settings, t.endpoint, t.model) for t in role_targets(role, settings, provider_settings)]
+
+
+def _fallback_target(
     role: str, index: int, settings: RoleModel, fb: FallbackModel, provider_settings: ProviderSettings
-) -> ChatOpenAI:
+) -> ModelTarget:
     """A fallback without its own base_url shares the role's endpoint and key; one with its own URL gets only its own key."""
     own = f"models.{role}.fallbacks[{index}]"
     if fb.base_url:
@@ -142,7 +171,7 @@ def _fallback_model(
     key_env = fb.api_key_env or (settings.api_key_env if same_endpoint else None)
     where = own if fb.api_key_env else f"models.{role}"
     endpoint = resolve_endpoint(role, fb.base_url or settings.base_url, key_env, provider_settings, field=where)
-    return build_chat_model(role, settings, endpoint, model=fb.model)
+    return ModelTarget(endpoint, fb.model)
 
 
 def check_role_settings(models: RoleModels) -> None:

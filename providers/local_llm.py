@@ -73,6 +73,19 @@ def local_sampling_extras(role: str) -> dict[str, Any]:
     return dict(_ROLE_SAMPLING.get(role, _DEFAULT_SAMPLING))
 
 
+# llama.cpp names the kind of an error answer in `error.type`; these two need words a user can act on.
+_LLAMA_ERROR_HINTS = {
+    "exceed_context_size_error": "the prompt is longer than the model's context per slot: raise NEXA_LOCAL_CTX, "
+    "or lower context_token_budget",
+    "unavailable_error": "the llama.cpp server is still loading its model",
+}
+
+
+def llama_error_hint(error_type: object) -> str | None:
+    """What to do about a llama.cpp error answer (providers/model_failures.py adds it to the reason), if known."""
+    return _LLAMA_ERROR_HINTS.get(error_type) if isinstance(error_type, str) else None
+
+
 @dataclass(frozen=True)
 class LocalServerSpec:
     """What makes two servers interchangeable: same model file, per-slot context, slots and threads."""
@@ -270,6 +283,7 @@ __all__ = [
     "LOCAL_HTTP_HEADERS",
     "LocalLLMServer",
     "LocalServerSpec",
+    "llama_error_hint",
     "local_endpoint",
     "local_output_budget",
     "local_sampling_extras",

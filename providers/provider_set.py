@@ -9,16 +9,34 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 
 from nexa_research.config import ROLES, ResearchConfig
 from nexa_research.providers.chat_models import RoleModelSet
 from nexa_research.providers.relevance import Relevance, default_relevance
+from nexa_research.providers.retry_policy import RetryPolicy
 from nexa_research.providers.search import SearchBackend
 from nexa_research.providers.settings import ProviderSettings
+
+
+T = TypeVar("T")
+
+# The event loop an `arole_models` call was awaited on, for `role_models` running in a worker thread on its behalf.
+_CALLER_LOOP: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("nexa_caller_loop", default=None)
+
+
+async def _in_thread_for_this_loop(fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` in a worker thread that knows the caller's event loop (`_CALLER_LOOP`), so what it builds for
+    that loop (chat models and their connections) is cached for it and not for the thread."""
+    token = _CALLER_LOOP.set(asyncio.get_running_loop())
+    try:
+        return await asyncio.to_thread(fn, *args)  # to_thread hands the thread a copy of this context
+    finally:
+        _CALLER_LOOP.reset(token)
 
 
 class Providers(ABC):
@@ -44,13 +62,13 @@ class Providers(ABC):
     # Resolving can block (opening Qdrant, loading the embedding model, starting llama.cpp, TLS setup), so nodes
     # call these from the event loop and the work runs in a thread; fixed providers override them to skip that.
     async def arole_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
-        return await asyncio.to_thread(self.role_models, role, cfg)
+        return await _in_thread_for_this_loop(self.role_models, role, cfg)
 
     async def asearch_backend(self, cfg: ResearchConfig) -> SearchBackend:
         return await asyncio.to_thread(self.search_backend, cfg)
 
     async def adescribe_models(self, cfg: ResearchConfig) -> dict[str, list[str]]:
-        return await asyncio.to_thread(self.describe_models, cfg)
+        return await _in_thread_for_this_loop(self.describe_models, cfg)
 
     def describe_models(self, cfg: ResearchConfig) -> dict[str, list[str]]:
         """Model labels per role, primary first, for report metadata."""
@@ -60,7 +78,11 @@ class Providers(ABC):
         """Release what the providers opened (knowledge-base folder locks, clients)."""
 
     async def aclose(self) -> None:
-        """Release the clients opened on the running event loop (the runtime calls it before its loop ends)."""
+        """Release what the providers opened on the running event loop (the chat models' HTTP connections).
+
+        The owner of a loop that ran the graph calls it before the loop ends (`ResearchRuntime` does); the
+        providers stay usable and build afresh on the next loop.
+        """
 
     def report_cache(self) -> Any:
         """Where finished reports are cached (a `RedisCache`), or None: the graph then always researches."""
@@ -93,7 +115,7 @@ class StaticProviders(Providers):
     def role_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
         chosen = self._chat[role] if isinstance(self._chat, Mapping) else self._chat
         models = list(chosen) if isinstance(chosen, Sequence) else [chosen]
-        return RoleModelSet(role=role, models=models, attempts=cfg.provider_retries + 1, retry_wait=cfg.retry_wait_seconds)
+        return RoleModelSet(role=role, models=models, policy=RetryPolicy.from_config(cfg))
 
     def search_backend(self, cfg: ResearchConfig) -> SearchBackend:
         return self._search
@@ -111,17 +133,24 @@ class StaticProviders(Providers):
 class ConfiguredProviders(Providers):
     """Endpoints from the environment (OpenAI, OpenRouter, any base URL, else embedded llama.cpp); backends by name.
 
-    Backends are built once per distinct name and reused across runs, because opening a knowledge base or
-    loading an embedding model is expensive.
+    The environment is read once, on first use (or `settings` is given). Chat models are built once per event
+    loop, role and resolved settings and reused by every node call on that loop (providers/loop_models.py);
+    `aclose()` releases the running loop's. Backends are built once per distinct name and reused across runs,
+    because opening a knowledge base or loading an embedding model is expensive.
     """
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
+        from nexa_research.providers.loop_models import LoopModelCache
+
         self._settings = settings
         self._backends: dict[str, SearchBackend] = {}
+        self._models = LoopModelCache()
 
     @property
     def settings(self) -> ProviderSettings:
-        return self._settings or ProviderSettings.load()
+        if self._settings is None:
+            self._settings = ProviderSettings.load()
+        return self._settings
 
     def validate(self, cfg: ResearchConfig) -> None:
         from nexa_research.providers.llm_endpoints import check_role_settings
@@ -129,10 +158,24 @@ class ConfiguredProviders(Providers):
         check_role_settings(cfg.models)
 
     def role_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
-        from nexa_research.providers.llm_endpoints import build_role_models
+        """Cached for the caller's event loop (the running one, or the one `arole_models` was awaited on);
+        built afresh on default connections when there is none."""
+        from nexa_research.providers.llm_endpoints import build_chat_model, role_targets
 
-        models = build_role_models(role, cfg.models.for_role(role), self.settings)
-        return RoleModelSet(role=role, models=models, attempts=cfg.provider_retries + 1, retry_wait=cfg.retry_wait_seconds)
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = _CALLER_LOOP.get()
+        settings = cfg.models.for_role(role)
+        targets = role_targets(role, settings, self.settings)
+        if loop is None:
+            models = [build_chat_model(role, settings, t.endpoint, t.model) for t in targets]
+        else:
+            models = self._models.role_models(loop, role, settings, targets)
+        return RoleModelSet(role=role, models=models, policy=RetryPolicy.from_config(cfg))
+
+    async def aclose(self) -> None:
+        await self._models.aclose()
 
     def close(self) -> None:
         backends, self._backends = list(self._backends.values()), {}

@@ -4,8 +4,9 @@ It answers POST /v1/chat/completions (a JSON body, or Server-Sent Events when th
 and GET /v1/models in the shapes OpenAI uses. The answer text comes from a scriptable `respond(request_json)`,
 so a test can answer each graph role from its own prompt. Every request is recorded (path, lower-cased
 headers including Authorization, JSON body) so a test asserts what the client actually put on the wire.
-Failure modes are scripted per request: an error status with OpenAI's error body (401, 429, 500, 503), an
-answer slower than the client's timeout, a connection closed before any answer, or a stream cut mid-way.
+Failure modes are scripted per request: an error status with OpenAI's error body (400, 401, 429, 500, 503), an
+answer slower than the client's timeout, a connection closed before any answer, a stream cut mid-way, a 200 whose
+JSON body is broken (`malformed`), or an answer cut off at the token limit (`length`: finish_reason "length").
 A `response_format: json_schema` request gets the responder's text as content unchanged, like a server that
 enforces the schema by grammar (llama.cpp does): the responder is trusted to return matching JSON. A responder
 that raises gets a 500 and its error lands in `errors`. Tests start stubs with the `serve` fixture (import it
@@ -34,12 +35,13 @@ Responder = Callable[[dict[str, Any]], str]
 
 # Status, message, type and code of OpenAI's JSON error body for each scripted error mode.
 ERROR_MODES: dict[str, tuple[int, str, str, str | None]] = {
+    "400": (400, "Invalid value for 'messages'.", "invalid_request_error", None),
     "401": (401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"),
     "429": (429, "Rate limit reached for requests.", "requests", "rate_limit_exceeded"),
     "500": (500, "The server had an error while processing your request.", "server_error", None),
     "503": (503, "The engine is currently overloaded, please try again later.", "server_error", None),
 }
-MODES = frozenset({"ok", "slow", "drop", "drop_mid_stream", *ERROR_MODES})
+MODES = frozenset({"ok", "slow", "drop", "drop_mid_stream", "malformed", "length", *ERROR_MODES})
 
 
 def default_responder(body: dict[str, Any]) -> str:
@@ -92,14 +94,16 @@ class OpenAIHandler(StubHandler):
             self._fail(*ERROR_MODES["401"])
         elif mode in ERROR_MODES:
             self._fail(*ERROR_MODES[mode])
+        elif mode == "malformed":
+            self._send(200, b'{"id": "chatcmpl-broken", "choices": [{"index": 0, "message": ', "application/json")
         elif path.rstrip("/") != "/v1/chat/completions":
             self._fail(404, f"No route for POST {path}")
         elif not isinstance(body, dict):
             self._fail(400, "body is not a JSON object")
         else:
-            self._answer(body, cut=mode == "drop_mid_stream")
+            self._answer(body, cut=mode == "drop_mid_stream", finish="length" if mode == "length" else "stop")
 
-    def _answer(self, body: dict[str, Any], cut: bool) -> None:
+    def _answer(self, body: dict[str, Any], cut: bool, finish: str = "stop") -> None:
         """A responder that raises is a bug in the test: answer 500 with its message and keep it in `errors`."""
         stub = self.stub
         try:
@@ -112,7 +116,7 @@ class OpenAIHandler(StubHandler):
         if body.get("stream"):
             self._stream(stub.chunks(body, content), cut=cut)
         else:
-            self._json(200, stub.completion(body, content))
+            self._json(200, stub.completion(body, content, finish))
 
     def _authorized(self) -> bool:
         return self.stub.api_key is None or self.headers.get("Authorization") == f"Bearer {self.stub.api_key}"
@@ -176,7 +180,7 @@ class OpenAIStub(ScriptedHTTPStub):
     def chat_bodies(self) -> list[dict[str, Any]]:
         return [r.body for r in self.chat_requests()]
 
-    def completion(self, body: dict[str, Any], content: str) -> dict[str, Any]:
+    def completion(self, body: dict[str, Any], content: str, finish: str = "stop") -> dict[str, Any]:
         """A non-streaming chat completion in OpenAI's shape, with word counts as token usage."""
         prompt_tokens = sum(len(message_text(body, r).split()) for r in ("system", "user", "assistant"))
         completion_tokens = len(content.split())
@@ -185,7 +189,7 @@ class OpenAIStub(ScriptedHTTPStub):
             "object": "chat.completion",
             "created": int(time.time()),
             "model": self.served_model or str(body.get("model") or "stub-model"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "logprobs": None, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "logprobs": None, "finish_reason": finish}],
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
         }
 

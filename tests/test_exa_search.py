@@ -156,7 +156,8 @@ async def test_error_statuses_name_the_endpoint_and_status(exa, stub, mode, expe
     assert f"{stub.base_url}/search" in str(error)
     assert error.endpoint == f"{stub.base_url}/search" and error.role == "search"
     assert error.status == int(mode)
-    assert len(stub.requests) == 1, "the backend must not retry on its own; the research node does"
+    assert error.transient == (mode in ("429", "500", "503")), "only rate limits and outages are worth a retry"
+    assert len(stub.requests) == 1, "the backend must not retry on its own; the retry policy does"
 
 
 async def test_a_wrong_key_is_reported_as_such_and_never_echoed(stub):
@@ -174,14 +175,17 @@ async def test_a_slow_service_times_out_instead_of_hanging(stub):
     backend = ExaSearch(KEY, base_url=stub.base_url, timeout_seconds=0.5)
     with pytest.raises(SearchBackendError, match=r"no answer within 0.5s \(timed out\)") as caught:
         await guarded(backend.search("attention", 2))
-    assert caught.value.status is None
+    assert caught.value.status is None and caught.value.transient
 
 
-@pytest.mark.parametrize(("mode", "expected"), [("drop", "could not reach"), ("not_json", "non-JSON body")])
-async def test_broken_answers_are_backend_errors(exa, stub, mode, expected):
+@pytest.mark.parametrize(
+    ("mode", "expected", "transient"), [("drop", "could not reach", True), ("not_json", "non-JSON body", False)]
+)
+async def test_broken_answers_are_backend_errors(exa, stub, mode, expected, transient):
     stub.script(mode)
-    with pytest.raises(SearchBackendError, match=expected):
+    with pytest.raises(SearchBackendError, match=expected) as caught:
         await guarded(exa.search("attention", 2))
+    assert caught.value.transient is transient
 
 
 async def test_nothing_listening_is_a_connection_error():

@@ -27,7 +27,7 @@ from nexa_research.providers.chat_models import answered_by
 from nexa_research.providers.llm_endpoints import OPENAI_BASE_URL, Endpoint, build_role_models, default_endpoint
 
 GUARD_SECONDS = 20  # a broken timeout fails the test instead of stalling the suite
-QUICK = {"timeout_seconds": 2, "max_retries": 0}
+QUICK = {"timeout_seconds": 2}
 MESSAGES = [SystemMessage("You answer briefly."), HumanMessage("Say something.")]
 
 
@@ -220,9 +220,11 @@ async def test_structured_output_sends_a_json_schema_and_parses_the_answer(serve
 
 async def test_answer_not_matching_the_schema_is_a_structured_output_error(serve):
     stub = serve(respond=lambda body: json.dumps({"wrong": 1}))
-    with pytest.raises(ProviderError) as caught:
+    with pytest.raises(StructuredOutputError) as caught:
         await guarded(role_set("reflection", {}, ProviderSettings(llm_base_url=stub.base_url)).structured(Verdict, MESSAGES))
     assert isinstance(caught.value.__cause__, StructuredOutputError)
+    assert "Verdict" in caught.value.reason and caught.value.role == "reflection"
+    assert len(stub.chat_requests()) == 2  # not retried as is; asked once more with the reason
 
 
 async def test_streamed_answer_arrives_whole_with_token_usage(serve):
@@ -257,7 +259,7 @@ async def test_failing_primary_falls_back_to_the_configured_endpoint(serve, prim
     assert answered_by(answer, models.labels[0]) == "backup"
     assert len(backup.chat_requests()) == 1
     if failing:
-        assert len(failing.chat_requests()) == 1  # max_retries=0 and provider_retries=0: one try, then fall back
+        assert len(failing.chat_requests()) == 1  # the SDK does not retry and provider_retries=0: one try, then fall back
 
 
 async def test_a_failing_stream_falls_back_too(serve):
@@ -276,14 +278,16 @@ async def test_a_failing_stream_falls_back_too(serve):
     assert primary.chat_bodies()[0]["stream"] is True and backup.chat_bodies()[0]["stream"] is True
 
 
-async def test_http_retries_and_provider_retries_multiply(serve):
+async def test_retries_are_the_retry_policy_alone(serve):
+    """The SDK's own retries are off: a request is sent 1 + provider_retries times, not multiplied by them."""
     stub = serve(default_mode="429")
-    models = role_set("planner", {"planner": {"base_url": stub.base_url, "timeout_seconds": 2, "max_retries": 1}}, provider_retries=1)
-    with pytest.raises(ProviderError):
+    models = role_set("planner", {"planner": {"base_url": stub.base_url, "timeout_seconds": 2}}, provider_retries=2)
+    with pytest.raises(ProviderError) as caught:
         await guarded(models.text(MESSAGES))
     sent = stub.chat_requests()
-    assert len(sent) == 4  # (1 + max_retries) HTTP tries, for each of (1 + provider_retries) calls
-    assert [r.headers.get("x-stainless-retry-count") for r in sent] == ["0", "1", "0", "1"]
+    assert len(sent) == 3
+    assert [r.headers.get("x-stainless-retry-count") for r in sent] == ["0", "0", "0"]
+    assert caught.value.status == 429 and not caught.value.transient  # retries spent: nobody retries it again
 
 
 async def test_every_endpoint_failing_names_the_role_and_each_endpoint(serve):
@@ -293,7 +297,6 @@ async def test_every_endpoint_failing_names_the_role_and_each_endpoint(serve):
         "base_url": slow.base_url,
         "model": "main",
         "timeout_seconds": 1,
-        "max_retries": 0,
         "fallbacks": [{"model": "second", "base_url": dead}, {"model": "third", "base_url": locked.base_url}],
     }
     with pytest.raises(ProviderError) as caught:
