@@ -27,6 +27,8 @@ VAGUE_WORDS = frozenset(
     "general aspects factors features overall".split()
 )
 _FILLER = frozenset("a an the and of in on its their to for with".split())
+# Words about the report itself: a title made only of these ("Sections", "Main topic") names no subject.
+META_WORDS = frozenset("section sections report topic topics chapter chapters part parts paragraph paragraphs title".split())
 _WORDS = re.compile(r"[a-z]+")
 
 
@@ -34,6 +36,8 @@ def generic_title(title: str) -> bool:
     """A title that names a part of a report rather than a subject ("Introduction", "Overview of X", "Summary")."""
     words = _WORDS.findall(title.lower())
     if not words or any(w in GENERIC_WORDS for w in words) or " ".join(words) in {"final thoughts", "key findings"}:
+        return True
+    if all(w in META_WORDS or w in VAGUE_WORDS or w in _FILLER for w in words) and any(w in META_WORDS for w in words):
         return True
     return vague_title(title)
 

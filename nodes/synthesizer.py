@@ -31,6 +31,7 @@ from nexa_research.nodes.grounding import GroundedText, ground_section
 from nexa_research.nodes.metering import StepMeter
 from nexa_research.nodes.prompt_inputs import numbered_sources, paragraph_fields
 from nexa_research.nodes.repetition import (
+    NEEDS_ANTECEDENT,
     as_plain_paragraphs,
     drop_repeated_sentences,
     split_sentences,
@@ -82,6 +83,9 @@ def checked_lead(relevance: Relevance, lead: str, chosen: list[Candidate]) -> tu
     sentences = split_sentences(text.replace("\n", " "))
     source_words = _content_words(" ".join(c.text for c in chosen))
     kept = []
+    if sentences and NEEDS_ANTECEDENT.match(sentences[0]):
+        dropped += 1  # "This disease ..." opening a section points at nothing
+        sentences = sentences[1:]
     for sentence, support in supported(relevance, sentences, [c.text for c in chosen])[:2]:
         repeats = support is not None and float(
             relevance.similarity([sentence], [chosen[support].text])[0, 0]

@@ -74,3 +74,13 @@ def test_plain_text_for_a_single_section_is_grammatical():
 
     assert plain_conclusion("The Black Death", ["Spread"]).startswith("Taken together, the 1 section traces the Black Death")
     assert plain_summary("The Black Death", ["Spread"], 1).startswith("This report examines the Black Death in 1 section:")
+
+
+def test_a_lead_opening_on_a_pronoun_is_dropped():
+    from nexa_research.nodes.extractive import Candidate
+    from nexa_research.nodes.synthesizer import checked_lead
+    from nexa_research.providers.relevance import LexicalRelevance
+
+    chosen = [Candidate(1, 0, "The plague was spread by flea bites carried by rats across Europe.", 1.0)]
+    lead, dropped = checked_lead(LexicalRelevance(), "This disease was spread by flea bites carried by rats.", chosen)
+    assert lead == "" and dropped == 1

@@ -84,3 +84,9 @@ def test_a_vague_title_gets_the_topic_as_its_subject():
     assert titled("Effects", "How the steam engine changed transport") == "Effects: How the steam engine changed transport"
     assert titled("Conclusion", "The Black Death") == "Conclusion"  # a part of a report, not an angle: rejected later
     assert titled("Spread along trade routes", "The Black Death") == "Spread along trade routes"
+
+
+def test_titles_about_the_report_itself_are_generic():
+    for title in ("Sections", "Main topic", "Key sections"):
+        assert generic_title(title), title
+    assert not generic_title("Sections of the Roman army")  # a subject is named
