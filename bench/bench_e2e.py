@@ -18,7 +18,7 @@ from nexa_research import aresearch
 
 
 async def main(args: argparse.Namespace) -> None:
-    os.environ.setdefault("NEXA_CHECKPOINTER", "memory")
+    os.environ.setdefault("NEXA_CHECKPOINTER", "in_memory")
     os.environ.setdefault("NEXA_CACHE", "false")
     started = time.perf_counter()
     first_section: list[float] = []

@@ -25,11 +25,11 @@ from nexa_research.nodes.collator import CollatorOutput
 from nexa_research.nodes.planner import plan_schema
 from nexa_research.nodes.query import QueryOutput
 from nexa_research.nodes.reflect import ReflectionOutput
-from nexa_research.nodes.prompt_inputs import numbered_sources
+from nexa_research.nodes.text.prompt_inputs import numbered_sources
 from nexa_research.prompts import load_prompt
-from nexa_research.providers.ingest import wikipedia_documents
-from nexa_research.providers.local_llm import LOCAL_HTTP_HEADERS, local_server
-from nexa_research.providers.search import make_source
+from nexa_research.providers.kb.ingest import wikipedia_documents
+from nexa_research.providers.llm.local_server import LOCAL_HTTP_HEADERS, local_server
+from nexa_research.providers.search.protocol import make_source
 from nexa_research.providers.settings import ProviderSettings
 
 SPEED_PROMPTS = [

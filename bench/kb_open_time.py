@@ -13,8 +13,8 @@ import argparse
 import time
 
 t0 = time.perf_counter()
-from nexa_research.providers.knowledge_base import open_knowledge_base, resolve_kb_store  # noqa: E402
-from nexa_research.providers.redis_server import ensure_redis_url  # noqa: E402
+from nexa_research.providers.kb.store import open_knowledge_base, resolve_kb_store  # noqa: E402
+from nexa_research.providers.services.redis_server import ensure_redis_url  # noqa: E402
 from nexa_research.providers.settings import ProviderSettings  # noqa: E402
 
 imported = time.perf_counter()

@@ -152,7 +152,7 @@ def calibrate(similarity: Similarity | None = None) -> dict[str, Any]:
     }
     assert set(measures) == set(MEASURES)
     return {
-        "embedder": "sentence-transformers/all-MiniLM-L6-v2 (nexa_research.providers.embeddings.default_embedder)",
+        "embedder": "sentence-transformers/all-MiniLM-L6-v2 (nexa_research.providers.kb.embeddings.default_embedder)",
         "method": METHOD,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "measures": measures,

@@ -55,7 +55,7 @@ def expected_for(topic: str, topics: list[EvalTopic]) -> EvalTopic | None:
 
 def corpus_urls() -> set[str]:
     """Normalised URLs of every article in the offline Wikipedia corpus."""
-    from nexa_research.providers.ingest import wikipedia_data_path, wikipedia_url
+    from nexa_research.providers.kb.ingest import wikipedia_data_path, wikipedia_url
 
     articles = json.loads(wikipedia_data_path().read_text(encoding="utf-8"))
     return {normalize_url(wikipedia_url(str(a.get("title") or key))) for key, a in articles.items()}

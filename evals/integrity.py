@@ -14,7 +14,7 @@ from collections import Counter
 from pydantic import BaseModel, computed_field
 
 from nexa_research.evals.report_text import report_parts
-from nexa_research.nodes.citations import cited_numbers
+from nexa_research.nodes.text.citations import cited_numbers
 from nexa_research.report import Report
 from nexa_research.urls import normalize_url
 

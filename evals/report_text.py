@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nexa_research.nodes.citations import CITATION, cited_numbers
-from nexa_research.nodes.repetition import split_sentences
+from nexa_research.nodes.text.citations import CITATION, cited_numbers
+from nexa_research.nodes.text.repetition import split_sentences
 from nexa_research.report import BibliographyEntry, Report
 
 _LEADING_CITATIONS = re.compile(r"^((?:\s*\[\d+(?:\s*[-–,]\s*\d+)*\])+)\s*")
@@ -75,10 +75,6 @@ def report_sentences(report: Report) -> list[Sentence]:
         for where, text in report_parts(report)
         for sentence in split_text(text)
     ]
-
-
-def section_where(number: int) -> str:
-    return f"section {number}"
 
 
 def bibliography_by_number(report: Report) -> dict[int, BibliographyEntry]:

@@ -47,8 +47,8 @@ async def _research(topic: str, overrides: dict[str, Any]) -> Report:
 
 def ensure_knowledge_base() -> None:
     """Seed an empty local knowledge base with the offline Wikipedia corpus, so the dataset's articles exist."""
-    from nexa_research.providers.kb_migration import seed_if_empty
-    from nexa_research.providers.knowledge_base import open_knowledge_base
+    from nexa_research.providers.kb.migration import seed_if_empty
+    from nexa_research.providers.kb.store import open_knowledge_base
     from nexa_research.providers.settings import ProviderSettings
 
     settings = ProviderSettings.load()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nexa_research.providers.embeddings import Embedder
+from nexa_research.providers.kb.embeddings import Embedder
 
 
 class Similarity:
@@ -25,7 +25,7 @@ class Similarity:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            from nexa_research.providers.embeddings import default_embedder
+            from nexa_research.providers.kb.embeddings import default_embedder
 
             self._embedder = default_embedder()
         return self._embedder

@@ -18,7 +18,7 @@ from nexa_research.nodes.plan_review import review_plan
 from nexa_research.nodes.planner import make_plan_node
 from nexa_research.nodes.query import make_generate_query_node
 from nexa_research.nodes.reflect import make_reflect_node
-from nexa_research.nodes.relevance_gate import section_text
+from nexa_research.nodes.checks.relevance import section_text
 from nexa_research.nodes.report_cache import make_cached_report_node, make_store_report_node
 from nexa_research.nodes.search import make_search_node
 from nexa_research.nodes.synthesizer import make_synthesize_node

@@ -105,7 +105,7 @@ class ResearchConfig(BaseSettings):
     search_backend: str = Field(
         default="auto",
         description="Search backend: 'auto' (Exa when EXA_API_KEY is set, else the local knowledge base), "
-        "'kb' (the local knowledge base; 'qdrant' is its older name), 'exa', 'memory', "
+        "'kb' (the local knowledge base; 'qdrant' is its older name), 'exa', "
         "or any name registered with nexa_research.providers.register_search_backend.",
     )
     search_results: int = Field(default=5, ge=1, le=20, description="Results fetched per search query.")

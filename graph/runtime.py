@@ -13,7 +13,6 @@ The graph is compiled once per runtime, for its providers and checkpointer.
 from __future__ import annotations
 
 import asyncio
-import logging
 from contextlib import AsyncExitStack
 from typing import Any, Self
 
@@ -26,7 +25,6 @@ from nexa_research.errors import ResearchInputError
 from nexa_research.providers.provider_set import ConfiguredProviders, Providers
 from nexa_research.providers.settings import ProviderSettings
 
-logger = logging.getLogger(__name__)
 
 # Threads checkpointed in memory live as long as this process: enough for plan review in a notebook or script.
 PROCESS_MEMORY_SAVER = InMemorySaver()
@@ -93,7 +91,7 @@ class ResearchRuntime:
         wants_redis = self._given_checkpointer is None and not self._external and settings.checkpointer == "redis"
         wants_cache = self._use_cache and settings.cache and (wants_redis or settings.redis_url is not None)
         if wants_redis or wants_cache:
-            from nexa_research.providers.redis_server import ensure_redis_url
+            from nexa_research.providers.services.redis_server import ensure_redis_url
 
             self.redis_url = await asyncio.to_thread(ensure_redis_url, settings)
         saver: Checkpointer = self._given_checkpointer
@@ -101,7 +99,7 @@ class ResearchRuntime:
             from nexa_research.providers.checkpointer import open_async_checkpointer
 
             saver = await stack.enter_async_context(open_async_checkpointer(self.redis_url))  # type: ignore[arg-type]
-        elif saver is None and not self._external and settings.checkpointer == "memory":
+        elif saver is None and not self._external and settings.checkpointer == "in_memory":
             saver = PROCESS_MEMORY_SAVER
         providers = base
         if wants_cache:

@@ -105,7 +105,7 @@ class ResearchState(TypedDict):
     sources: Annotated[list[Source], merge_sources]
     steps: Annotated[list[StepRecord], operator.add]
     report: NotRequired[dict[str, Any] | None]
-    # The run's on-topic cut-off, set from the corpus survey: see nodes/relevance_gate.topic_cutoff.
+    # The run's on-topic cut-off, set from the corpus survey: see nodes/checks/relevance.topic_cutoff.
     topic_cut: NotRequired[float | None]
 
 

@@ -3,7 +3,7 @@
 The collator sees every section, so it writes the parts that tie them together (summary, introduction,
 transitions, conclusion). Code does the rest deterministically: removal of sentences that repeat (or nearly
 repeat) an earlier section, global [n] numbering in order of first citation, one bibliography entry per
-normalised URL, and a sentence-by-sentence check of the editor's text (nodes/narrative.py). If the editor model
+normalised URL, and a sentence-by-sentence check of the editor's text (nodes/text/narrative.py). If the editor model
 fails, the report is still assembled, with plainer connecting text and a warning.
 """
 
@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import ProviderError
-from nexa_research.nodes.citations import BibliographyBuilder
-from nexa_research.nodes.metering import StepMeter
-from nexa_research.nodes.prompt_inputs import CHARS_PER_TOKEN
-from nexa_research.nodes.narrative import (
+from nexa_research.nodes.text.citations import BibliographyBuilder
+from nexa_research.nodes.accounting.metering import StepMeter
+from nexa_research.nodes.text.prompt_inputs import CHARS_PER_TOKEN
+from nexa_research.nodes.text.narrative import (
     findings,
     fit,
     framing,
@@ -31,8 +31,8 @@ from nexa_research.nodes.narrative import (
     plain_summary,
     section_evidence,
 )
-from nexa_research.nodes.repetition import drop_near_duplicates
-from nexa_research.nodes.run_metadata import build_metadata
+from nexa_research.nodes.text.repetition import drop_near_duplicates
+from nexa_research.nodes.accounting.run_metadata import build_metadata
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.relevance import Relevance
@@ -88,7 +88,7 @@ def assemble_sections(state: ResearchState, relevance: Relevance | None) -> tupl
 def checked_narrative(
     relevance: Relevance | None, narrative: CollatorOutput | None, topic: str, sections: list[ReportSection], sources: int
 ) -> CollatorOutput:
-    """The editor's text checked sentence by sentence (nodes/narrative.py); an empty part is written from the plan."""
+    """The editor's text checked sentence by sentence (nodes/text/narrative.py); an empty part is written from the plan."""
     done = [s for s in sections if s.status == "done"]
     titles = [s.title for s in done]
     evidence = section_evidence([s.content for s in done])

@@ -1,7 +1,7 @@
 """Planner: topic -> report title and 3..7 sections, each with an outline and 2-4 key questions.
 
 The topic is searched first and the planner is shown the on-topic articles found, so it plans what the corpus
-can support. Plans are checked in code (nodes/plan_checks.py: generic, duplicate or unsupported sections) and
+can support. Plans are checked in code (nodes/checks/plan.py: generic, duplicate or unsupported sections) and
 re-planned with the reasons; if no attempt passes, the sections that did pass are kept and topped up from the
 articles found.
 
@@ -25,20 +25,20 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import PlanningError, ProviderError, StructuredOutputError
-from nexa_research.nodes.fragments import passage_sentences
-from nexa_research.nodes.metering import StepMeter
-from nexa_research.nodes.plan_checks import (
+from nexa_research.nodes.text.fragments import passage_sentences
+from nexa_research.nodes.accounting.metering import StepMeter
+from nexa_research.nodes.checks.plan import (
     PlannedSection,
     fallback_sections,
     plan_problems,
     report_title,
     with_subject,
 )
-from nexa_research.nodes.relevance_gate import gate_sources, section_query, topic_cutoff
+from nexa_research.nodes.checks.relevance import gate_sources, section_query, topic_cutoff
 from nexa_research.nodes.search import search_with_retries
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.provider_set import Providers
-from nexa_research.providers.search import SearchBackend
+from nexa_research.providers.search.protocol import SearchBackend
 from nexa_research.state import ResearchState, Source, new_paragraph, validate_topic
 from nexa_research.urls import normalize_url
 

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import ProviderError
-from nexa_research.nodes.metering import StepMeter
-from nexa_research.nodes.prompt_inputs import bullet_list, paragraph_fields
+from nexa_research.nodes.accounting.metering import StepMeter
+from nexa_research.nodes.text.prompt_inputs import bullet_list, paragraph_fields
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.provider_set import Providers
 from nexa_research.state import BranchState, stop_research

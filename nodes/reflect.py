@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import ProviderError
-from nexa_research.nodes.fragments import passage_sentences
-from nexa_research.nodes.metering import StepMeter
-from nexa_research.nodes.prompt_inputs import numbered_sources, paragraph_fields
+from nexa_research.nodes.text.fragments import passage_sentences
+from nexa_research.nodes.accounting.metering import StepMeter
+from nexa_research.nodes.text.prompt_inputs import numbered_sources, paragraph_fields
 from nexa_research.prompts import load_prompt
 from nexa_research.nodes.query import first_question
 from nexa_research.providers.provider_set import Providers

@@ -24,7 +24,7 @@ from nexa_research.state import ResearchState
 
 def stable_label(label: str) -> str:
     """The embedded llama.cpp server gets a new port per process: the model, not the port, is what shapes a report."""
-    from nexa_research.providers.local_llm import embedded_base_urls
+    from nexa_research.providers.llm.local_server import embedded_base_urls
 
     for url in embedded_base_urls():
         if label.startswith(f"{url} "):

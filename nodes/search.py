@@ -1,7 +1,7 @@
 """search: run the paragraph's latest query against the run's search backend, with retries, and gate the results.
 
 The first round also searches with the plan's own words (section title and topic), because a small model's
-query can miss. Results pass the relevance gate (nodes/relevance_gate.py) before they count: only on-topic,
+query can miss. Results pass the relevance gate (nodes/checks/relevance.py) before they count: only on-topic,
 non-duplicate passages are appended to the paragraph's research. No new on-topic passage ends the loop. A
 backend that keeps failing ends the loop too, and with no sources at all the section is missing. An optional
 feature that failed on the way (research memory, the search cache) costs nothing found: its warning is kept on
@@ -17,13 +17,13 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from nexa_research.config import ResearchConfig, ResearchKnobs
-from nexa_research.nodes.metering import StepMeter
-from nexa_research.nodes.relevance_gate import GateResult, gate_sources, section_query
-from nexa_research.providers.chat_models import PROVIDER_FAILURES
+from nexa_research.nodes.accounting.metering import StepMeter
+from nexa_research.nodes.checks.relevance import GateResult, gate_sources, section_query
+from nexa_research.providers.llm.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.retry_policy import RetryPolicy
-from nexa_research.providers.search import SearchBackend
-from nexa_research.providers.search_outcome import SearchOutcome, search_outcome
+from nexa_research.providers.search.protocol import SearchBackend
+from nexa_research.providers.search.outcome import SearchOutcome, search_outcome
 from nexa_research.state import BranchState, Source, stop_research
 
 

@@ -2,11 +2,11 @@
 
 Two ways of writing (config `writing`):
 - extractive (default): the section is the most relevant sentences of its sources, chosen and cited in code
-  (nodes/extractive.py); the model writes only a one- or two-sentence lead, kept where a chosen sentence
+  (nodes/text/extractive.py); the model writes only a one- or two-sentence lead, kept where a chosen sentence
   supports it. Built for small local models, which cannot paraphrase without drifting.
 - abstractive: the model writes the section from sources numbered 1..k in the order they were gathered (cut to
   the context budget). Code then removes citations outside 1..k, headings, lists and repeated sentences, and
-  grounds the rest (nodes/grounding.py). A draft that cited numbers that do not exist, or that ends up citing
+  grounds the rest (nodes/text/grounding.py). A draft that cited numbers that do not exist, or that ends up citing
   nothing, is sent back once with the reason.
 """
 
@@ -24,13 +24,13 @@ from langgraph.runtime import Runtime
 
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import ProviderError
-from nexa_research.nodes.citations import repair_citations
-from nexa_research.nodes.extractive import Candidate, cite, extract_section, supported
-from nexa_research.nodes.fragments import printable
-from nexa_research.nodes.grounding import GroundedText, ground_section
-from nexa_research.nodes.metering import StepMeter
-from nexa_research.nodes.prompt_inputs import numbered_sources, paragraph_fields
-from nexa_research.nodes.repetition import (
+from nexa_research.nodes.text.citations import repair_citations
+from nexa_research.nodes.text.extractive import Candidate, cite, extract_section, supported
+from nexa_research.nodes.text.fragments import printable
+from nexa_research.nodes.text.grounding import GroundedText, ground_section
+from nexa_research.nodes.accounting.metering import StepMeter
+from nexa_research.nodes.text.prompt_inputs import numbered_sources, paragraph_fields
+from nexa_research.nodes.text.repetition import (
     NEEDS_ANTECEDENT,
     as_plain_paragraphs,
     drop_repeated_sentences,
@@ -38,7 +38,7 @@ from nexa_research.nodes.repetition import (
     without_questions,
 )
 from nexa_research.prompts import load_prompt
-from nexa_research.providers.chat_models import answered_by
+from nexa_research.providers.llm.chat_models import answered_by
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import BranchState, Paragraph, Source

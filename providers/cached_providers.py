@@ -7,11 +7,11 @@ asyncio client belongs to the run's event loop.
 from __future__ import annotations
 
 from nexa_research.config import ResearchConfig
-from nexa_research.providers.chat_models import RoleModelSet
+from nexa_research.providers.llm.chat_models import RoleModelSet
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.relevance import Relevance
 from nexa_research.providers.redis_cache import CachedSearch, RedisCache
-from nexa_research.providers.search import SearchBackend
+from nexa_research.providers.search.protocol import SearchBackend
 
 
 class CachingProviders(Providers):

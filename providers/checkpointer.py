@@ -7,7 +7,7 @@ closed by its owner (a `ResearchRuntime`) inside one loop, on a client made here
 never closes a client it was given). Index creation is idempotent: opening a saver costs `FT.INFO` round-trips.
 
 A connection lost mid-run (the server killed or restarted) surfaces from the async saver as
-`RedisConnectionLostError` (providers/redis_server.py), naming the redacted URL and the thread to resume, instead of
+`RedisConnectionLostError` (providers/services/redis_server.py), naming the redacted URL and the thread to resume, instead of
 a redis-py or redisvl traceback ("RedisVLError: Failed to load data: ... Connection lost"). Only connection loss is
 translated; any other error passes through unchanged, and redisvl's own traceback log of a lost connection is
 dropped (the translated error carries that exception as its cause), so a user sees one clear message.
@@ -28,7 +28,7 @@ from langgraph.checkpoint.redis.aio import AsyncRedisSaver
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from nexa_research.providers.redis_server import RedisConnectionLostError, check_redis_modules, redact_url
+from nexa_research.providers.services.redis_server import RedisConnectionLostError, check_redis_modules, redact_url
 
 logger = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 from langchain_core.language_models import BaseChatModel
 
 from nexa_research.config import ROLES, ResearchConfig
-from nexa_research.providers.chat_models import RoleModelSet
+from nexa_research.providers.llm.chat_models import RoleModelSet
 from nexa_research.providers.relevance import Relevance, default_relevance
 from nexa_research.providers.retry_policy import RetryPolicy
-from nexa_research.providers.search import SearchBackend
+from nexa_research.providers.search.protocol import SearchBackend
 from nexa_research.providers.settings import ProviderSettings
 
 
@@ -134,13 +134,13 @@ class ConfiguredProviders(Providers):
     """Endpoints from the environment (OpenAI, OpenRouter, any base URL, else embedded llama.cpp); backends by name.
 
     The environment is read once, on first use (or `settings` is given). Chat models are built once per event
-    loop, role and resolved settings and reused by every node call on that loop (providers/loop_models.py);
+    loop, role and resolved settings and reused by every node call on that loop (providers/llm/loop_models.py);
     `aclose()` releases the running loop's. Backends are built once per distinct name and reused across runs,
     because opening a knowledge base or loading an embedding model is expensive.
     """
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
-        from nexa_research.providers.loop_models import LoopModelCache
+        from nexa_research.providers.llm.loop_models import LoopModelCache
 
         self._settings = settings
         self._backends: dict[str, SearchBackend] = {}
@@ -153,14 +153,14 @@ class ConfiguredProviders(Providers):
         return self._settings
 
     def validate(self, cfg: ResearchConfig) -> None:
-        from nexa_research.providers.llm_endpoints import check_role_settings
+        from nexa_research.providers.llm.endpoints import check_role_settings
 
         check_role_settings(cfg.models)
 
     def role_models(self, role: str, cfg: ResearchConfig) -> RoleModelSet:
         """Cached for the caller's event loop (the running one, or the one `arole_models` was awaited on);
         built afresh on default connections when there is none."""
-        from nexa_research.providers.llm_endpoints import build_chat_model, role_targets
+        from nexa_research.providers.llm.endpoints import build_chat_model, role_targets
 
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
@@ -185,14 +185,15 @@ class ConfiguredProviders(Providers):
                 close()
 
     def search_backend(self, cfg: ResearchConfig) -> SearchBackend:
-        from nexa_research.providers.search_registry import build_search_backend, resolve_backend_name
+        from nexa_research.providers.search.registry import build_search_backend, resolve_backend_name
 
         key = f"{resolve_backend_name(cfg, self.settings)}:{cfg.search_results}:{cfg.use_memory}"
         if key not in self._backends:
             backend = build_search_backend(cfg, self.settings)
             if cfg.use_memory:
-                from nexa_research.providers.research_memory import RememberingSearch, open_memory
+                from nexa_research.providers.search.research_memory import RememberingSearch, open_memory
 
-                backend = RememberingSearch(backend, open_memory(self.settings))
+                settings = self.settings
+                backend = RememberingSearch(backend, lambda: open_memory(settings))
             self._backends[key] = backend
         return self._backends[key]

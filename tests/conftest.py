@@ -37,5 +37,5 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, isolated_data_dir: Pa
     monkeypatch.setenv("LANGSMITH_TRACING", "false")
     monkeypatch.setenv("NEXA_RETRY_WAIT_SECONDS", "0")
     # Unit tests keep checkpoints in memory and use no cache; Redis tests opt in by setting these themselves.
-    monkeypatch.setenv("NEXA_CHECKPOINTER", "memory")
+    monkeypatch.setenv("NEXA_CHECKPOINTER", "in_memory")
     monkeypatch.setenv("NEXA_CACHE", "false")

@@ -21,13 +21,13 @@ from typing import Any
 
 import pytest
 
-from nexa_research.providers.embeddings import Embedder
-from nexa_research.providers.ingest import WIKI_SOURCE, wikipedia_documents
-from nexa_research.providers.kb_search import KnowledgeBaseSearch
-from nexa_research.providers.knowledge_base import KnowledgeBase
-from nexa_research.providers.qdrant_kb import QdrantKnowledgeBase
-from nexa_research.providers.redis_kb import RedisKnowledgeBase
-from nexa_research.providers.redis_server import EmbeddedRedis
+from nexa_research.providers.kb.embeddings import Embedder
+from nexa_research.providers.kb.ingest import WIKI_SOURCE, wikipedia_documents
+from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch
+from nexa_research.providers.kb.store import KnowledgeBase
+from nexa_research.providers.kb.qdrant_store import QdrantKnowledgeBase
+from nexa_research.providers.kb.redis_store import RedisKnowledgeBase
+from nexa_research.providers.services.redis_server import EmbeddedRedis
 from nexa_research.providers.settings import ProviderSettings
 
 WIKI_SUBSET_SIZE = 150

@@ -54,9 +54,9 @@ def write_tiny_gguf(path: Path, **kwargs: object) -> Path:
 
 def wiki_sources(titles: list[str], chars: int = 600) -> str:
     """Numbered `[n] title (url)` blocks of offline Wikipedia extracts, rendered exactly as the nodes render sources."""
-    from nexa_research.nodes.prompt_inputs import numbered_sources
-    from nexa_research.providers.ingest import wikipedia_documents
-    from nexa_research.providers.search import make_source
+    from nexa_research.nodes.text.prompt_inputs import numbered_sources
+    from nexa_research.providers.kb.ingest import wikipedia_documents
+    from nexa_research.providers.search.protocol import make_source
 
     by_title = {d["title"]: d for d in wikipedia_documents()}
     sources = [make_source(url=by_title[t]["url"], title=t, text=by_title[t]["text"]) for t in titles]

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from nexa_research.providers.openssl_compat import find_libssl11
-from nexa_research.providers.redis_embedded import EmbeddedRedis, stop_server
-from nexa_research.providers.redis_launch import free_port
-from nexa_research.providers.redis_server import ping
+from nexa_research.providers.services.openssl import find_libssl11
+from nexa_research.providers.services.redis_embedded import EmbeddedRedis, stop_server
+from nexa_research.providers.services.redis_launch import free_port
+from nexa_research.providers.services.redis_server import ping
 from nexa_research.providers.settings import ProviderSettings
 
 

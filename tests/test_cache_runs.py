@@ -77,7 +77,7 @@ async def test_redis_stopped_mid_run_the_run_still_finishes(monkeypatch, redis_s
     server = redis_stack_factory()
     url = server.start()
     monkeypatch.setenv("REDIS_URL", url)
-    monkeypatch.setenv("NEXA_CHECKPOINTER", "memory")
+    monkeypatch.setenv("NEXA_CHECKPOINTER", "in_memory")
     monkeypatch.setenv("NEXA_CACHE", "true")
     search = CountingSearch(corpus_for(TITLES), on_call=lambda: server.stop() if server.url else None)
     with caplog.at_level(logging.WARNING):

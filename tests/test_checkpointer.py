@@ -14,7 +14,7 @@ from langgraph.graph import END, START, StateGraph
 from typing_extensions import TypedDict
 
 from nexa_research.providers.checkpointer import open_async_checkpointer
-from nexa_research.providers.redis_server import RedisModulesMissingError
+from nexa_research.providers.services.redis_server import RedisModulesMissingError
 
 pytestmark = pytest.mark.redis
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from nexa_research import aresearch
-from nexa_research.nodes.citations import BibliographyBuilder, cited_numbers, repair_citations
+from nexa_research.nodes.text.citations import BibliographyBuilder, cited_numbers, repair_citations
 from nexa_research.providers import make_source
 from nexa_research.urls import normalize_url
 from scripted_models import ScriptedChatModel, cite_all_synthesizer, providers_for

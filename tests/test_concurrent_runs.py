@@ -26,8 +26,8 @@ import pytest
 from kb_fixtures import KB_COLLECTION
 from test_provider_graph_run import research_answers, role_of
 
-from nexa_research.providers.qdrant_kb import QdrantKnowledgeBase
-from nexa_research.providers.redis_kb import RedisKnowledgeBase
+from nexa_research.providers.kb.qdrant_store import QdrantKnowledgeBase
+from nexa_research.providers.kb.redis_store import RedisKnowledgeBase
 
 pytestmark = pytest.mark.redis
 NEXA = [sys.executable, "-m", "nexa_research.cli"]

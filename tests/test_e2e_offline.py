@@ -10,9 +10,9 @@ import pytest
 
 from kb_fixtures import wiki_subset
 from nexa_research import aresearch
-from nexa_research.nodes.citations import cited_numbers
+from nexa_research.nodes.text.citations import cited_numbers
 from nexa_research.providers import ProviderSettings
-from nexa_research.providers.local_model import ensure_default_model
+from nexa_research.providers.llm.model_file import ensure_default_model
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from nexa_research import Report, aresearch
-from nexa_research.providers import InMemorySearch, openssl_compat
-from nexa_research.providers.openssl_compat import SetupRequiredError
-from nexa_research.providers.redis_folder import read_record, server_pids
-from nexa_research.providers.redis_server import RedisConnectionLostError, ping
+from nexa_research.providers import InMemorySearch
+from nexa_research.providers.services import openssl
+from nexa_research.providers.services.openssl import SetupRequiredError
+from nexa_research.providers.services.redis_folder import read_record, server_pids
+from nexa_research.providers.services.redis_server import RedisConnectionLostError, ping
 from redis_fixtures import service_processes
 from scripted_models import corpus_for, providers_for
 
@@ -128,7 +129,7 @@ async def test_a_run_on_a_machine_not_set_up_says_to_run_nexa_setup_and_installs
 ) -> None:
     monkeypatch.setenv("NEXA_DATA_DIR", str(tmp_path))  # no openssl11/ here
     monkeypatch.setenv("NEXA_CHECKPOINTER", "redis")
-    monkeypatch.setattr(openssl_compat, "_system_has", lambda soname: False)  # a system without libssl1.1
+    monkeypatch.setattr(openssl, "_system_has", lambda soname: False)  # a system without libssl1.1
     spawned: list[object] = []
 
     def refuse(args: object, *rest: object, **kwargs: object) -> None:
@@ -151,10 +152,10 @@ def test_only_the_setup_command_runs_apt_get() -> None:
     root = Path(__file__).resolve().parent.parent
     users = sorted(str(path.relative_to(root)) for folder in PACKAGE_FOLDERS for path in (root / folder).rglob("*.py")
                    if "apt-get" in path.read_text(encoding="utf-8"))  # fmt: skip
-    assert users == ["graph/cli_setup_openssl.py"]
+    assert users == ["graph/cli/setup_openssl.py"]
     importers = sorted(str(path.relative_to(root)) for folder in PACKAGE_FOLDERS for path in (root / folder).rglob("*.py")
                        if "cli_setup_openssl" in _imported_modules(path))  # fmt: skip
-    assert importers == ["graph/cli_setup.py"]  # and only `nexa setup` imports it
+    assert importers == ["graph/cli/setup.py"]  # and only `nexa setup` imports it
 
 
 def _imported_modules(path: Path) -> set[str]:

@@ -18,7 +18,7 @@ from nexa_research.evals.fragments import fragment_kind
 from nexa_research.evals.plan import is_generic
 from nexa_research.evals.report_text import split_text
 from nexa_research.evals.similarity import Similarity
-from nexa_research.providers.ingest import wikipedia_data_path, wikipedia_url
+from nexa_research.providers.kb.ingest import wikipedia_data_path, wikipedia_url
 from nexa_research.report import BibliographyEntry, Report, ReportMetadata, ReportSection
 
 TOPIC = "The history of the printing press"

@@ -18,9 +18,9 @@ from scripted_models import providers_for
 from nexa_research import build_graph
 from nexa_research.config import ResearchConfig
 from nexa_research.errors import ResearchInputError, SearchBackendError
-from nexa_research.providers.exa_search import ExaSearch, backend_from_settings
-from nexa_research.providers.search import SearchBackend, source_id
-from nexa_research.providers.search_registry import build_search_backend
+from nexa_research.providers.search.exa import ExaSearch, backend_from_settings
+from nexa_research.providers.search.protocol import SearchBackend, source_id
+from nexa_research.providers.search.registry import build_search_backend
 from nexa_research.providers.settings import ProviderSettings
 from nexa_research.report import Report
 

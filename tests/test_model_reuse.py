@@ -19,7 +19,7 @@ from nexa_research import build_graph
 from nexa_research import config as config_module
 from nexa_research.config import ROLES, ResearchConfig
 from nexa_research.providers import ConfiguredProviders, ProviderSettings
-from nexa_research.providers import llm_endpoints
+from nexa_research.providers.llm import endpoints
 from nexa_research.report import Report
 
 GUARD_SECONDS = 30
@@ -30,7 +30,7 @@ KNOBS = {"search_backend": SEARCH_NAME, "max_iterations": 2, "provider_retries":
 def built(monkeypatch):
     """Counts ChatOpenAI constructions per role's model name and records every HTTP pool made for a model."""
     record: dict = {"models": Counter(), "clients": []}
-    original_model, original_client = llm_endpoints.ChatOpenAI, openai.DefaultAsyncHttpxClient
+    original_model, original_client = endpoints.ChatOpenAI, openai.DefaultAsyncHttpxClient
 
     class CountingModel(original_model):
         def __init__(self, **kwargs):
@@ -42,7 +42,7 @@ def built(monkeypatch):
         record["clients"].append(client)
         return client
 
-    monkeypatch.setattr(llm_endpoints, "ChatOpenAI", CountingModel)
+    monkeypatch.setattr(endpoints, "ChatOpenAI", CountingModel)
     monkeypatch.setattr(openai, "DefaultAsyncHttpxClient", counting_client)
     return record
 

@@ -15,10 +15,10 @@ from test_research_memory import TITLES, ScriptedModelsConfiguredSearch
 from nexa_research import ResearchConfig, aresearch
 from nexa_research.errors import SearchBackendError
 from nexa_research.providers import InMemorySearch, ProviderSettings, register_search_backend
-from nexa_research.providers.kb_search import KnowledgeBaseSearch
+from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch
 from nexa_research.providers.redis_cache import CachedSearch, RedisCache
-from nexa_research.providers.redis_kb import RedisKnowledgeBase
-from nexa_research.providers.research_memory import RememberingSearch
+from nexa_research.providers.kb.redis_store import RedisKnowledgeBase
+from nexa_research.providers.search.research_memory import RememberingSearch
 
 pytestmark = pytest.mark.redis
 TOPIC = "The printing press"
@@ -41,7 +41,7 @@ async def test_a_memory_whose_redis_went_away_keeps_the_sections_and_warns(web_s
     settings = ProviderSettings(data_dir=tmp_path, redis_url=server.start(), qdrant_collection=f"t{uuid.uuid4().hex[:8]}")
     providers = ScriptedModelsConfiguredSearch(settings)
     knobs = {"search_backend": web_stub, "max_iterations": 1, "min_relevance": -1.0}
-    providers.search_backend(ResearchConfig(**knobs))  # the memory is open, then its Redis goes away
+    await providers.search_backend(ResearchConfig(**knobs)).memory()  # the memory is open, then its Redis goes away
     server.stop()
     try:
         report = await aresearch(TOPIC, providers=providers, **knobs)
@@ -54,6 +54,22 @@ async def test_a_memory_whose_redis_went_away_keeps_the_sections_and_warns(web_s
     assert any("did not store" in w for w in memory_warnings) and any("was not searched" in w for w in memory_warnings)
 
 
+async def test_a_memory_that_cannot_be_opened_costs_each_search_a_warning_not_the_run(web_stub, tmp_path):
+    """The memory's store is unreachable from the start: building the backend still works, every search keeps what
+    the web backend found and says the memory could not be opened."""
+    settings = ProviderSettings(data_dir=tmp_path, redis_url=closed_port_url(), qdrant_collection=f"t{uuid.uuid4().hex[:8]}")
+    providers = ScriptedModelsConfiguredSearch(settings)
+    knobs = {"search_backend": web_stub, "max_iterations": 1, "min_relevance": -1.0}
+    try:
+        report = await aresearch(TOPIC, providers=providers, **knobs)
+    finally:
+        providers.close()
+    assert [s.status for s in report.sections] == ["done"] * 3
+    memory_warnings = [w for w in report.metadata.warnings if "research memory" in w]
+    assert memory_warnings and all("cannot open the research memory" in w for w in memory_warnings)
+    assert all("Connection refused" in w for w in memory_warnings)
+
+
 async def test_a_bug_in_the_memory_fails_the_run(web_stub, redis_stack_url, tmp_path, monkeypatch):
     settings = ProviderSettings(data_dir=tmp_path, redis_url=redis_stack_url, qdrant_collection=f"t{uuid.uuid4().hex[:8]}")
     providers = ScriptedModelsConfiguredSearch(settings)
@@ -64,7 +80,7 @@ async def test_a_bug_in_the_memory_fails_the_run(web_stub, redis_stack_url, tmp_
     def buggy(*args, **kwargs):
         raise TypeError("add_documents() got an unexpected keyword argument 'sorce'")
 
-    monkeypatch.setattr(remembering.memory, "add_documents", buggy)
+    monkeypatch.setattr(await remembering.memory(), "add_documents", buggy)
     try:
         with pytest.raises(TypeError, match="sorce"):
             await aresearch(TOPIC, providers=providers, **knobs)

@@ -3,14 +3,14 @@ close to the best article the corpus has on the topic."""
 
 from __future__ import annotations
 
-from nexa_research.nodes.plan_checks import generic_title
-from nexa_research.nodes.relevance_gate import RAISED_CUT_CAP, RELATIVE_MARGIN, gate_sources, topic_cutoff
+from nexa_research.nodes.checks.plan import generic_title
+from nexa_research.nodes.checks.relevance import RAISED_CUT_CAP, RELATIVE_MARGIN, gate_sources, topic_cutoff
 from nexa_research.providers.relevance import LexicalRelevance
 from nexa_research.state import new_paragraph
 
 
 def test_report_title_falls_back_to_the_topic_when_the_model_garbles_it():
-    from nexa_research.nodes.plan_checks import report_title
+    from nexa_research.nodes.checks.plan import report_title
 
     topic = "how the steam engine changed industry and transport"
     assert report_title("The Steam Engine Change Industry", topic, ["Steam turbine"]) == (
@@ -20,7 +20,7 @@ def test_report_title_falls_back_to_the_topic_when_the_model_garbles_it():
 
 
 async def test_a_title_restating_the_whole_topic_is_replanned():
-    from nexa_research.nodes.plan_checks import PlannedSection, plan_problems
+    from nexa_research.nodes.checks.plan import PlannedSection, plan_problems
     from nexa_research.providers.relevance import LexicalRelevance
 
     topic = "How the steam engine changed industry and transport"
@@ -33,7 +33,7 @@ async def test_a_title_restating_the_whole_topic_is_replanned():
 
 
 def test_a_thin_corpus_still_gets_a_plan_from_the_spare_sections():
-    from nexa_research.nodes.plan_checks import PlannedSection, fallback_sections
+    from nexa_research.nodes.checks.plan import PlannedSection, fallback_sections
 
     article = {"id": "1", "url": "u", "title": "Black Death", "text": "t", "published": None, "score": 0.9}
     spare = [PlannedSection("Conclusion", "o", ["q"]), PlannedSection("Spread along trade routes", "o", ["q"]),
@@ -73,7 +73,7 @@ def test_the_gate_drops_what_passes_the_floor_but_not_the_runs_cut_off():
 
 
 def test_a_vague_title_gets_the_topic_as_its_subject():
-    from nexa_research.nodes.plan_checks import PlannedSection, with_subject
+    from nexa_research.nodes.checks.plan import PlannedSection, with_subject
 
     def titled(title: str, topic: str) -> str:
         return with_subject(PlannedSection(title, "o", ["q"]), topic).title

@@ -23,7 +23,7 @@ from nexa_research import aresearch
 from nexa_research.config import ResearchConfig
 from nexa_research.errors import ProviderError, StructuredOutputError
 from nexa_research.providers import ConfiguredProviders, ProviderSettings
-from nexa_research.providers.model_failures import model_failure
+from nexa_research.providers.llm.failures import model_failure
 from nexa_research.providers.retry_policy import RetryPolicy
 
 GUARD_SECONDS = 20

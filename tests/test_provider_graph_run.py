@@ -22,7 +22,7 @@ from nexa_research import build_graph
 from nexa_research.config import ROLE_DEFAULTS, ROLES
 from nexa_research.prompts import PROMPT_ROLES, load_prompt
 from nexa_research.providers import ConfiguredProviders, InMemorySearch, ProviderSettings, register_search_backend
-from nexa_research.providers import local_llm
+from nexa_research.providers.llm import local_server
 from nexa_research.report import Report
 
 GUARD_SECONDS = 30  # a broken timeout fails the test instead of stalling the suite
@@ -73,7 +73,7 @@ def _no_embedded_llm(monkeypatch):
     def refuse(settings: ProviderSettings):
         raise AssertionError("this test fell through to the embedded llama.cpp server")
 
-    monkeypatch.setattr(local_llm, "local_endpoint", refuse)
+    monkeypatch.setattr(local_server, "local_endpoint", refuse)
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from nexa_research.config import ROLE_DEFAULTS, ResearchConfig
 from nexa_research.errors import ProviderError, ResearchInputError, StructuredOutputError
 from nexa_research.providers import ConfiguredProviders, ProviderSettings
-from nexa_research.providers import local_llm
-from nexa_research.providers.chat_models import answered_by
-from nexa_research.providers.llm_endpoints import OPENAI_BASE_URL, Endpoint, build_role_models, default_endpoint
+from nexa_research.providers.llm import local_server
+from nexa_research.providers.llm.chat_models import answered_by
+from nexa_research.providers.llm.endpoints import OPENAI_BASE_URL, Endpoint, build_role_models, default_endpoint
 
 GUARD_SECONDS = 20  # a broken timeout fails the test instead of stalling the suite
 QUICK = {"timeout_seconds": 2}
@@ -38,7 +38,7 @@ def _no_embedded_llm(monkeypatch):
     def refuse(settings: ProviderSettings) -> Endpoint:
         raise AssertionError("this test fell through to the embedded llama.cpp server")
 
-    monkeypatch.setattr(local_llm, "local_endpoint", refuse)
+    monkeypatch.setattr(local_server, "local_endpoint", refuse)
 
 
 async def guarded(coro):
@@ -114,13 +114,13 @@ async def test_nothing_configured_uses_the_embedded_local_server(serve, monkeypa
         asked.append(settings)
         return Endpoint("local", stub.base_url, "local-key", "qwen-local")
 
-    monkeypatch.setattr(local_llm, "local_endpoint", fake_local_endpoint)
+    monkeypatch.setattr(local_server, "local_endpoint", fake_local_endpoint)
     assert default_endpoint(ProviderSettings.load()).kind == "local" and len(asked) == 1
 
     await guarded(role_set("synthesizer").text(MESSAGES))
     (request,) = stub.chat_requests()
     assert request.body["model"] == "qwen-local"
-    assert request.body["repeat_penalty"] == local_llm.local_sampling_extras("synthesizer")["repeat_penalty"]
+    assert request.body["repeat_penalty"] == local_server.local_sampling_extras("synthesizer")["repeat_penalty"]
 
 
 # --- per-role endpoints and keys -------------------------------------------------------------------

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 import redis
 
-from nexa_research import cli_setup_openssl
-from nexa_research.cli_setup_openssl import fetch_libssl11, security_archive
+from nexa_research.cli import setup_openssl
+from nexa_research.cli.setup_openssl import fetch_libssl11, security_archive
 from nexa_research.errors import ServiceStartError
-from nexa_research.providers import openssl_compat
-from nexa_research.providers.redis_embedded import EmbeddedRedis, server_status, stop_server
-from nexa_research.providers.redis_folder import read_record, server_pids
-from nexa_research.providers.redis_launch import free_port, stack_paths
-from nexa_research.providers.redis_server import (
+from nexa_research.providers.services import openssl
+from nexa_research.providers.services.redis_embedded import EmbeddedRedis, server_status, stop_server
+from nexa_research.providers.services.redis_folder import read_record, server_pids
+from nexa_research.providers.services.redis_launch import free_port, stack_paths
+from nexa_research.providers.services.redis_server import (
     RedisModulesMissingError,
     RedisUnavailableError,
     check_redis_modules,
@@ -77,9 +77,9 @@ def test_without_the_debian_archive_setup_says_to_set_redis_url(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     unreachable = f"http://127.0.0.1:{free_port()}/debian-security"
-    monkeypatch.setattr(openssl_compat, "_system_has", lambda soname: False)
-    monkeypatch.setattr(cli_setup_openssl, "APT_RETRIES", 0)
-    monkeypatch.setattr(cli_setup_openssl, "security_archive", lambda: (unreachable, None))
+    monkeypatch.setattr(openssl, "_system_has", lambda soname: False)
+    monkeypatch.setattr(setup_openssl, "APT_RETRIES", 0)
+    monkeypatch.setattr(setup_openssl, "security_archive", lambda: (unreachable, None))
     monkeypatch.setenv("NEXA_DATA_DIR", str(tmp_path))
     with pytest.raises(ServiceStartError, match="set REDIS_URL") as caught:
         fetch_libssl11(ProviderSettings.load())
@@ -136,7 +136,7 @@ def test_a_second_starter_on_the_same_folder_joins_the_running_server(
 def _start_in_subprocess(data: Path, *then: str) -> subprocess.CompletedProcess[str]:
     """`ensure_redis_url` in a fresh process on `data`; prints the URL, then runs the statements in `then`."""
     script = "\n".join([
-        "from nexa_research.providers.redis_server import ensure_redis_url",
+        "from nexa_research.providers.services.redis_server import ensure_redis_url",
         "from nexa_research.providers.settings import ProviderSettings",
         "print(ensure_redis_url(ProviderSettings.load()), flush=True)", *then,
     ])  # fmt: skip
@@ -162,7 +162,7 @@ def test_racing_starters_get_one_server(embedded_data_dir: Path, tmp_path: Path)
     go = tmp_path / "go"
     script = (
         "import time, pathlib\n"
-        "from nexa_research.providers.redis_embedded import EmbeddedRedis\n"
+        "from nexa_research.providers.services.redis_embedded import EmbeddedRedis\n"
         "print('ready', flush=True)\n"
         f"while not pathlib.Path({str(go)!r}).exists(): time.sleep(0.005)\n"
         f"s = EmbeddedRedis(pathlib.Path({str(embedded_data_dir / 'redis')!r}))\n"

@@ -9,7 +9,7 @@ import pytest
 
 from nexa_research import PlanningError, aresearch
 from nexa_research.providers import InMemorySearch, StaticProviders
-from nexa_research.providers.embeddings import default_embedder
+from nexa_research.providers.kb.embeddings import default_embedder
 from nexa_research.providers.relevance import EmbeddingRelevance
 from scripted_models import ScriptedChatModel, field, human_text, query_writer, reflection_always
 
@@ -206,8 +206,8 @@ async def test_no_sentence_is_printed_twice_across_the_report(relevance):
     planner = ScriptedChatModel(respond=lambda m: plan(SECTIONS))
     report = await run(providers(relevance, planner))
 
-    from nexa_research.nodes.citations import CITATION
-    from nexa_research.nodes.repetition import sentence_key, split_sentences
+    from nexa_research.nodes.text.citations import CITATION
+    from nexa_research.nodes.text.repetition import sentence_key, split_sentences
 
     keys = [sentence_key(CITATION.sub("", s)) for sec in report.sections for s in split_sentences(sec.content.replace("\n\n", " "))]
     assert len(keys) == len(set(keys))

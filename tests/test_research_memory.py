@@ -13,8 +13,8 @@ from scripted_models import corpus_for, providers_for
 from nexa_research import aresearch
 from nexa_research.errors import SearchBackendError
 from nexa_research.providers import ConfiguredProviders, InMemorySearch, ProviderSettings, register_search_backend
-from nexa_research.providers.embeddings import default_embedder
-from nexa_research.providers.research_memory import open_memory
+from nexa_research.providers.kb.embeddings import default_embedder
+from nexa_research.providers.search.research_memory import open_memory
 
 TITLES = ["Gutenberg press origins", "Spread across Europe", "Effects on literacy"]
 # The Qdrant stand-in is plain HTTP on 127.0.0.1; qdrant-client warns about a key sent without TLS.

@@ -140,7 +140,7 @@ async def test_a_thread_holds_one_topic(redis_env):
 
 
 async def test_redis_without_modules_gets_the_clear_error(monkeypatch, plain_redis_url):
-    from nexa_research.providers.redis_server import RedisModulesMissingError
+    from nexa_research.providers.services.redis_server import RedisModulesMissingError
 
     monkeypatch.setenv("REDIS_URL", plain_redis_url)
     monkeypatch.setenv("NEXA_CHECKPOINTER", "redis")

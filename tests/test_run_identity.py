@@ -51,8 +51,8 @@ async def test_overrides_on_an_existing_thread_are_merged_over_its_stored_config
 
 def test_the_embedded_servers_port_is_not_part_of_a_reports_identity(monkeypatch):
     from nexa_research.nodes import report_cache
-    from nexa_research.providers import local_llm
+    from nexa_research.providers.llm import local_server
 
-    monkeypatch.setattr(local_llm, "embedded_base_urls", lambda: {"http://127.0.0.1:41234/v1"})
+    monkeypatch.setattr(local_server, "embedded_base_urls", lambda: {"http://127.0.0.1:41234/v1"})
     assert report_cache.stable_label("http://127.0.0.1:41234/v1 qwen2.5-coder-0.5b") == "embedded qwen2.5-coder-0.5b"
     assert report_cache.stable_label("http://127.0.0.1:8080/v1 my-model") == "http://127.0.0.1:8080/v1 my-model"

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from nexa_research import aresearch
 from nexa_research.errors import StructuredOutputError
 from nexa_research.providers import InMemorySearch, StaticProviders
-from nexa_research.providers.schema_repair import shorten, validate_or_repair
+from nexa_research.providers.llm.schema_repair import shorten, validate_or_repair
 from scripted_models import (
     ScriptedChatModel,
     cite_all_synthesizer,

@@ -10,8 +10,8 @@ import redis
 from typer.testing import CliRunner
 
 from nexa_research.cli import app
-from nexa_research.providers.redis_folder import read_record, server_pids
-from nexa_research.providers.redis_server import ensure_redis_url, ping
+from nexa_research.providers.services.redis_folder import read_record, server_pids
+from nexa_research.providers.services.redis_server import ensure_redis_url, ping
 from nexa_research.providers.settings import ProviderSettings
 
 pytestmark = pytest.mark.redis

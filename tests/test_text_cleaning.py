@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from nexa_research.config import ResearchConfig
-from nexa_research.nodes.repetition import as_plain_paragraphs, drop_repeated_sentences
-from nexa_research.providers.llm_endpoints import Endpoint, build_chat_model
+from nexa_research.nodes.text.repetition import as_plain_paragraphs, drop_repeated_sentences
+from nexa_research.providers.llm.endpoints import Endpoint, build_chat_model
 
 
 def test_headings_and_list_markers_are_removed_text_kept():
@@ -33,7 +33,7 @@ def test_embedded_model_gets_measured_budgets_unless_the_caller_chose_one():
 
 
 def test_title_lines_and_questions_are_not_prose():
-    from nexa_research.nodes.repetition import without_questions
+    from nexa_research.nodes.text.repetition import without_questions
 
     text = "Section 2: Design and Functionality\n\nThe press used a screw [1]. What did it print? It printed bibles [2]."
     assert without_questions(as_plain_paragraphs(text)) == "The press used a screw [1]. It printed bibles [2]."

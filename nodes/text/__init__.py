@@ -1,0 +1,1 @@
+"""Text a report may print, checked in code: citations, grounding, cleaning, repetition and the prompt inputs."""

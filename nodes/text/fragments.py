@@ -1,0 +1,114 @@
+"""Sentences fit to print: what is removed from source passages and model prose before either reaches a report.
+
+Readers stumble on the same debris every time: a pronunciation or a name in another script in the middle of an
+English sentence, markdown markers, a dangling "This", a question copied from the plan, a bold label. Source
+passages are cut into clean sentences here (the synthesizer quotes them), and model prose is filtered with the
+same rules, so one definition of "a fragment" serves the whole pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from nexa_research.nodes.text.citations import CITATION
+from nexa_research.nodes.text.repetition import split_sentences
+
+MIN_WORDS = 5
+_PARENTHETICAL = re.compile(r"\s*\([^()]*\)")
+_PRONUNCIATION = re.compile(r"[ˈˌ/\[\]]|pronunciation|listen|lit\.|romani[sz]ed", re.IGNORECASE)
+_MARKUP = re.compile(r"\*\*|__|##|`|<[^>]{1,40}>|\[\s*\]|\[[^\]\d][^\]]*\]|^\s*[-*•]\s|^\s*\d+[.)]\s")
+_LABEL = re.compile(r"^[\w\s'’-]{1,40}:\s*$|^(?:note|key points?|summary|sources?|references?|in conclusion)\s*:", re.I)
+_GLUED = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
+_SPACES = re.compile(r"\s+")
+_EMPHASIS = re.compile(r"\*\*|__|`|^\s{0,3}#{1,6}\s*", re.MULTILINE)
+# prose about the report instead of the subject: "In your own words, ...", "This section covers ..."
+_META = re.compile(
+    r"\b(?:in your own words|this (?:section|information|text|passage)|the (?:section|sources?|text|passage)s? "
+    r"(?:covers?|says?|shows?|provides?|discuss(?:es)?)|as (?:an ai|a language model))\b",
+    re.IGNORECASE,
+)
+_DANGLING = re.compile(r"(?:\b(?:and|or|but|of|the|a|an|to|in|with|for|by|as|that|which)|[,;:–-])\s*$", re.IGNORECASE)
+
+
+def foreign_letters(text: str) -> bool:
+    """True when `text` has letters outside the Latin script (Greek, CJK, Cyrillic, IPA...)."""
+    for char in text:
+        code = ord(char)
+        if code < 0x250 or 0x1E00 <= code <= 0x1EFF:
+            continue
+        if unicodedata.category(char).startswith("L") or unicodedata.category(char) == "Lm":
+            return True
+    return False
+
+
+def _drop_noise_parentheticals(text: str) -> str:
+    """Parentheses holding a pronunciation, another script or nothing at all go; "(1346-1353)" stays."""
+
+    def replace(match: re.Match[str]) -> str:
+        inner = match.group(0).strip()[1:-1].strip()
+        if not inner or foreign_letters(inner) or _PRONUNCIATION.search(inner):
+            return ""
+        return match.group(0)
+
+    return _PARENTHETICAL.sub(replace, text)
+
+
+def tidy(sentence: str) -> str:
+    """One sentence with noise parentheses removed, spaces collapsed and no space before punctuation."""
+    text = _SPACES.sub(" ", _drop_noise_parentheticals(sentence)).strip()
+    return re.sub(r"\s+([,.;:!?])", r"\1", text)
+
+
+def fragment_reason(sentence: str, min_words: int = MIN_WORDS) -> str | None:
+    """Why `sentence` is not fit to print, or None. Citations are ignored when judging."""
+    bare = CITATION.sub("", sentence).strip()
+    if not bare:
+        return "empty"
+    if foreign_letters(bare):
+        return "foreign script"
+    if _MARKUP.search(bare):
+        return "markup"
+    if _LABEL.search(bare):
+        return "label"
+    if bare.endswith("?"):
+        return "question"
+    if _META.search(bare):
+        return "about the report, not the subject"
+    if bare[-1] not in ".!\"'”)":
+        return "unterminated"
+    words = bare.split()
+    if len(words) < min_words:
+        return "too short"
+    if _DANGLING.search(bare.rstrip(".!\"'”)")):
+        return "unfinished"
+    if not (bare[0].isupper() or bare[0].isdigit() or bare[0] in "\"“'("):
+        return "starts mid-sentence"
+    return None
+
+
+def passage_sentences(text: str) -> list[str]:
+    """A source passage as clean, complete sentences in their original order; debris and fragments dropped.
+
+    The last piece of a chunk is often cut mid-sentence by the splitter: it fails the terminal-punctuation test.
+    """
+    glued = _GLUED.sub(" ", text.replace("\n", " "))
+    return [s for s in (tidy(raw) for raw in split_sentences(glued)) if fragment_reason(s) is None]
+
+
+def printable(text: str, min_words: int = MIN_WORDS) -> tuple[str, int]:
+    """Model prose with every fragment sentence removed (paragraph breaks kept); returns text and count removed."""
+    removed = 0
+    paragraphs = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        kept = []
+        # emphasis markers go first: "declined. **Key" must split into a sentence and a fragment, not hide both
+        for sentence in split_sentences(_GLUED.sub(" ", _EMPHASIS.sub("", paragraph).replace("\n", " "))):
+            cleaned = tidy(sentence)
+            if fragment_reason(cleaned, min_words) is None:
+                kept.append(cleaned)
+            else:
+                removed += 1
+        if kept:
+            paragraphs.append(" ".join(kept))
+    return "\n\n".join(paragraphs), removed

@@ -1,0 +1,132 @@
+"""The editor's text (summary, introduction, transitions, conclusion), checked against the sections in code.
+
+The editor model sees every section and writes the parts that tie them together; a small one copies section
+sentences word for word, states things no section says, and leaves fragments. So, sentence by sentence:
+- summary and conclusion state findings: a sentence stays only if a section sentence supports it, and it is
+  cited to that sentence's sources (numbers the model wrote are replaced, never trusted);
+- introduction and transitions frame the report: they stay when they are on the topic, uncited;
+- everything goes if it is a fragment or repeats what is already printed anywhere in the report.
+A part left empty is written in code from the plan (`plain_summary`, ...), within the same length bounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from nexa_research.nodes.text.citations import CITATION
+from nexa_research.nodes.text.fragments import printable
+from nexa_research.nodes.text.repetition import as_plain_paragraphs, drop_near_duplicates, split_sentences
+from nexa_research.providers.relevance import Relevance
+
+PART_CHARS = 2000
+
+
+def fit(text: str, limit: int = PART_CHARS) -> str:
+    """`text` cut to at most `limit` characters at a sentence boundary (a bound of the report, never exceeded)."""
+    if len(text) <= limit:
+        return text
+    out = ""
+    for sentence in split_sentences(text):
+        if len(out) + len(sentence) + 1 > limit:
+            break
+        out = f"{out} {sentence}".strip()
+    return out or text[:limit].rsplit(" ", 1)[0]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One printed section sentence: its bare text and the citation markers it carries."""
+
+    text: str
+    citations: str
+
+
+def section_evidence(contents: Sequence[str]) -> list[Evidence]:
+    out = []
+    for content in contents:
+        for sentence in split_sentences(content.replace("\n\n", " ")):
+            markers = "".join(m.group(0) for m in CITATION.finditer(sentence))
+            out.append(Evidence(CITATION.sub("", sentence).strip(), markers))
+    return out
+
+
+def _clean_sentences(text: str) -> list[str]:
+    cleaned, _ = printable(as_plain_paragraphs(CITATION.sub("", text)))
+    return split_sentences(cleaned.replace("\n\n", " "))
+
+
+def findings(relevance: Relevance, text: str, evidence: Sequence[Evidence], printed: list[str]) -> str:
+    """Summary or conclusion: supported sentences only, each cited like the section sentence that supports it."""
+    sentences = _clean_sentences(text)
+    if not sentences or not evidence:
+        return ""
+    sims = relevance.similarity(sentences, [e.text for e in evidence])
+    kept = []
+    for i, sentence in enumerate(sentences):
+        j = int(sims[i].argmax())
+        if float(sims[i, j]) < relevance.thresholds.supports:
+            continue
+        kept.append(f"{sentence.rstrip('.!')} {evidence[j].citations}.".replace(" .", "."))
+    result, _ = drop_near_duplicates(relevance, " ".join(kept), printed)
+    return result
+
+
+def framing(relevance: Relevance, topic: str, text: str, printed: list[str]) -> str:
+    """Introduction or transition: on-topic, uncited, not a repeat, not a fragment."""
+    sentences = _clean_sentences(text)
+    if not sentences:
+        return ""
+    to_topic = relevance.similarity([topic], sentences)[0]
+    kept = [s for s, score in zip(sentences, to_topic, strict=True) if float(score) >= relevance.thresholds.on_section]
+    result, _ = drop_near_duplicates(relevance, " ".join(kept), printed)
+    return result
+
+
+def tidied(text: str, printed: list[str]) -> str:
+    """Without a relevance scorer: fragments, headings and exact repeats removed, the model's citations kept."""
+    cleaned, _ = printable(as_plain_paragraphs(text))
+    result, _ = drop_near_duplicates(None, cleaned, printed)
+    return result
+
+
+def _join(titles: Sequence[str]) -> str:
+    if len(titles) <= 1:
+        return "".join(titles)
+    return f"{', '.join(titles[:-1])} and {titles[-1]}"
+
+
+def _count(titles: Sequence[str]) -> str:
+    return "1 section" if len(titles) == 1 else f"{len(titles)} sections"
+
+
+_LOWER_LEADS = frozenset("how why what when where who which whether the a an".split())
+
+
+def topic_phrase(topic: str) -> str:
+    """The topic as it reads inside a sentence: "How X changed Y" -> "how X changed Y", "The Z" -> "the Z"."""
+    first, _, rest = topic.strip().partition(" ")
+    if first.lower() in _LOWER_LEADS:
+        return f"{first.lower()} {rest}".strip()
+    return topic.strip()
+
+
+def plain_summary(topic: str, titles: Sequence[str], sources: int) -> str:
+    if not titles:
+        return f"No section of the report on {topic_phrase(topic)} could be researched; each section gives the reason."
+    return fit(f"This report examines {topic_phrase(topic)} in {_count(titles)}: {_join(titles)}. "
+               f"Every statement in it is taken from one of {sources} cited sources.")
+
+
+def plain_introduction(topic: str, titles: Sequence[str]) -> str:
+    if not titles:
+        return f"This report was to examine {topic_phrase(topic)}."
+    return fit(f"This report examines {topic_phrase(topic)}. Its sections follow in order: {_join(titles)}.")
+
+
+def plain_conclusion(topic: str, titles: Sequence[str]) -> str:
+    if not titles:
+        return f"The sources available could not support a report on {topic_phrase(topic)}."
+    return fit(f"Taken together, the {_count(titles)} trace{'s' if len(titles) == 1 else ''} {topic_phrase(topic)} "
+               f"through {_join(titles)}. "
+               "Each statement above comes from the source it cites, where it can be checked.")

@@ -1,0 +1,118 @@
+"""Cleaning of model prose, in code: small models loop and add headings, and sections researched apart overlap.
+
+Sentences are compared after dropping citation markers, case and punctuation, so "X is Y [2]." and "x is y [5]"
+count as the same sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from nexa_research.nodes.text.citations import CITATION
+from nexa_research.providers.relevance import Relevance
+
+# No break after an initial or a common abbreviation: "C. A. Parsons and Company", "Dr. Snow", "St. Paul", "c. 1450".
+_SENTENCE_END = re.compile(
+    r"(?<![\s(][A-HJ-UWYZ]\.)(?<!\bMr\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bvs\.)(?<!\bNo\.)(?<!\bc\.)"
+    r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])"
+)
+# A sentence that opens on a pronoun or a demonstrative leans on the one before it.
+NEEDS_ANTECEDENT = re.compile(
+    r"^(?:(?:according to|like|unlike|for) )?(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b",
+    re.I,
+)
+
+
+def sentence_key(sentence: str) -> str:
+    """The comparison key of a sentence: words only, lower case, citations removed."""
+    return " ".join(re.sub(r"[^\w\s]", " ", CITATION.sub("", sentence).lower()).split())
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(paragraph.strip()) if s.strip()]
+
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s.*$|^\s*(\*\*[^*]+\*\*|[A-Z][^.!?]{0,60}:)\s*$", re.MULTILINE)
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+|^\s*\*\*[^*\n]{1,60}\*\*:?\s*", re.MULTILINE)
+
+
+_TITLE_LINE = re.compile(r"^[^\n.!?]{1,80}$")
+
+
+def as_plain_paragraphs(text: str) -> str:
+    """Model text as prose: headings and title lines the model added are dropped and list markers removed
+    (sections get their heading from the plan; small models add their own)."""
+    lines = _BULLET.sub("", _HEADING.sub("", text)).splitlines()
+    kept = [line for line in lines if not (_TITLE_LINE.match(line.strip()) and len(line.split()) <= 8 and "[" not in line)]
+    return "\n".join(kept).strip()
+
+
+def without_questions(text: str) -> str:
+    """A report states findings; questions a model writes into its prose (often copied from the plan) go."""
+    return _drop_sentences(text, lambda s: CITATION.sub("", s).rstrip().endswith("?"))[0]
+
+
+def _drop_sentences(text: str, is_repeat: Callable[[str], bool]) -> tuple[str, int]:
+    """`text` without the sentences `is_repeat` flags (it sees each sentence once, in order); paragraphs kept."""
+    removed = 0
+    paragraphs_out: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        kept: list[str] = []
+        for sentence in split_sentences(paragraph):
+            if is_repeat(sentence):
+                removed += 1
+            else:
+                kept.append(sentence.strip())
+        if kept:
+            paragraphs_out.append(" ".join(kept))
+    return "\n\n".join(paragraphs_out), removed
+
+
+def drop_repeated_sentences(text: str, seen: set[str] | None = None, min_words: int = 4) -> tuple[str, int]:
+    """Drop every sentence whose key was seen before (in this text or in `seen`, which is updated).
+
+    Very short sentences (under `min_words` words) are kept: "It failed." may legitimately recur.
+    Returns the cleaned text (paragraph breaks kept) and how many sentences were removed.
+    """
+    seen = set() if seen is None else seen
+
+    def is_repeat(sentence: str) -> bool:
+        key = sentence_key(sentence)
+        if len(key.split()) >= min_words and key in seen:
+            return True
+        seen.add(key)
+        return False
+
+    return _drop_sentences(text, is_repeat)
+
+
+def drop_near_duplicates(relevance: Relevance | None, text: str, earlier: list[str], min_words: int = 4) -> tuple[str, int]:
+    """Drop sentences that say what an earlier one said (exact key, or similarity at the scorer's duplicate level).
+
+    `earlier` holds the bare sentences already printed anywhere in the report; kept sentences are appended to it,
+    so calling this section after section removes repetition across the whole report.
+    """
+    keys = {sentence_key(e) for e in earlier}
+    dropped_last = False
+
+    def is_repeat(sentence: str) -> bool:
+        nonlocal dropped_last
+        bare = CITATION.sub("", sentence).strip()
+        key = sentence_key(bare)
+        # "Its modern form ..." loses its subject when the sentence before it goes, so it goes too
+        if dropped_last and NEEDS_ANTECEDENT.match(bare):
+            return True
+        dropped_last = False
+        if len(key.split()) >= min_words and earlier:
+            if key in keys or (
+                relevance is not None
+                and float(relevance.similarity([bare], earlier).max()) >= relevance.thresholds.duplicate
+            ):
+                dropped_last = True
+                return True
+        earlier.append(bare)
+        keys.add(key)
+        return False
+
+    return _drop_sentences(text, is_repeat)

@@ -1,0 +1,1 @@
+"""The local knowledge base: one interface over the Redis and Qdrant stores, chunking, embeddings and ingest."""
