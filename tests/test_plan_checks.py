@@ -90,3 +90,26 @@ def test_titles_about_the_report_itself_are_generic():
     for title in ("Sections", "Main topic", "Key sections"):
         assert generic_title(title), title
     assert not generic_title("Sections of the Roman army")  # a subject is named
+
+
+async def test_sections_that_add_an_angle_to_the_whole_topic_are_kept_apart():
+    """From an eval run: every plan for the Black Death and for penicillin was rejected because "Causes of <topic>"
+    counted as restating the topic and as a duplicate of "Impact of <topic>", and "Penicillin Discovery" as the
+    whole of "The discovery of penicillin and the rise of antibiotics"."""
+    from nexa_research.nodes.checks.plan import PlannedSection, duplicate_pairs, plan_problems, restated_topic
+
+    relevance = LexicalRelevance()
+    topic = "The Black Death in fourteenth-century Europe"
+    angles = ["Causes of the Black Death in fourteenth-century Europe", "Impact of the Black Death in fourteenth-century Europe",
+              "Religious responses in fourteenth-century Europe"]
+    assert restated_topic(topic, angles) == []
+    assert duplicate_pairs(relevance, angles, topic) == []
+    problems, good = await plan_problems([PlannedSection(t, "o", ["q"]) for t in angles], relevance, 3, 5, topic=topic)
+    assert problems == [] and good == [0, 1, 2]
+
+    penicillin = "The discovery of penicillin and the rise of antibiotics"
+    assert restated_topic(penicillin, ["Penicillin Discovery", "Antibiotics Rise"]) == []
+    assert restated_topic(penicillin, ["How was penicillin discovered and how did antibiotics rise?"]) == [0]
+    # the model repeating a title word for word is still a duplicate, with or without the topic
+    assert duplicate_pairs(relevance, ["Penicillin Discovery", "Antibiotics Rise", "Penicillin discovery"], penicillin) == [(0, 2)]
+    assert duplicate_pairs(relevance, ["Causes of the plague", "The causes of the plague"]) == [(0, 1)]

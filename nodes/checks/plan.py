@@ -72,24 +72,58 @@ def _title_key(title: str) -> str:
     return " ".join(words[1:] if words and words[0] in {"the", "a", "an"} else words)
 
 
-def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str]) -> list[tuple[int, int]]:
-    """Index pairs of titles that say the same thing (same words, or near-identical meaning)."""
+_QUESTION_WORDS = frozenset("how why what when where who which whether did does do was were is are".split())
+
+
+def _stems(text: str) -> set[str]:
+    """Content words cut to five letters, so "discovered"/"discovery" and "antibiotics"/"antibiotic" meet."""
+    return {w[:5] for w in _WORDS.findall(text.lower()) if len(w) > 2 and w not in _FILLER and w not in _QUESTION_WORDS}
+
+
+def _beyond_topic(title: str, topic_stems: set[str]) -> str:
+    """The words of a title that the topic does not already say: "Causes" of "Causes of the Black Death"."""
+    return " ".join(w for w in _WORDS.findall(title.lower()) if w[:5] not in topic_stems and w not in _FILLER)
+
+
+def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str], topic: str = "") -> list[tuple[int, int]]:
+    """Index pairs of titles that say the same thing (same words, or near-identical meaning).
+
+    Two titles that both carry the whole topic ("Causes of the Black Death in fourteenth-century Europe", "Impact
+    of the Black Death in fourteenth-century Europe") are near-identical as embeddings, because the long shared
+    subject dominates; what tells them apart is what each adds to the topic, so that is compared as well.
+    """
     keys = [_title_key(t) for t in titles]
-    sims = relevance.similarity(list(titles), list(titles)) if titles and relevance is not None else None
+    if not titles or relevance is None:
+        return [(i, j) for i in range(len(titles)) for j in range(i + 1, len(titles)) if keys[i] == keys[j]]
+    sims = relevance.similarity(list(titles), list(titles))
+    topic_stems = _stems(topic)
+    own = [_beyond_topic(t, topic_stems) for t in titles]
+    own_sims = relevance.similarity(own, own) if topic_stems and all(own) else None
+    limit = relevance.thresholds.duplicate
     pairs = []
     for i in range(len(titles)):
         for j in range(i + 1, len(titles)):
-            if keys[i] == keys[j] or (sims is not None and float(sims[i, j]) >= relevance.thresholds.duplicate):
+            same_words = keys[i] == keys[j] or (own[i] and own[i] == own[j])
+            close = float(sims[i, j]) >= limit and (own_sims is None or float(own_sims[i, j]) >= limit)
+            if same_words or close:
                 pairs.append((i, j))
     return pairs
 
 
-def restated_topic(relevance: Relevance | None, topic: str, titles: Sequence[str]) -> list[int]:
-    """Indexes of titles that are the topic again ("How did X change Y?" for "How X changed Y"): not a part of it."""
-    if relevance is None or not titles:
-        return []
-    sims = relevance.similarity([topic], list(titles))[0]
-    return [i for i, sim in enumerate(sims) if float(sim) >= relevance.thresholds.duplicate]
+def restated_topic(topic: str, titles: Sequence[str]) -> list[int]:
+    """Indexes of titles that are the topic again ("How did X change Y?" for "How X changed Y"): not a part of it.
+
+    Closeness in meaning is not the test: "Penicillin discovery" is close to "The discovery of penicillin and the
+    rise of antibiotics" as an embedding and is a fine first section, and "Causes of X" adds an angle. A
+    restatement adds no word of its own and leaves out little of the topic (at most a quarter of its words).
+    """
+    topic_stems = _stems(topic)
+    out = []
+    for i, title in enumerate(titles):
+        stems = _stems(title)
+        if topic_stems and stems and not stems - topic_stems and len(stems) >= 0.75 * len(topic_stems):
+            out.append(i)
+    return out
 
 
 SupportCheck = Callable[[PlannedSection], Awaitable[bool]]
@@ -112,10 +146,10 @@ async def plan_problems(
         if generic_title(s.title):
             bad.add(i)
             problems.append(f"section {s.title!r} is generic: name its subject instead (the report has its own introduction and conclusion)")
-    for i in restated_topic(relevance, topic, [s.title for s in sections]) if topic else ():
+    for i in restated_topic(topic, [s.title for s in sections]):
         bad.add(i)
         problems.append(f"section {sections[i].title!r} restates the whole topic: give it one part of the subject")
-    for i, j in duplicate_pairs(relevance, [s.title for s in sections]):
+    for i, j in duplicate_pairs(relevance, [s.title for s in sections], topic):
         bad.add(j)
         problems.append(f"sections {sections[i].title!r} and {sections[j].title!r} cover the same thing")
     if support is not None:
