@@ -25,13 +25,14 @@ from nexa_research.nodes.text.narrative import (
     findings,
     fit,
     framing,
+    introduction_sentences,
     tidied,
     plain_conclusion,
     plain_introduction,
     plain_summary,
     section_evidence,
 )
-from nexa_research.nodes.text.repetition import drop_near_duplicates
+from nexa_research.nodes.text.repetition import drop_near_duplicates, without_orphans
 from nexa_research.nodes.accounting.run_metadata import build_metadata
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.provider_set import Providers
@@ -51,23 +52,30 @@ class CollatorOutput(BaseModel):
     conclusion: str = Field(min_length=20, max_length=2000, description="What it all adds up to.")
 
 
-def assemble_sections(state: ResearchState, relevance: Relevance | None) -> tuple[list[ReportSection], BibliographyBuilder, int]:
+def assemble_sections(
+    state: ResearchState, relevance: Relevance | None
+) -> tuple[list[ReportSection], BibliographyBuilder, int, list[str]]:
     """Drop what an earlier section already said (same or near-same sentence), then renumber citations globally.
 
     De-duplication comes first so that a source whose only sentences were repeats never enters the bibliography.
+    A section left with nothing of its own is not printed at all (a reader gains nothing from "missing: already
+    said"); its title is returned so the report's metadata says so. Sections that failed stay, marked missing.
     """
     bibliography = BibliographyBuilder()
     printed: list[str] = []
     removed_total = 0
     sections: list[ReportSection] = []
+    repeated: list[str] = []
     for p in sorted(state["paragraphs"], key=lambda p: p["index"]):
         content, status, error = "", p["status"], p.get("error")
         if status == "done":
             local, removed = drop_near_duplicates(relevance, p["latest_summary"], printed)
-            removed_total += removed
+            local, orphans = without_orphans(local)
+            removed_total += removed + orphans
             content = bibliography.renumber_section(local, p["research"])
             if not content.strip():
-                status, error = "missing", "everything its sources say was already said in an earlier section"
+                repeated.append(p["title"])
+                continue
         sections.append(
             ReportSection(
                 index=p["index"],
@@ -82,7 +90,7 @@ def assemble_sections(state: ResearchState, relevance: Relevance | None) -> tupl
                 unsupported_removed=p.get("unsupported_removed", 0),
             )
         )
-    return sections, bibliography, removed_total
+    return sections, bibliography, removed_total, repeated
 
 
 def checked_narrative(
@@ -103,7 +111,7 @@ def checked_narrative(
         conclusion = tidied(narrative.conclusion, printed)
     else:
         summary = findings(relevance, narrative.executive_summary, evidence, printed)
-        introduction = framing(relevance, topic, narrative.introduction, printed)
+        introduction = introduction_sentences(relevance, topic, narrative.introduction, evidence, printed)
         transitions = [framing(relevance, topic, t, printed) for t in narrative.transitions]
         conclusion = findings(relevance, narrative.conclusion, evidence, printed)
     return CollatorOutput.model_construct(
@@ -121,8 +129,10 @@ def make_collate_node(providers: Providers):
         topic = state["topic"]
         title = state.get("title") or topic
         relevance = providers.relevance()
-        sections, bibliography, removed = await asyncio.to_thread(assemble_sections, state, relevance)
+        sections, bibliography, removed, repeated = await asyncio.to_thread(assemble_sections, state, relevance)
         warnings = [f"{removed} sentence(s) repeated across sections were removed"] if removed else []
+        warnings += [f"section {title!r} was left out: everything its sources say is already in an earlier section"
+                     for title in repeated]
         done = [s for s in sections if s.status == "done"]
         narrative: CollatorOutput | None = None
         if done:

@@ -3,7 +3,7 @@
 Two ways of writing (config `writing`):
 - extractive (default): the section is the most relevant sentences of its sources, chosen and cited in code
   (nodes/text/extractive.py); the model writes only a one- or two-sentence lead, kept where a chosen sentence
-  supports it. Built for small local models, which cannot paraphrase without drifting.
+  supports it in meaning and in words, subject included (nodes/text/word_support.py). Built for small local models, which cannot paraphrase without drifting.
 - abstractive: the model writes the section from sources numbered 1..k in the order they were gathered (cut to
   the context budget). Code then removes citations outside 1..k, headings, lists and repeated sentences, and
   grounds the rest (nodes/text/grounding.py). A draft that cited numbers that do not exist, or that ends up citing
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +29,7 @@ from nexa_research.nodes.text.fragments import printable
 from nexa_research.nodes.text.grounding import GroundedText, ground_section
 from nexa_research.nodes.accounting.metering import StepMeter
 from nexa_research.nodes.text.prompt_inputs import numbered_sources, paragraph_fields
+from nexa_research.nodes.text.word_support import LEAD_SHARE, content_stems, words_from
 from nexa_research.nodes.text.repetition import (
     NEEDS_ANTECEDENT,
     as_plain_paragraphs,
@@ -61,27 +61,12 @@ def finish_section(draft: str, sources: list[Source]) -> FinishedSection:
     return FinishedSection(grounded=ground_section(text, sources), invalid=checked.invalid, repairs=len(checked.invalid))
 
 
-_CONTENT_WORD = re.compile(r"[a-z][a-z'-]{3,}")
-LEAD_WORDS_FROM_SOURCES = 0.7
-
-
-def _content_words(text: str) -> set[str]:
-    return set(_CONTENT_WORD.findall(text.lower()))
-
-
-def _words_from_sources(sentence: str, source_words: set[str]) -> bool:
-    """Similar in meaning is not enough for a lead: a small model slips in claims ("mass production") that no
-    chosen sentence makes, so most of its content words must come from the chosen sentences themselves."""
-    words = _content_words(sentence)
-    return not words or len(words & source_words) / len(words) >= LEAD_WORDS_FROM_SOURCES
-
-
 def checked_lead(relevance: Relevance, lead: str, chosen: list[Candidate]) -> tuple[str, int]:
     """The model's lead, sentence by sentence: kept (and cited) only where a chosen sentence supports it and it
     does not simply repeat one; fragments go. Returns the lead and how many sentences were dropped."""
     text, dropped = printable(as_plain_paragraphs(repair_citations(lead, 0).text))
     sentences = split_sentences(text.replace("\n", " "))
-    source_words = _content_words(" ".join(c.text for c in chosen))
+    source_stems = content_stems(" ".join(c.text for c in chosen))
     kept = []
     if sentences and NEEDS_ANTECEDENT.match(sentences[0]):
         dropped += 1  # "This disease ..." opening a section points at nothing
@@ -90,7 +75,7 @@ def checked_lead(relevance: Relevance, lead: str, chosen: list[Candidate]) -> tu
         repeats = support is not None and float(
             relevance.similarity([sentence], [chosen[support].text])[0, 0]
         ) >= relevance.thresholds.duplicate
-        if support is None or repeats or not _words_from_sources(sentence, source_words):
+        if support is None or repeats or not words_from(sentence, source_stems, LEAD_SHARE, same_subject=True):
             dropped += 1
             continue
         kept.append(cite(sentence, chosen[support].source))

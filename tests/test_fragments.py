@@ -84,3 +84,15 @@ def test_a_lead_opening_on_a_pronoun_is_dropped():
     chosen = [Candidate(1, 0, "The plague was spread by flea bites carried by rats across Europe.", 1.0)]
     lead, dropped = checked_lead(LexicalRelevance(), "This disease was spread by flea bites carried by rats.", chosen)
     assert lead == "" and dropped == 1
+
+
+def test_a_paragraph_never_opens_on_a_pronoun_that_points_at_nothing():
+    """From an eval report: the section opened on "He shared the 1945 Nobel Prize ..." after the sentence naming
+    Fleming went elsewhere; the next sentence ("This was ...") then opened the paragraph in its turn."""
+    from nexa_research.nodes.text.repetition import without_orphans
+
+    text = ("He shared the 1945 Nobel Prize for the discovery of penicillin [1]. This was the first antibiotic [1]. "
+            "Penicillin is made by fermentation [1].\n\nPenicillins treat many infections [2]. They are still used [2].")
+    out, removed = without_orphans(text)
+    assert removed == 2
+    assert out == "Penicillin is made by fermentation [1].\n\nPenicillins treat many infections [2]. They are still used [2]."

@@ -2,21 +2,26 @@
 
 The editor model sees every section and writes the parts that tie them together; a small one copies section
 sentences word for word, states things no section says, and leaves fragments. So, sentence by sentence:
-- summary and conclusion state findings: a sentence stays only if a section sentence supports it, and it is
-  cited to that sentence's sources (numbers the model wrote are replaced, never trusted);
-- introduction and transitions frame the report: they stay when they are on the topic, uncited;
+- summary and conclusion state findings: a sentence stays only if a section sentence supports it and nearly
+  every word of it is in the sections (nodes/text/word_support.py), and it is cited to that sentence's sources
+  (numbers the model wrote are replaced, never trusted);
+- transitions frame the report: they stay when they are on the topic, uncited; so do sentences of the
+  introduction that speak of the report itself ("This report covers ..."); an introduction sentence that states a
+  fact is a finding and is checked as one ("Penicillin, the first antibiotic, discovered in 1945" was not);
 - everything goes if it is a fragment or repeats what is already printed anywhere in the report.
 A part left empty is written in code from the plan (`plain_summary`, ...), within the same length bounds.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nexa_research.nodes.text.citations import CITATION
 from nexa_research.nodes.text.fragments import printable
 from nexa_research.nodes.text.repetition import as_plain_paragraphs, drop_near_duplicates, split_sentences
+from nexa_research.nodes.text.word_support import FINDING_SHARE, content_stems, words_from
 from nexa_research.providers.relevance import Relevance
 
 PART_CHARS = 2000
@@ -61,13 +66,42 @@ def findings(relevance: Relevance, text: str, evidence: Sequence[Evidence], prin
     sentences = _clean_sentences(text)
     if not sentences or not evidence:
         return ""
+    kept = [cited for _, cited in _supported(relevance, sentences, evidence) if cited]
+    result, _ = drop_near_duplicates(relevance, " ".join(kept), printed)
+    return result
+
+
+def _supported(relevance: Relevance, sentences: list[str], evidence: Sequence[Evidence]) -> list[tuple[str, str]]:
+    """Each sentence with its cited form, or "" when no section sentence supports it in meaning and in words."""
+    if not evidence:
+        return [(s, "") for s in sentences]
     sims = relevance.similarity(sentences, [e.text for e in evidence])
-    kept = []
+    stems = content_stems(" ".join(e.text for e in evidence))
+    out = []
     for i, sentence in enumerate(sentences):
         j = int(sims[i].argmax())
-        if float(sims[i, j]) < relevance.thresholds.supports:
-            continue
-        kept.append(f"{sentence.rstrip('.!')} {evidence[j].citations}.".replace(" .", "."))
+        ok = float(sims[i, j]) >= relevance.thresholds.supports and words_from(sentence, stems, FINDING_SHARE)
+        out.append((sentence, f"{sentence.rstrip('.!')} {evidence[j].citations}.".replace(" .", ".") if ok else ""))
+    return out
+
+
+_ABOUT_THE_REPORT = re.compile(r"\b(?:report|reports|section|sections|chapter|chapters)\b", re.IGNORECASE)
+
+
+def introduction_sentences(relevance: Relevance, topic: str, text: str, evidence: Sequence[Evidence], printed: list[str]) -> str:
+    """Sentences about the report frame it (on-topic, uncited); any other sentence states a fact and must be
+    supported and cited like a finding."""
+    sentences = _clean_sentences(text)
+    if not sentences:
+        return ""
+    to_topic = relevance.similarity([topic], sentences)[0]
+    kept = []
+    for (sentence, cited), score in zip(_supported(relevance, sentences, evidence), to_topic, strict=True):
+        if _ABOUT_THE_REPORT.search(sentence):
+            if float(score) >= relevance.thresholds.on_section:
+                kept.append(sentence)
+        elif cited:
+            kept.append(cited)
     result, _ = drop_near_duplicates(relevance, " ".join(kept), printed)
     return result
 

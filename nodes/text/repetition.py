@@ -69,6 +69,21 @@ def _drop_sentences(text: str, is_repeat: Callable[[str], bool]) -> tuple[str, i
     return "\n\n".join(paragraphs_out), removed
 
 
+def without_orphans(text: str) -> tuple[str, int]:
+    """Drop the pronoun-led sentences that open a paragraph ("He shared the 1945 Nobel Prize ..."): once what came
+    before them in their source is gone (a fragment, a repeat), they point at nothing."""
+    removed = 0
+    paragraphs_out: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        sentences = split_sentences(paragraph)
+        while sentences and NEEDS_ANTECEDENT.match(CITATION.sub("", sentences[0]).strip()):
+            sentences.pop(0)
+            removed += 1
+        if sentences:
+            paragraphs_out.append(" ".join(s.strip() for s in sentences))
+    return "\n\n".join(paragraphs_out), removed
+
+
 def drop_repeated_sentences(text: str, seen: set[str] | None = None, min_words: int = 4) -> tuple[str, int]:
     """Drop every sentence whose key was seen before (in this text or in `seen`, which is updated).
 

@@ -1,0 +1,53 @@
+"""A small model's own sentences (a section's lead, the editor's introduction and findings) stay only when they
+say what the sources say, in the sources' words. Each example is a sentence read in an eval report."""
+
+from __future__ import annotations
+
+import pytest
+
+from nexa_research.nodes.text.narrative import Evidence, introduction_sentences
+from nexa_research.nodes.text.word_support import FINDING_SHARE, LEAD_SHARE, content_stems, words_from
+from nexa_research.providers.kb.embeddings import default_embedder
+from nexa_research.providers.relevance import EmbeddingRelevance
+
+MADEIRA = ("The Madeira River is a major waterway in South America. The Madeira is the biggest tributary of the "
+           "Amazon, accounting for about 15% of the water in the basin.")
+PENICILLIN = [
+    Evidence("He shared the 1945 Nobel Prize in Physiology or Medicine for the discovery of penicillin.", "[1]"),
+    Evidence("Penicillins were among the first medications to be effective against many bacterial infections.", "[2]"),
+    Evidence("Many types of bacteria have developed resistance following extensive use.", "[2]"),
+    Evidence("A limited number of antibiotics also possess antiprotozoal activity.", "[3]"),
+]
+
+
+def test_a_lead_that_swaps_in_another_subject_is_not_the_sources():
+    stems = content_stems(MADEIRA)
+    assert not words_from("The Amazon River and its rainforest is a major waterway in South America.", stems,
+                          LEAD_SHARE, same_subject=True)
+    assert words_from("The Madeira River, the biggest tributary of the Amazon, is a major waterway in South America.",
+                      stems, LEAD_SHARE, same_subject=True)
+
+
+def test_a_finding_may_draw_facts_together_but_not_add_claims():
+    stems = content_stems("After the Black Death killed so many peasants, labour became scarce across Europe. Surviving "
+                          "workers demanded higher wages, and serfdom declined in Western Europe.")
+    assert words_from("The Black Death reshaped labour in Europe, as wages rose and serfdom declined.", stems, FINDING_SHARE)
+    antibiotics = content_stems(" ".join(e.text for e in PENICILLIN))
+    assert not words_from("Antibiotics have become an essential part of modern medicine and have revolutionized the "
+                          "treatment and prevention of many infections.", antibiotics, FINDING_SHARE)
+
+
+@pytest.fixture(scope="module")
+def relevance():
+    return EmbeddingRelevance(default_embedder())
+
+
+def test_an_introduction_frames_the_report_and_states_only_supported_facts(relevance):
+    text = ("This report covers the discovery of penicillin and the rise of antibiotics. "
+            "Penicillin's curative effect can be life-saving, while its antiprotozoal activity has prevented many "
+            "types of bacteria from developing resistance. "
+            "Penicillins were among the first medications effective against many bacterial infections.")
+    out = introduction_sentences(relevance, "The discovery of penicillin and the rise of antibiotics", text, PENICILLIN, [])
+    assert out.startswith("This report covers the discovery of penicillin")  # framing: kept, uncited
+    assert "prevented" not in out  # a claim the sources contradict
+    assert "Penicillins were among the first medications effective against many bacterial infections [2]." in out
