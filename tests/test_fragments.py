@@ -62,17 +62,25 @@ def test_a_pronoun_led_sentence_goes_with_the_repeat_before_it():
     assert kept == "Watt improved engines [5]." and removed == 2
 
 
-def test_plain_conclusion_reads_as_a_sentence():
-    from nexa_research.nodes.text.narrative import plain_conclusion
+def test_plain_parts_do_not_say_the_same_thing_three_times():
+    """Every eval report whose editor text was rejected printed the topic and the section list in the summary,
+    the introduction and the conclusion (near-duplicate pairs at 0.83-0.94); the plain parts now say different things."""
+    from nexa_research.nodes.text.narrative import plain_conclusion, plain_introduction, plain_summary
+    from nexa_research.providers.kb.embeddings import default_embedder
+    from nexa_research.providers.relevance import EmbeddingRelevance
 
-    text = plain_conclusion("How the steam engine changed transport", ["Steam locomotive", "Steamship"])
-    assert text.startswith("Taken together, the 2 sections trace how the steam engine changed transport through ")
+    topic, titles = "The Great Depression and the New Deal", ["New Deal", "Great Depression", "Wall Street Crash of 1929"]
+    parts = [plain_summary(topic, titles, 7), plain_introduction(topic, titles), plain_conclusion(topic, titles)]
+    assert parts[0].startswith("This report examines the Great Depression and the New Deal in 3 sections: New Deal,")
+    relevance = EmbeddingRelevance(default_embedder())
+    sims = relevance.similarity(parts, parts)
+    assert max(float(sims[i, j]) for i in range(3) for j in range(3) if i != j) < relevance.thresholds.duplicate
 
 
 def test_plain_text_for_a_single_section_is_grammatical():
-    from nexa_research.nodes.text.narrative import plain_conclusion, plain_summary
+    from nexa_research.nodes.text.narrative import plain_introduction, plain_summary
 
-    assert plain_conclusion("The Black Death", ["Spread"]).startswith("Taken together, the 1 section traces the Black Death")
+    assert plain_introduction("The Black Death", ["Spread"]).startswith("The section below answers its own questions")
     assert plain_summary("The Black Death", ["Spread"], 1).startswith("This report examines the Black Death in 1 section:")
 
 

@@ -153,14 +153,17 @@ def plain_summary(topic: str, titles: Sequence[str], sources: int) -> str:
 
 
 def plain_introduction(topic: str, titles: Sequence[str]) -> str:
+    """Says how the sections are built, not what the summary says again (the topic and the section list are in
+    the summary and the headings; restating them here read as a near-duplicate in every eval report)."""
     if not titles:
         return f"This report was to examine {topic_phrase(topic)}."
-    return fit(f"This report examines {topic_phrase(topic)}. Its sections follow in order: {_join(titles)}.")
+    each = "The section below answers" if len(titles) == 1 else f"Each of the {len(titles)} sections below answers"
+    return fit(f"{each} its own questions from the sources it cites, by number.")
 
 
 def plain_conclusion(topic: str, titles: Sequence[str]) -> str:
+    """What a reader may rely on, without listing the sections a third time."""
     if not titles:
         return f"The sources available could not support a report on {topic_phrase(topic)}."
-    return fit(f"Taken together, the {_count(titles)} trace{'s' if len(titles) == 1 else ''} {topic_phrase(topic)} "
-               f"through {_join(titles)}. "
-               "Each statement above comes from the source it cites, where it can be checked.")
+    return fit("The report stops where its sources stop: a subject the cited sources do not cover is left out "
+               "rather than guessed.")
