@@ -44,10 +44,12 @@ async def test_offline_report_on_a_topic_the_corpus_covers(monkeypatch, wiki_kb_
         search_results=4,
     )
 
-    assert 3 <= len(report.sections) <= 7
+    # the plan had 3-7 sections; one whose every sentence an earlier section printed is left out, with a warning
+    left_out = [w for w in report.metadata.warnings if "was left out" in w]
+    assert 3 <= len(report.sections) + len(left_out) <= 7 and report.sections
     assert report.executive_summary.strip() and report.conclusion.strip()
     done = [s for s in report.sections if s.status == "done"]
-    assert len(done) >= 2, [(s.title, s.error) for s in report.sections]
+    assert len(done) >= 2, ([(s.title, s.error) for s in report.sections], report.metadata.warnings)
     assert report.bibliography, "nothing was cited"
     corpus_urls = {d["url"] for d in wiki_subset()}
     for entry in report.bibliography:
@@ -62,4 +64,4 @@ async def test_offline_report_on_a_topic_the_corpus_covers(monkeypatch, wiki_kb_
     meta = report.metadata
     assert meta.models["synthesizer"][0].startswith("http://127.0.0.1:")
     assert meta.token_usage["synthesizer"]["output_tokens"] > 0
-    assert report.to_markdown().count("\n## ") >= 3 + 4  # summary, intro, sections, conclusion, bibliography
+    assert report.to_markdown().count("\n## ") >= len(report.sections) + 4  # summary, intro, sections, conclusion, bibliography

@@ -154,7 +154,7 @@ def test_only_the_setup_command_runs_apt_get() -> None:
                    if "apt-get" in path.read_text(encoding="utf-8"))  # fmt: skip
     assert users == ["graph/cli/setup_openssl.py"]
     importers = sorted(str(path.relative_to(root)) for folder in PACKAGE_FOLDERS for path in (root / folder).rglob("*.py")
-                       if "cli_setup_openssl" in _imported_modules(path))  # fmt: skip
+                       if "setup_openssl" in _imported_modules(path))  # fmt: skip
     assert importers == ["graph/cli/setup.py"]  # and only `nexa setup` imports it
 
 

@@ -16,16 +16,30 @@ EVAL_DATA = {"calibration.json", "topics.jsonl"}  # read by `nexa eval` at run t
 def _expected_files() -> set[str]:
     files = set()
     for folder, target in PACKAGE_DIRS.items():
-        for path in (ROOT / folder).iterdir():
-            if path.suffix in (".py", ".md") and path.is_file():
-                files.add(f"{target}/{path.name}")
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix in (".py", ".md") and path.is_file() and "__pycache__" not in path.parts:
+                if path.suffix == ".md" and path.parent != ROOT / folder:
+                    continue  # only top-level docs ship (prompts, the evals README)
+                files.add(f"{target}/{path.relative_to(ROOT / folder).as_posix()}")
     files |= {f"nexa_research/evals/data/{name}" for name in EVAL_DATA}
     return files
 
 
+def _checkout_copy(dest: Path) -> Path:
+    """The tracked files only: a `build/` left by an earlier build would put modules that moved since in the wheel."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            (dest / name).write_bytes(source.read_bytes())
+    return dest
+
+
 def test_wheel_contains_and_imports_every_module(tmp_path):
+    source = _checkout_copy(tmp_path / "src")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(source)],
         check=True, capture_output=True, text=True,
     )
     wheel = next(tmp_path.glob("nexa_research-*.whl"))

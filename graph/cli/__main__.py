@@ -2,4 +2,5 @@
 
 from nexa_research.cli import main
 
-main()
+if __name__ == "__main__":
+    main()
