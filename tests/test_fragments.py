@@ -104,3 +104,16 @@ def test_a_paragraph_never_opens_on_a_pronoun_that_points_at_nothing():
     out, removed = without_orphans(text)
     assert removed == 2
     assert out == "Penicillin is made by fermentation [1].\n\nPenicillins treat many infections [2]. They are still used [2]."
+
+
+def test_a_pronoun_after_an_opening_phrase_still_needs_its_antecedent():
+    """From an eval report on the Amazon: the Paraná River's "Among South American rivers, it is second in length
+    only to the Amazon River" opened a paragraph with the Paraná never named."""
+    from nexa_research.nodes.text.repetition import NEEDS_ANTECEDENT
+
+    for sentence in ("Among South American rivers, it is second in length only to the Amazon River.",
+                     "However, they did not return.", "In 1450, this press printed indulgences.", "He sailed in 1492."):
+        assert NEEDS_ANTECEDENT.match(sentence), sentence
+    for sentence in ("In 1450, Gutenberg printed indulgences.", "The Amazon River is the largest river by discharge.",
+                     "Thebes was a city.", "After the war, the empire declined, and it never recovered."):
+        assert not NEEDS_ANTECEDENT.match(sentence), sentence

@@ -17,9 +17,11 @@ _SENTENCE_END = re.compile(
     r"(?<![\s(][A-HJ-UWYZ]\.)(?<!\bMr\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bvs\.)(?<!\bNo\.)(?<!\bc\.)"
     r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])"
 )
-# A sentence that opens on a pronoun or a demonstrative leans on the one before it.
+# A sentence that opens on a pronoun or a demonstrative leans on the one before it, also after a short opening
+# phrase: "Among South American rivers, it is second in length only to the Amazon" is about the Paraná.
 NEEDS_ANTECEDENT = re.compile(
-    r"^(?:(?:according to|like|unlike|for) )?(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b",
+    r"^(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,40},\s+)?"
+    r"(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b",
     re.I,
 )
 
