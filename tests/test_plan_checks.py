@@ -113,3 +113,19 @@ async def test_sections_that_add_an_angle_to_the_whole_topic_are_kept_apart():
     # the model repeating a title word for word is still a duplicate, with or without the topic
     assert duplicate_pairs(relevance, ["Penicillin Discovery", "Antibiotics Rise", "Penicillin discovery"], penicillin) == [(0, 2)]
     assert duplicate_pairs(relevance, ["Causes of the plague", "The causes of the plague"]) == [(0, 1)]
+
+
+def test_titles_sharing_one_topic_word_are_compared_as_wholes():
+    """From the 1.5B eval report on jazz: "History of Jazz" and "The Legacy of Jazz" passed because only what
+    each adds to the topic was compared; a one-word shared subject does not drown their likeness."""
+    from nexa_research.nodes.checks.plan import duplicate_pairs
+    from nexa_research.providers.kb.embeddings import default_embedder
+    from nexa_research.providers.relevance import EmbeddingRelevance
+
+    relevance = EmbeddingRelevance(default_embedder())
+    topic = "The origins and development of jazz"
+    titles = ["History of Jazz", "Bebop and the 1940s", "The Legacy of Jazz"]
+    assert (0, 2) in duplicate_pairs(relevance, titles, topic)
+    black_death = "The Black Death in fourteenth-century Europe"
+    angles = ["Causes of the Black Death in fourteenth-century Europe", "Impact of the Black Death in fourteenth-century Europe"]
+    assert duplicate_pairs(relevance, angles, black_death) == []

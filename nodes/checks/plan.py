@@ -97,6 +97,7 @@ def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str], topic: s
         return [(i, j) for i in range(len(titles)) for j in range(i + 1, len(titles)) if keys[i] == keys[j]]
     sims = relevance.similarity(list(titles), list(titles))
     topic_stems = _stems(topic)
+    shared = [_stems(t) & topic_stems for t in titles]
     own = [_beyond_topic(t, topic_stems) for t in titles]
     own_sims = relevance.similarity(own, own) if topic_stems and all(own) else None
     limit = relevance.thresholds.duplicate
@@ -104,7 +105,10 @@ def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str], topic: s
     for i in range(len(titles)):
         for j in range(i + 1, len(titles)):
             same_words = keys[i] == keys[j] or (own[i] and own[i] == own[j])
-            close = float(sims[i, j]) >= limit and (own_sims is None or float(own_sims[i, j]) >= limit)
+            # only a long shared subject (two words or more) drowns the difference; "History of Jazz" and "The
+            # Legacy of Jazz" share one word and are close as wholes because they say nearly the same thing
+            long_subject = own_sims is not None and len(shared[i] & shared[j]) >= 2
+            close = float(sims[i, j]) >= limit and (not long_subject or float(own_sims[i, j]) >= limit)
             if same_words or close:
                 pairs.append((i, j))
     return pairs
