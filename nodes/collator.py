@@ -111,7 +111,7 @@ def checked_narrative(
         conclusion = tidied(narrative.conclusion, printed)
     else:
         summary = findings(relevance, narrative.executive_summary, evidence, printed)
-        introduction = introduction_sentences(relevance, topic, narrative.introduction, evidence, printed)
+        introduction = introduction_sentences(relevance, topic, narrative.introduction, printed)
         transitions = [framing(relevance, topic, t, printed) for t in narrative.transitions]
         conclusion = findings(relevance, narrative.conclusion, evidence, printed)
     return CollatorOutput.model_construct(

@@ -28,8 +28,22 @@ async def test_a_title_restating_the_whole_topic_is_replanned():
                 PlannedSection("How the steam engine changed industry and transport", "o", ["q"]),
                 PlannedSection("James Watt's separate condenser", "o", ["q"])]
     problems, good = await plan_problems(sections, LexicalRelevance(), 3, 5, topic=topic)
-    assert good == [0, 2]
-    assert len(problems) == 1 and "restates the whole topic" in problems[0]
+    assert good == [2]  # a question is not a heading either (next test)
+    assert len(problems) == 2 and "restates the whole topic" in problems[1]
+
+
+def test_a_question_is_not_a_section_title():
+    """From a `make run` on the Panama Canal: "What are the key questions to answer about the Panama Canal?" was
+    printed as section 1 after it came back from the spare sections."""
+    from nexa_research.nodes.checks.plan import PlannedSection, fallback_sections
+
+    assert generic_title("What are the key questions to answer about the Panama Canal?")
+    assert generic_title("What is the steam engine?")
+    assert generic_title("The Panama Canal is an artificial 82-kilometer (51-mile) waterway in Panama that connects the")
+    assert not generic_title("Locks, dams and Gatun Lake in the building of the Panama Canal")
+    spare = [PlannedSection("What are the key questions to answer about the Panama Canal?", "o", ["q"]),
+             PlannedSection("The locks and Gatun Lake", "o", ["q"])]
+    assert [s.title for s in fallback_sections([], [], "How the Panama Canal was built", 2, spare)] == ["The locks and Gatun Lake"]
 
 
 def test_a_thin_corpus_still_gets_a_plan_from_the_spare_sections():

@@ -42,12 +42,10 @@ def relevance():
     return EmbeddingRelevance(default_embedder())
 
 
-def test_an_introduction_frames_the_report_and_states_only_supported_facts(relevance):
+def test_an_introduction_frames_the_report_and_leaves_facts_to_the_sections(relevance):
     text = ("This report covers the discovery of penicillin and the rise of antibiotics. "
             "Penicillin's curative effect can be life-saving, while its antiprotozoal activity has prevented many "
             "types of bacteria from developing resistance. "
             "Penicillins were among the first medications effective against many bacterial infections.")
-    out = introduction_sentences(relevance, "The discovery of penicillin and the rise of antibiotics", text, PENICILLIN, [])
-    assert out.startswith("This report covers the discovery of penicillin")  # framing: kept, uncited
-    assert "prevented" not in out  # a claim the sources contradict
-    assert "Penicillins were among the first medications effective against many bacterial infections [2]." in out
+    out = introduction_sentences(relevance, "The discovery of penicillin and the rise of antibiotics", text, [])
+    assert out == "This report covers the discovery of penicillin and the rise of antibiotics."

@@ -30,11 +30,17 @@ _FILLER = frozenset("a an the and of in on its their to for with".split())
 # Words about the report itself: a title made only of these ("Sections", "Main topic") names no subject.
 META_WORDS = frozenset("section sections report topic topics chapter chapters part parts paragraph paragraphs title".split())
 _WORDS = re.compile(r"[a-z]+")
+MAX_TITLE_WORDS = 12
 
 
 def generic_title(title: str) -> bool:
-    """A title that names a part of a report rather than a subject ("Introduction", "Overview of X", "Summary")."""
+    """A title that names a part of a report rather than a subject ("Introduction", "Overview of X", "Summary"),
+    or asks instead of naming ("What are the key questions to answer about the Panama Canal?"), or is a whole
+    sentence rather than a heading (more than `MAX_TITLE_WORDS` words: "The Panama Canal is an artificial
+    82-kilometer waterway in Panama that connects ...")."""
     words = _WORDS.findall(title.lower())
+    if title.strip().endswith("?") or len(title.split()) > MAX_TITLE_WORDS:
+        return True
     if not words or any(w in GENERIC_WORDS for w in words) or " ".join(words) in {"final thoughts", "key findings"}:
         return True
     if all(w in META_WORDS or w in VAGUE_WORDS or w in _FILLER for w in words) and any(w in META_WORDS for w in words):

@@ -5,9 +5,10 @@ sentences word for word, states things no section says, and leaves fragments. So
 - summary and conclusion state findings: a sentence stays only if a section sentence supports it and nearly
   every word of it is in the sections (nodes/text/word_support.py), and it is cited to that sentence's sources
   (numbers the model wrote are replaced, never trusted);
-- transitions frame the report: they stay when they are on the topic, uncited; so do sentences of the
-  introduction that speak of the report itself ("This report covers ..."); an introduction sentence that states a
-  fact is a finding and is checked as one ("Penicillin, the first antibiotic, discovered in 1945" was not);
+- transitions frame the report: they stay when they are on the topic, uncited; the introduction keeps only its
+  sentences that speak of the report itself ("This report covers ..."): the facts a small model states there
+  merge sentences into falsehoods that pass a word check ("The canal begins commercial operation on 26 June 2016",
+  of the Panama Canal, from its expansion's date; "Penicillin, the first antibiotic substance discovered in 1945");
 - everything goes if it is a fragment or repeats what is already printed anywhere in the report.
 A part left empty is written in code from the plan (`plain_summary`, ...), within the same length bounds.
 """
@@ -88,26 +89,19 @@ def _supported(relevance: Relevance, sentences: list[str], evidence: Sequence[Ev
 _ABOUT_THE_REPORT = re.compile(r"\b(?:report|reports|section|sections|chapter|chapters)\b", re.IGNORECASE)
 
 
-def introduction_sentences(relevance: Relevance, topic: str, text: str, evidence: Sequence[Evidence], printed: list[str]) -> str:
-    """Sentences about the report frame it (on-topic, uncited); any other sentence states a fact and must be
-    supported and cited like a finding."""
-    sentences = _clean_sentences(text)
+def introduction_sentences(relevance: Relevance, topic: str, text: str, printed: list[str]) -> str:
+    """Only the sentences about the report frame it (on-topic, uncited); a fact is for the sections to state."""
+    sentences = [s for s in _clean_sentences(text) if _ABOUT_THE_REPORT.search(s)]
     if not sentences:
         return ""
     to_topic = relevance.similarity([topic], sentences)[0]
-    kept = []
-    for (sentence, cited), score in zip(_supported(relevance, sentences, evidence), to_topic, strict=True):
-        if _ABOUT_THE_REPORT.search(sentence):
-            if float(score) >= relevance.thresholds.on_section:
-                kept.append(sentence)
-        elif cited:
-            kept.append(cited)
+    kept = [s for s, score in zip(sentences, to_topic, strict=True) if float(score) >= relevance.thresholds.on_section]
     result, _ = drop_near_duplicates(relevance, " ".join(kept), printed)
     return result
 
 
 def framing(relevance: Relevance, topic: str, text: str, printed: list[str]) -> str:
-    """Introduction or transition: on-topic, uncited, not a repeat, not a fragment."""
+    """A transition: on-topic, uncited, not a repeat, not a fragment."""
     sentences = _clean_sentences(text)
     if not sentences:
         return ""
