@@ -8,6 +8,7 @@ test swaps models or search by passing `StaticProviders` instead of patching.
 
 from __future__ import annotations
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer, Send
@@ -59,6 +60,21 @@ def build_research_subgraph(providers: Providers) -> CompiledStateGraph:
     return builder.compile(name="research_paragraph")
 
 
+def research_paragraph_node(subgraph: CompiledStateGraph):
+    """The subgraph called from a function node rather than added as a node itself.
+
+    Under `astream_events` (LangGraph 1.2, used by the events stream mode and LangServe's /stream_events), a
+    compiled subgraph added as a node hands back its whole state instead of its output schema, so the parallel
+    branches all write `topic` and the step fails with InvalidUpdateError. Called this way it returns only
+    `BranchOutput`; it still checkpoints and streams as a subgraph (its own namespace).
+    """
+
+    async def research_paragraph(state: BranchInput, config: RunnableConfig) -> BranchOutput:
+        return await subgraph.ainvoke(state, config)
+
+    return research_paragraph
+
+
 def dispatch_paragraphs(state: ResearchState) -> list[Send]:
     """One branch per planned paragraph."""
     paragraphs = sorted(state["paragraphs"], key=lambda p: p["index"])
@@ -91,7 +107,7 @@ def build_graph(
     builder.add_node("cached_report", make_cached_report_node(providers), destinations=("plan", END))
     builder.add_node("plan", make_plan_node(providers))
     builder.add_node("review_plan", review_plan)
-    builder.add_node("research_paragraph", build_research_subgraph(providers))
+    builder.add_node("research_paragraph", research_paragraph_node(build_research_subgraph(providers)))
     builder.add_node("collate", make_collate_node(providers))
     builder.add_node("store_report", make_store_report_node(providers))
     builder.add_edge(START, "cached_report")

@@ -34,6 +34,7 @@ from nexa_research.nodes.text.narrative import (
 )
 from nexa_research.nodes.text.repetition import drop_near_duplicates, without_orphans
 from nexa_research.nodes.accounting.run_metadata import build_metadata
+from nexa_research.nodes.progress import emit
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.relevance import Relevance
@@ -165,6 +166,9 @@ def make_collate_node(providers: Providers):
                 topic, state["paragraphs"], steps, cfg, config, await providers.adescribe_models(cfg), warnings
             ),
         )
+        prose = [report.executive_summary, report.introduction, *(s.content for s in sections), report.conclusion]
+        emit({"kind": "report", "sections": len(sections), "words": sum(len(p.split()) for p in prose),
+              "sources": len(report.bibliography)})
         return {"report": report.model_dump(mode="json"), "steps": meter.record()}
 
     return collate

@@ -35,6 +35,7 @@ from nexa_research.nodes.checks.plan import (
     with_subject,
 )
 from nexa_research.nodes.checks.relevance import gate_sources, section_query, topic_cutoff
+from nexa_research.nodes.progress import emit
 from nexa_research.nodes.search import search_with_retries
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.provider_set import Providers
@@ -212,9 +213,11 @@ def _planned(
     topic: str, title: str, sections: list[PlannedSection], cfg: ResearchConfig, meter: StepMeter, topic_cut: float | None
 ) -> dict[str, Any]:
     paragraphs = [new_paragraph(i, s.title, s.outline, s.questions) for i, s in enumerate(sections)]
+    title = report_title(title, topic, [s.title for s in sections])
+    emit({"kind": "plan", "title": title, "sections": [s.title for s in sections]})
     return {
         "topic": topic,
-        "title": report_title(title, topic, [s.title for s in sections]),
+        "title": title,
         "config": cfg.as_configurable(),
         "paragraphs": Overwrite(paragraphs),
         "steps": meter.record(),

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import ProviderError
 from nexa_research.nodes.accounting.metering import StepMeter
+from nexa_research.nodes.progress import section_progress
 from nexa_research.nodes.text.prompt_inputs import bullet_list, paragraph_fields
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.provider_set import Providers
@@ -65,6 +66,7 @@ def make_generate_query_node(providers: Providers):
             "iterations": paragraph["iterations"] + 1,
             "status": "researching",
         }
+        section_progress(paragraph, "querying", query=query, iteration=updated["iterations"])
         return {"paragraph": updated, "pending_query": None, "steps": meter.record()}
 
     return generate_query

@@ -19,6 +19,7 @@ from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import ProviderError
 from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.nodes.accounting.metering import StepMeter
+from nexa_research.nodes.progress import section_progress
 from nexa_research.nodes.text.prompt_inputs import numbered_sources, paragraph_fields
 from nexa_research.prompts import load_prompt
 from nexa_research.nodes.query import first_question
@@ -61,6 +62,7 @@ def make_reflect_node(providers: Providers):
         if coverage and all(answered for _, answered in coverage):
             reflection = {"sufficient": True, "gaps": [], "next_query": ""}
             stopped = {**paragraph, "stop_reason": "sufficient"}
+            section_progress(paragraph, "reflected", sufficient=True, iteration=paragraph["iterations"], missing=[])
             return {"paragraph": stopped, "reflection": reflection, "pending_query": None, "steps": meter.record()}
         sources_text, _ = numbered_sources(paragraph["research"], cfg.context_token_budget, per_source_chars=500)
         messages = load_prompt("reflection").messages(
@@ -83,6 +85,8 @@ def make_reflect_node(providers: Providers):
             updated["stop_reason"] = "sufficient"
         elif paragraph["iterations"] >= cfg.max_iterations:
             updated["stop_reason"] = "iteration_cap"
+        section_progress(paragraph, "reflected", sufficient=result.sufficient, iteration=paragraph["iterations"],
+                         missing=reflection["gaps"])
         return {
             "paragraph": updated,
             "reflection": reflection,

@@ -19,6 +19,7 @@ from langgraph.runtime import Runtime
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.nodes.accounting.metering import StepMeter
 from nexa_research.nodes.checks.relevance import GateResult, gate_sources, section_query
+from nexa_research.nodes.progress import section_progress
 from nexa_research.providers.llm.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.retry_policy import RetryPolicy
@@ -90,6 +91,8 @@ def make_search_node(providers: Providers):
             updated["stop_reason"] = "iteration_cap"
         if cache_hit is not None:
             meter.cache = "hit" if cache_hit else "miss"
+        section_progress(paragraph, "searched", query=query, sources_found=len(new),
+                         sources_total=len(updated["research"]), iteration=paragraph["iterations"])
         return {"paragraph": updated, "sources": new, "steps": meter.record()}
 
     return search

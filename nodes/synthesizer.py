@@ -28,6 +28,7 @@ from nexa_research.nodes.text.extractive import Candidate, cite, extract_section
 from nexa_research.nodes.text.fragments import printable
 from nexa_research.nodes.text.grounding import GroundedText, ground_section
 from nexa_research.nodes.accounting.metering import StepMeter
+from nexa_research.nodes.progress import section_progress
 from nexa_research.nodes.text.prompt_inputs import numbered_sources, paragraph_fields
 from nexa_research.nodes.text.word_support import LEAD_SHARE, content_stems, words_from
 from nexa_research.nodes.text.repetition import (
@@ -84,6 +85,15 @@ def checked_lead(relevance: Relevance, lead: str, chosen: list[Candidate]) -> tu
 
 def _missing(paragraph: Paragraph, reason: str) -> Paragraph:
     return Paragraph(**{**paragraph, "status": "missing", "error": reason})
+
+
+def written(paragraph: Paragraph) -> None:
+    """The section's last progress event: done (with its length) or missing (with the reason)."""
+    if paragraph["status"] == "done":
+        extra: dict[str, Any] = {"words": len(paragraph["latest_summary"].split())}
+    else:
+        extra = {"error": paragraph.get("error")}
+    section_progress(paragraph, paragraph["status"], sources_total=len(paragraph["research"]), **extra)
 
 
 def make_synthesize_node(providers: Providers):
@@ -155,6 +165,7 @@ def make_synthesize_node(providers: Providers):
         paragraph = state["paragraph"]
         meter = StepMeter("synthesize", paragraph["index"])
         if paragraph["status"] == "missing":
+            written(paragraph)
             return {"paragraphs": [paragraph], "steps": meter.record()}
         cfg = ResearchConfig.from_runnable_config(config, runtime.context)
         extractive = cfg.writing == "extractive" and providers.relevance() is not None
@@ -163,6 +174,7 @@ def make_synthesize_node(providers: Providers):
             done = await write(state, cfg, meter)
         except ProviderError as exc:
             done = _missing(paragraph, f"synthesizer failed: {exc}")
+        written(done)
         return {"paragraphs": [done], "steps": meter.record()}
 
     return synthesize

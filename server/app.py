@@ -1,55 +1,94 @@
-"""FastAPI app: the research graph served through LangServe, plus a health check.
+"""The FastAPI app: the LangGraph server API (what langgraph_sdk speaks) and the LangServe routes at /research.
 
-`uvicorn nexa_research.server.app:app`. Routes under /research: invoke, batch, stream, stream_events, playground.
-The app opens one `ResearchRuntime` for its lifetime (checkpointer, caches, providers, embedded services), so a
-run through /research behaves as the same run through `aresearch` or the CLI.
+`nexa serve` runs it under uvicorn with worker processes (`nexa worker`); `uvicorn nexa_research.server.app:app`
+runs the API alone against REDIS_URL (workers started elsewhere). Runs of the LangGraph API execute on the
+workers through the Redis job queue; the LangServe routes run in the API process on the same `ResearchRuntime`
+(checkpointer, caches), as the card asks. OpenAPI docs at /docs.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
-from langserve import add_routes
 
 from nexa_research.builder import build_graph
 from nexa_research.providers.provider_set import ConfiguredProviders, Providers
 from nexa_research.runtime import ResearchRuntime
-from nexa_research.server.langserve_graph import RuntimeGraph
+from nexa_research.server.api_errors import ApiError, api_error_handler
+from nexa_research.server.body_limit import BodyLimit
+from nexa_research.server.context import ServerContext
+from nexa_research.server.langserve_graph import add_research_routes
+from nexa_research.server.provider_factory import providers_from_env
+from nexa_research.server.reaper import live_workers
+from nexa_research.server.routes import assistants, run_streams, runs, threads
+from nexa_research.server.settings import ServerSettings
+
+VERSION = "0.1.0"
 
 
-def create_app(providers: Providers | None = None) -> FastAPI:
-    """An app serving the graph with `providers` (default: from the environment, closed with the app)."""
-    opened: list[ResearchRuntime] = []
+def create_app(providers: Providers | None = None, settings: ServerSettings | None = None) -> FastAPI:
+    """An app serving the graph with `providers` (default: NEXA_SERVER_PROVIDERS, else from the environment)."""
+    settings = settings or ServerSettings()
+    providers = providers if providers is not None else providers_from_env()
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with ResearchRuntime(providers) as runtime:
-            opened.append(runtime)
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with ServerContext(providers, settings) as context:
+            app.state.server = context
             try:
                 yield
             finally:
-                opened.clear()
+                app.state.server = None
 
     def current() -> ResearchRuntime:
-        if not opened:
+        context = getattr(app.state, "server", None)
+        if context is None:
             raise RuntimeError("the app's runtime is not open: serve the app (its lifespan opens the runtime)")
-        return opened[0]
+        return context.runtime
 
     app = FastAPI(
-        title="nexa-research", version="0.1.0", description="Deep research reports with checked citations.",
-        lifespan=lifespan,
+        title="nexa-research", version=VERSION, lifespan=lifespan,
+        description="Deep research reports with checked citations. The LangGraph server API (runs on worker "
+        "processes, threads, SSE streams) for langgraph_sdk, and LangServe routes at /research.",
     )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_exception_handler(ApiError, api_error_handler)
 
-    @app.get("/health")
+    @app.get("/ok", tags=["meta"], summary="Liveness, as the LangGraph server answers it")
+    async def ok() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.get("/health", tags=["meta"], summary="Liveness")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/info", tags=["meta"], summary="Server version and capabilities")
+    async def info() -> dict[str, Any]:
+        context = app.state.server
+        workers = await live_workers(context.redis, settings.recovery_seconds)
+        return {"version": VERSION, "langgraph_py_version": _langgraph_version(), "flags": {"assistants": True,
+                "crons": False, "langsmith": False}, "workers": len(workers), "graphs": [assistants.GRAPH_ID]}
+
+    for router in (assistants.router, threads.router, runs.router, run_streams.router):
+        app.include_router(router)
+
     # The template only describes the routes' schemas; it never runs.
     template = build_graph(providers or ConfiguredProviders())
-    add_routes(app, RuntimeGraph(current, template), path="/research")
+    add_research_routes(app, current, template)
     return app
 
 
-app = create_app()
+def _langgraph_version() -> str:
+    from importlib.metadata import version
+
+    return version("langgraph")
+
+
+def __getattr__(name: str) -> Any:
+    """`app` for `uvicorn nexa_research.server.app:app`, built on first use (not at import)."""
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.live import Live
 
 from nexa_research.cli import eval as eval_commands
+from nexa_research.cli import serve as serve_commands
 from nexa_research.cli import services as services_commands
 from nexa_research.cli import setup as setup_commands
 from nexa_research.cli import threads as threads_commands
@@ -109,6 +110,7 @@ setup_commands.register(app)
 threads_commands.register(app)
 eval_commands.register(app)
 services_commands.register(app)
+serve_commands.register(app)
 
 
 def main() -> None:

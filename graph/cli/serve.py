@@ -1,0 +1,99 @@
+"""`nexa serve` (the API under uvicorn, plus N worker processes) and `nexa worker` (one worker).
+
+`nexa serve` works on a fresh machine: without REDIS_URL it starts (or joins) the data folder's embedded Redis
+Stack and hands its URL to the workers it starts, so every process shares one Redis. Workers are child
+processes running `nexa worker`; they are stopped (SIGTERM: they hand their runs back) when the server stops.
+On several machines, run `nexa serve --workers 0` behind a load balancer and `nexa worker` anywhere, all with the
+same REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from nexa_research.errors import NexaError
+from nexa_research.providers.settings import ProviderSettings
+
+console = Console(stderr=True)
+
+
+def _redis_url() -> str:
+    from nexa_research.providers.services.redis_server import ensure_redis_url
+
+    return ensure_redis_url(ProviderSettings.load())
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=0, max=64, help="Worker processes to start (0: workers run elsewhere).")] = 1,
+    concurrency: Annotated[int | None, typer.Option(min=1, help="Runs per worker (default NEXA_SERVER_WORKER_CONCURRENCY or 4).")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the LangGraph server API and LangServe routes, with worker processes executing the runs."""
+    import uvicorn
+
+    try:
+        url = _redis_url()
+    except NexaError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    env = {**os.environ, "REDIS_URL": url}
+    if concurrency is not None:
+        env["NEXA_SERVER_WORKER_CONCURRENCY"] = str(concurrency)
+    os.environ["REDIS_URL"] = url
+    children = [
+        subprocess.Popen([sys.executable, "-m", "nexa_research.cli", "worker"], env=env) for _ in range(workers)
+    ]
+    console.print(f"nexa-research on http://{host}:{port} (docs at /docs), {workers} worker(s), Redis {url.split('@')[-1]}")
+    try:
+        uvicorn.run("nexa_research.server.app:app", host=host, port=port, log_level=log_level)
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def worker(
+    concurrency: Annotated[int | None, typer.Option(min=1, help="Runs executed at once (default NEXA_SERVER_WORKER_CONCURRENCY or 4).")] = None,
+) -> None:
+    """Execute queued runs (REDIS_URL, or the embedded Redis Stack when it is unset) until SIGTERM or Ctrl-C."""
+    from nexa_research.server.provider_factory import providers_from_env
+    from nexa_research.server.settings import ServerSettings
+    from nexa_research.server.worker import Worker
+
+    try:
+        url = _redis_url()
+        settings = ServerSettings()
+        if concurrency is not None:
+            settings = settings.model_copy(update={"worker_concurrency": concurrency})
+        runner = Worker(url, settings, providers_from_env())
+    except NexaError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await runner.serve(stop)
+
+    asyncio.run(main())
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(worker)

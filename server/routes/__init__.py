@@ -1,0 +1,1 @@
+"""The LangGraph server API routes, one module per resource: assistants, threads, runs, run streams."""

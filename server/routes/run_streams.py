@@ -1,0 +1,95 @@
+"""Streaming runs over SSE: create-and-stream, and join a run's stream (again) from any API process.
+
+Events come from the run's event log in Redis (server/event_log.py), each with its log entry id as the SSE
+`id:`; the first is `metadata` {run_id, attempt}. A quiet stream sends `: heartbeat` comments. The response
+carries `Location: /threads/{t}/runs/{r}/stream`, which langgraph_sdk follows with `Last-Event-ID` after a
+dropped connection, so the client resumes right after the last event it got. The stream ends (the connection
+closes) when the run ends. With `on_disconnect="cancel"` (or `cancel_on_disconnect` on a join) a client that
+goes away cancels the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import StreamingResponse
+
+from nexa_research.server.context import ServerContext
+from nexa_research.server.execution import requested_modes
+from nexa_research.server.lease import request_cancel
+from nexa_research.server.records import FINAL_STATUSES
+from nexa_research.server.routes.deps import server
+from nexa_research.server.routes.runs import ERRORS, NOT_FOUND, run_of
+from nexa_research.server.run_requests import RunCreate, create_run
+
+router = APIRouter(tags=["runs"])
+ALWAYS_SENT = frozenset({"metadata", "error"})
+SSE_RESPONSE = {200: {"description": "Server-sent events", "content": {"text/event-stream": {}}}}
+
+
+async def sse_events(
+    ctx: ServerContext, run: dict[str, Any], after: str, modes: list[str], cancel_on_disconnect: bool
+) -> AsyncIterator[str]:
+    run_id = run["run_id"]
+    wanted = set(modes)
+    finished = False
+    try:
+        async for event in ctx.log.follow(run_id, after, block_ms=int(ctx.settings.heartbeat_seconds * 1000)):
+            if event is None:
+                current = await ctx.store.get_run(run_id)
+                if current is None or (current["status"] in FINAL_STATUSES and not await ctx.log.exists(run_id)):
+                    finished = True
+                    return  # the run is gone, or finished so long ago that its events expired
+                yield ": heartbeat\n\n"
+                continue
+            mode = event.event.split("|", 1)[0]
+            if mode in ALWAYS_SENT or mode in wanted:
+                yield event.sse()
+        finished = True
+    finally:
+        if not finished and cancel_on_disconnect:
+            current = await ctx.store.get_run(run_id)
+            if current is not None and current["status"] not in FINAL_STATUSES:
+                await request_cancel(ctx.redis, run_id, "interrupt")
+
+
+def _stream_response(ctx: ServerContext, run: dict[str, Any], after: str, modes: list[str], cancel: bool) -> StreamingResponse:
+    location = f"/threads/{run['thread_id']}/runs/{run['run_id']}/stream"
+    return StreamingResponse(
+        sse_events(ctx, run, after, modes, cancel),
+        media_type="text/event-stream",
+        headers={"Location": location, "Content-Location": f"/threads/{run['thread_id']}/runs/{run['run_id']}",
+                 "Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.post("/threads/{thread_id}/runs/stream", responses={**ERRORS, **SSE_RESPONSE},
+             summary="Create a run on a thread and stream its events")
+async def stream_thread_run(thread_id: str, body: RunCreate, ctx: ServerContext = Depends(server)) -> StreamingResponse:
+    run = await create_run(ctx, thread_id, body)
+    return _stream_response(ctx, run, "0", requested_modes(run["kwargs"]), body.on_disconnect == "cancel")
+
+
+@router.post("/runs/stream", responses={**ERRORS, **SSE_RESPONSE}, summary="Create a stateless run and stream its events")
+async def stream_stateless_run(body: RunCreate, ctx: ServerContext = Depends(server)) -> StreamingResponse:
+    run = await create_run(ctx, None, body)
+    return _stream_response(ctx, run, "0", requested_modes(run["kwargs"]), body.on_disconnect == "cancel")
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/stream", responses={**NOT_FOUND, **SSE_RESPONSE},
+            summary="Join a run's stream; with Last-Event-ID, resume after that event")
+async def join_stream(
+    thread_id: str,
+    run_id: str,
+    stream_mode: list[str] | None = Query(default=None),
+    cancel_on_disconnect: bool = False,
+    last_event_id: str | None = Header(default=None),
+    ctx: ServerContext = Depends(server),
+) -> StreamingResponse:
+    run = await run_of(ctx, thread_id, run_id)
+    stream_mode = [m for m in stream_mode or [] if m]  # the SDK sends an empty value when it has none
+    modes = requested_modes({"stream_mode": stream_mode}) if stream_mode else requested_modes(run["kwargs"])
+    after = last_event_id if last_event_id and last_event_id != "-1" else "0"
+    return _stream_response(ctx, run, after, modes, cancel_on_disconnect)

@@ -1,0 +1,138 @@
+"""Runs: create (background), wait, list, get, join, cancel, delete; threaded and stateless.
+
+A created run is queued for the workers and answered at once (200, the Run, and `Content-Location` pointing at
+it). `wait` and `join` answer with the run's final values, `{"__interrupt__": [...]}` when it paused for plan
+review, or `{"__error__": {"error", "message"}}` when it failed; `wait` sends `Location` (its join URL) first,
+so langgraph_sdk can reconnect if the connection drops while it waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.responses import JSONResponse
+
+from nexa_research.server.api_errors import CONFLICT, INVALID, NOT_FOUND, TOO_LARGE, ApiError, not_found
+from nexa_research.server.context import ServerContext
+from nexa_research.server.lease import request_cancel
+from nexa_research.server.records import ACTIVE_STATUSES, FINAL_STATUSES
+from nexa_research.server.routes.deps import server
+from nexa_research.server.run_requests import RunCreate, create_run, run_view
+from nexa_research.server.run_results import load_result
+
+router = APIRouter(tags=["runs"])
+ERRORS = {**NOT_FOUND, **CONFLICT, **INVALID, **TOO_LARGE}
+
+
+async def run_of(ctx: ServerContext, thread_id: str, run_id: str) -> dict[str, Any]:
+    run = await ctx.store.get_run(run_id)
+    if run is None or run["thread_id"] != thread_id:
+        raise not_found("run", run_id)
+    return run
+
+
+async def wait_until_final(ctx: ServerContext, run_id: str) -> dict[str, Any]:
+    """The run once it is finished: follows its event log, re-reading the record at every quiet second."""
+    run = await ctx.store.get_run(run_id)
+    while run is not None and run["status"] not in FINAL_STATUSES:
+        async for event in ctx.log.follow(run_id, "$", block_ms=1000):
+            if event is None:
+                break
+        run = await ctx.store.get_run(run_id)
+    if run is None:
+        raise not_found("run", run_id)
+    return run
+
+
+async def final_body(ctx: ServerContext, run: dict[str, Any]) -> Any:
+    result = await load_result(ctx.redis, run["run_id"])
+    if result is not None:
+        return result
+    if run["status"] == "interrupted":
+        return {"__error__": {"error": "Cancelled", "message": f"run {run['run_id']} was cancelled"}}
+    snapshot = await ctx.runtime.snapshot(run["thread_id"])
+    return {} if snapshot is None else snapshot.values
+
+
+def _created(run: dict[str, Any]) -> JSONResponse:
+    location = f"/threads/{run['thread_id']}/runs/{run['run_id']}"
+    return JSONResponse(run_view(run), headers={"Content-Location": location})
+
+
+@router.post("/threads/{thread_id}/runs", responses=ERRORS, summary="Create a background run on a thread")
+async def create_thread_run(thread_id: str, body: RunCreate, ctx: ServerContext = Depends(server)) -> JSONResponse:
+    return _created(await create_run(ctx, thread_id, body))
+
+
+@router.post("/runs", responses=ERRORS, summary="Create a stateless background run (on a thread of its own)")
+async def create_stateless_run(body: RunCreate, ctx: ServerContext = Depends(server)) -> JSONResponse:
+    return _created(await create_run(ctx, None, body))
+
+
+async def _wait_response(ctx: ServerContext, run: dict[str, Any]) -> JSONResponse:
+    final = await wait_until_final(ctx, run["run_id"])
+    location = f"/threads/{run['thread_id']}/runs/{run['run_id']}/join"
+    return JSONResponse(await final_body(ctx, final), headers={"Location": location, "Content-Location": location})
+
+
+@router.post("/threads/{thread_id}/runs/wait", responses=ERRORS, summary="Create a run and wait for its final values")
+async def wait_thread_run(thread_id: str, body: RunCreate, ctx: ServerContext = Depends(server)) -> JSONResponse:
+    return await _wait_response(ctx, await create_run(ctx, thread_id, body))
+
+
+@router.post("/runs/wait", responses=ERRORS, summary="Create a stateless run and wait for its final values")
+async def wait_stateless_run(body: RunCreate, ctx: ServerContext = Depends(server)) -> JSONResponse:
+    return await _wait_response(ctx, await create_run(ctx, None, body))
+
+
+@router.get("/threads/{thread_id}/runs", responses=NOT_FOUND, summary="The thread's runs, newest first")
+async def list_runs(
+    thread_id: str, limit: int = 10, offset: int = 0, status: str | None = None, ctx: ServerContext = Depends(server)
+) -> list[dict[str, Any]]:
+    if await ctx.store.get_thread(thread_id) is None:
+        raise not_found("thread", thread_id)
+    runs = [r for r in reversed(await ctx.store.runs_of(thread_id)) if status is None or r["status"] == status]
+    return [run_view(r) for r in runs[offset: offset + limit]]
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}", responses=NOT_FOUND, summary="Get a run")
+async def get_run(thread_id: str, run_id: str, ctx: ServerContext = Depends(server)) -> dict[str, Any]:
+    return run_view(await run_of(ctx, thread_id, run_id))
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/join", responses=NOT_FOUND, summary="Wait for a run; its final values")
+async def join_run(thread_id: str, run_id: str, ctx: ServerContext = Depends(server)) -> Any:
+    await run_of(ctx, thread_id, run_id)
+    return await final_body(ctx, await wait_until_final(ctx, run_id))
+
+
+@router.post("/threads/{thread_id}/runs/{run_id}/cancel", responses={**NOT_FOUND, **INVALID, **CONFLICT},
+             summary="Cancel a pending or running run (its finished work stays in the checkpoints)")
+async def cancel_run(
+    thread_id: str, run_id: str, wait: bool = False, action: Literal["interrupt", "rollback"] = "interrupt",
+    ctx: ServerContext = Depends(server),
+) -> Response:
+    run = await run_of(ctx, thread_id, run_id)
+    if run["status"] not in ACTIVE_STATUSES:
+        raise ApiError(409, f"run {run_id} is {run['status']}; only a pending or running run can be cancelled")
+    await request_cancel(ctx.redis, run_id, action)
+    if wait:
+        try:
+            await asyncio.wait_for(wait_until_final(ctx, run_id), timeout=60)
+        except TimeoutError as exc:
+            raise ApiError(409, f"run {run_id} did not stop within 60 s") from exc
+        return JSONResponse(None)
+    return Response(status_code=202)
+
+
+@router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT},
+               summary="Delete a finished run")
+async def delete_run(thread_id: str, run_id: str, ctx: ServerContext = Depends(server)) -> Response:
+    run = await run_of(ctx, thread_id, run_id)
+    if run["status"] in ACTIVE_STATUSES:
+        raise ApiError(409, f"run {run_id} is {run['status']}: cancel it first")
+    await ctx.store.delete_run(run)
+    await ctx.log.clear(run_id)
+    return Response(status_code=204)

@@ -1,0 +1,114 @@
+"""Turning a run request into a queued run: validation, the thread's multitask rule, the record, the message.
+
+Shared by the background, wait and stream routes, threaded and stateless. Validation happens here, before
+anything is written, so a bad request leaves no trace. Multitask strategies on a thread with a pending or
+running run: `reject` (the default) is a 409; `enqueue` queues the run behind it (the worker waits for the
+thread's earlier runs); `interrupt` and `rollback` cancel the runs in progress (their finished work stays in
+the checkpoints) and queue the new one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nexa_research.server.api_errors import ApiError, not_found
+from nexa_research.server.context import ServerContext
+from nexa_research.server.job_queue import enqueue_run
+from nexa_research.server.knobs import check_command, check_input, check_knobs
+from nexa_research.server.lease import request_cancel
+from nexa_research.server.records import new_id, now_iso
+from nexa_research.server.routes.assistants import ASSISTANT_ID, resolve_assistant
+
+
+class RunCreate(BaseModel):
+    """A run request, as langgraph_sdk sends it (fields it sends that this server ignores are accepted)."""
+
+    model_config = ConfigDict(extra="allow")
+    assistant_id: str = Field(description="The graph name ('nexa_research') or its assistant id.")
+    input: dict[str, Any] | None = Field(default=None, description='{"topic": "..."}')
+    command: dict[str, Any] | None = Field(default=None, description='{"resume": "approve"} or an edited plan')
+    config: dict[str, Any] | None = Field(default=None, description="`configurable` may carry research knobs")
+    context: dict[str, Any] | None = Field(default=None, description="Research knobs (see the assistant's schema)")
+    metadata: dict[str, Any] | None = None
+    stream_mode: str | list[str] = "values"
+    stream_subgraphs: bool = False
+    stream_resumable: bool = False
+    multitask_strategy: Literal["reject", "interrupt", "rollback", "enqueue"] | None = None
+    if_not_exists: Literal["create", "reject"] | None = None
+    on_disconnect: Literal["cancel", "continue"] | None = None
+    interrupt_before: list[str] | Literal["*"] | None = None
+    interrupt_after: list[str] | Literal["*"] | None = None
+    checkpoint_id: str | None = None
+
+
+STREAM_MODES = frozenset({"values", "updates", "custom", "events", "debug", "messages", "messages-tuple", "tasks", "checkpoints"})
+
+
+def validate_request(body: RunCreate) -> dict[str, Any]:
+    """The run's kwargs, validated; 404/422 with the reason otherwise."""
+    resolve_assistant(body.assistant_id)
+    if body.input is not None and body.command is not None:
+        raise ApiError(422, "input: give either input or command, not both")
+    modes = [body.stream_mode] if isinstance(body.stream_mode, str) else list(body.stream_mode)
+    unknown = [m for m in modes if m not in STREAM_MODES]
+    if unknown:
+        raise ApiError(422, f"stream_mode: unknown mode {unknown[0]!r}; modes are {', '.join(sorted(STREAM_MODES))}")
+    kwargs: dict[str, Any] = {
+        "input": check_input(body.input) if body.input is not None else None,
+        "command": check_command(body.command) if body.command is not None else None,
+        "config": body.config or {},
+        "context": body.context or {},
+        "metadata": body.metadata or {},
+        "stream_mode": modes,
+        "stream_subgraphs": body.stream_subgraphs,
+        "stream_resumable": body.stream_resumable,
+        "interrupt_before": body.interrupt_before,
+        "interrupt_after": body.interrupt_after,
+        "checkpoint_id": body.checkpoint_id,
+    }
+    check_knobs(body.config, body.context)
+    return kwargs
+
+
+async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate) -> dict[str, Any]:
+    """Validate, record and queue a run on `thread_id` (None: a new thread of its own, a stateless run)."""
+    kwargs = validate_request(body)
+    if thread_id is None:
+        thread, _ = await ctx.store.create_thread(None, {"stateless": True, **(body.metadata or {})})
+        thread_id = thread["thread_id"]
+    elif await ctx.store.get_thread(thread_id) is None:
+        if body.if_not_exists != "create":
+            raise not_found("thread", thread_id)
+        await ctx.store.create_thread(thread_id, body.metadata or {})
+    snapshot = await ctx.runtime.snapshot(thread_id)
+    has_state = snapshot is not None and bool(snapshot.values)
+    if kwargs["command"] is not None and "resume" in kwargs["command"] and not (has_state and snapshot.interrupts):
+        raise ApiError(409, f"command.resume: thread {thread_id!r} is not interrupted; there is nothing to resume")
+    if kwargs["input"] is None and kwargs["command"] is None and not has_state:
+        raise ApiError(422, 'input: a new thread needs an input like {"topic": "..."}')
+    strategy = body.multitask_strategy or "reject"
+    async with ctx.store.thread_lock(thread_id):
+        active = await ctx.store.active_runs_of(thread_id)
+        if active and strategy == "reject":
+            raise ApiError(409, f"thread {thread_id!r} is busy with run {active[0]['run_id']}; "
+                                "use multitask_strategy 'enqueue' to queue behind it")
+        if active and strategy in ("interrupt", "rollback"):
+            for run in active:
+                await request_cancel(ctx.redis, run["run_id"], "interrupt")
+        stamp = now_iso()
+        run = await ctx.store.add_run({
+            "run_id": new_id(), "thread_id": thread_id, "assistant_id": ASSISTANT_ID,
+            "created_at": stamp, "updated_at": stamp, "status": "pending",
+            "metadata": body.metadata or {}, "kwargs": kwargs, "multitask_strategy": strategy, "attempt": 0,
+        })
+    await enqueue_run(ctx.broker, run["run_id"])
+    return run
+
+
+def run_view(run: dict[str, Any]) -> dict[str, Any]:
+    """A `Run` of the SDK (the server's bookkeeping fields left out)."""
+    keep = ("run_id", "thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs",
+            "multitask_strategy")
+    return {k: run.get(k) for k in keep}

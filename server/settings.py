@@ -1,0 +1,34 @@
+"""Server and worker settings, from NEXA_SERVER_* environment variables (pydantic-settings).
+
+The recovery bound is the one operators reason about: a run whose worker was SIGKILLed is picked up by
+another worker within about `recovery_seconds`. The lease TTL and the reaper's period follow from it (a third
+and a sixth of it), so pick-up takes at most TTL + period + one queue read, about half the bound.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEXA_SERVER_", extra="ignore")
+
+    worker_concurrency: int = Field(default=4, ge=1, le=1000, description="Runs one worker executes at once.")
+    recovery_seconds: float = Field(
+        default=60.0, ge=3.0, le=3600.0, description="Bound on picking up the run of a worker that died."
+    )
+    pending_rekick_seconds: float = Field(
+        default=600.0, ge=5.0, description="A pending run no worker took for this long is queued again."
+    )
+    event_retention_seconds: int = Field(default=3600, ge=60, description="How long a finished run's events are kept.")
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest request body accepted (413 above).")
+    heartbeat_seconds: float = Field(default=10.0, gt=0, description="SSE heartbeat comment interval.")
+
+    @property
+    def lease_ttl_seconds(self) -> float:
+        return self.recovery_seconds / 3
+
+    @property
+    def reaper_period_seconds(self) -> float:
+        return self.recovery_seconds / 6

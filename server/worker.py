@@ -1,0 +1,199 @@
+"""`nexa worker`: a process that executes runs from the job queue, several at a time, each under a run lease.
+
+A worker opens one `ResearchRuntime` (the same owner the library, CLI and LangServe use) and a taskiq receiver
+on the queue (server/job_queue.py) with `concurrency` slots. For each "execute run R" message it takes R's
+lease (server/lease.py) or drops the message when another worker holds it; waits, under the lease, until the
+runs created before R on the same thread are done (multitask strategy "enqueue"); then executes R
+(server/execution.py) while a watcher renews the lease and checks every second whether R was cancelled.
+
+Stopping: SIGTERM/SIGINT let the worker hand its running runs back (lease released, run re-kicked) so another
+worker continues them from their checkpoints at once; SIGKILL is covered by the lease TTL and the reaper.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from typing import Any
+
+from redis.asyncio import Redis
+from concurrent.futures import ThreadPoolExecutor
+
+from taskiq.acks import AcknowledgeType
+from taskiq.receiver import Receiver
+
+from nexa_research.errors import NexaError
+from nexa_research.providers.provider_set import Providers
+from nexa_research.runtime import ResearchRuntime
+from nexa_research.server.event_log import EventLog
+from nexa_research.server.execution import checkpoint_id, execute_run
+from nexa_research.server.job_queue import EXECUTE_RUN, enqueue_run, make_broker
+from nexa_research.server.lease import RunLease, cancel_requested
+from nexa_research.server.reaper import Reaper
+from nexa_research.server.records import FINAL_STATUSES, RecordStore, new_id
+from nexa_research.server.run_results import store_result
+from nexa_research.server.settings import ServerSettings
+
+logger = logging.getLogger("nexa_research.worker")
+
+
+class _Stop(Exception):
+    """Why a run's task was cancelled by its own worker."""
+
+
+class Worker:
+    def __init__(
+        self, redis_url: str, settings: ServerSettings | None = None, providers: Providers | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.redis_url = redis_url
+        self.settings = settings or ServerSettings()
+        self.providers = providers
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{new_id()[:8]}"
+        self.running: dict[str, asyncio.Task[Any]] = {}
+        self._reasons: dict[str, str] = {}
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Execute runs until `stop` is set; then hand back what is still running."""
+        settings = self.settings
+        async with ResearchRuntime(self.providers) as runtime:
+            self.runtime = runtime
+            self.redis = Redis.from_url(self.redis_url)
+            self.store, self.log = RecordStore(self.redis), EventLog(self.redis, settings.event_retention_seconds)
+            self.broker = make_broker(self.redis_url, consumer_name=self.worker_id)
+
+            async def execute(run_id: str) -> None:  # taskiq registers plain functions, not bound methods
+                await self._execute(run_id)
+
+            self.broker.register_task(execute, task_name=EXECUTE_RUN)
+            await self.broker.startup()
+            reaper = Reaper(self.redis, self.store, self.broker, self.worker_id, settings)
+            self.broker.is_worker_process = True
+            receiver = Receiver(
+                self.broker, ThreadPoolExecutor(max_workers=1), max_async_tasks=settings.worker_concurrency,
+                max_prefetch=0, run_startup=False, ack_type=AcknowledgeType.WHEN_RECEIVED, propagate_exceptions=False,
+            )
+            finish = asyncio.Event()
+            listening = asyncio.create_task(receiver.listen(finish))
+            reaping = asyncio.create_task(reaper.loop(lambda: len(self.running)))
+            logger.info("worker %s: %d slots on %s", self.worker_id, settings.worker_concurrency, self.broker.queue_name)
+            try:
+                await stop.wait()
+            finally:
+                finish.set()  # the receiver takes no new message
+                await self._hand_back()
+                reaping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reaping
+                try:
+                    await asyncio.wait_for(listening, timeout=10)
+                except TimeoutError:
+                    logger.warning("worker %s: the queue listener did not stop within 10 s", self.worker_id)
+                await reaper.forget()
+                await self.broker.shutdown()
+                await self.redis.aclose()
+
+    async def _hand_back(self) -> None:
+        for run_id, task in list(self.running.items()):
+            self._reasons[run_id] = "shutdown"
+            task.cancel()
+        for run_id, task in list(self.running.items()):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            await enqueue_run(self.broker, run_id)
+
+    async def _execute(self, run_id: str) -> None:
+        """The task behind each queue message."""
+        run = await self.store.get_run(run_id)
+        if run is None or run["status"] in FINAL_STATUSES:
+            return
+        lease = RunLease(self.redis, run_id, self.worker_id, self.settings.lease_ttl_seconds)
+        if not await lease.acquire():
+            return  # another worker holds it
+        task = asyncio.current_task()
+        assert task is not None
+        self.running[run_id] = task
+        watcher = asyncio.create_task(self._watch(run_id, lease, task))
+        try:
+            await self._hold(run_id)
+        except asyncio.CancelledError:
+            reason = self._reasons.pop(run_id, "shutdown")
+            if reason.startswith("cancel"):
+                await self._finish(run_id, "interrupted", None, None)
+            elif reason != "shutdown":
+                logger.warning("run %s: %s; another worker continues it", run_id, reason)
+            if reason == "shutdown":
+                raise
+        finally:
+            watcher.cancel()
+            self.running.pop(run_id, None)
+            await lease.release()
+
+    async def _hold(self, run_id: str) -> None:
+        """Under the lease: wait for the thread's earlier runs, then execute."""
+        run = await self.store.get_run(run_id)
+        if run is None or run["status"] in FINAL_STATUSES:
+            return
+        if await cancel_requested(self.redis, run_id):
+            await self._finish(run_id, "interrupted", None, None)
+            return
+        while True:
+            earlier = [r for r in await self.store.active_runs_of(run["thread_id"]) if r["created_at"] < run["created_at"]]
+            if not earlier:
+                break
+            await asyncio.sleep(0.5)
+        attempt = int(run.get("attempt") or 0) + 1
+        base = run.get("base_checkpoint") if attempt > 1 else await checkpoint_id(self.runtime, run["thread_id"])
+        run = await self.store.put_run({**run, "status": "running", "attempt": attempt, "base_checkpoint": base,
+                                        "worker_id": self.worker_id})
+        await self.log.append(run_id, "metadata", {"run_id": run_id, "attempt": attempt})
+
+        async def publish(event: str, data: Any) -> None:
+            await self.log.append(run_id, event, data)
+
+        try:
+            result = await execute_run(self.runtime, run, publish, base, attempt)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure of the run is reported on the run, then logged
+            if not isinstance(exc, NexaError):
+                logger.exception("run %s failed", run_id)
+            error = {"error": type(exc).__name__, "message": str(exc)}
+            await self.log.append(run_id, "error", error)
+            await self._finish(run_id, "error", None, error)
+            return
+        await self._finish(run_id, "success", result, None)
+
+    async def _finish(self, run_id: str, status: str, result: Any, error: dict[str, str] | None) -> None:
+        if result is not None or error is not None:
+            await store_result(self.redis, run_id, result if error is None else {"__error__": error},
+                               self.settings.event_retention_seconds)
+        run = await self.store.update_run(run_id, status=status, error=error)
+        if run is not None:
+            thread = await self.store.get_thread(run["thread_id"])
+            if thread is not None:
+                await self.store.put_thread({**thread, "error": error})
+        await self.log.end(run_id)
+
+    async def _watch(self, run_id: str, lease: RunLease, task: asyncio.Task[Any]) -> None:
+        """Renew the lease every ttl/3; stop the run when it is cancelled or the lease is lost."""
+        renew_every = self.settings.lease_ttl_seconds / 3
+        waited = 0.0
+        while True:
+            step = min(1.0, renew_every)
+            await asyncio.sleep(step)
+            waited += step
+            action = await cancel_requested(self.redis, run_id)
+            if action:
+                self._reasons[run_id] = f"cancel:{action}"
+                task.cancel()
+                return
+            if waited >= renew_every:
+                waited = 0.0
+                if not await lease.renew():
+                    self._reasons[run_id] = "lease lost"
+                    task.cancel()
+                    return
