@@ -55,6 +55,16 @@ class ServerContext:
         self._stack = stack
         return self
 
+    async def thread_record(self, thread_id: str) -> dict[str, Any] | None:
+        """The thread's record; a thread that only the checkpointer knows (started through /research, the
+        library or the CLI on this Redis) gets one now, so every entry point's threads are visible here."""
+        record = await self.store.get_thread(thread_id)
+        if record is None and thread_id:
+            snapshot = await self.runtime.snapshot(thread_id)
+            if snapshot is not None and snapshot.values:
+                record, _ = await self.store.create_thread(thread_id, {})
+        return record
+
     async def __aexit__(self, *exc: Any) -> None:
         stack, self._stack = self._stack, None
         if stack is not None:

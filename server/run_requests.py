@@ -78,7 +78,7 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate)
     if thread_id is None:
         thread, _ = await ctx.store.create_thread(None, {"stateless": True, **(body.metadata or {})})
         thread_id = thread["thread_id"]
-    elif await ctx.store.get_thread(thread_id) is None:
+    elif await ctx.thread_record(thread_id) is None:
         if body.if_not_exists != "create":
             raise not_found("thread", thread_id)
         await ctx.store.create_thread(thread_id, body.metadata or {})
@@ -89,6 +89,9 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate)
     if kwargs["input"] is None and kwargs["command"] is None and not has_state:
         raise ApiError(422, 'input: a new thread needs an input like {"topic": "..."}')
     strategy = body.multitask_strategy or "reject"
+    if strategy == "rollback":
+        raise ApiError(422, "multitask_strategy: 'rollback' is not supported (checkpoints are never rewound); "
+                            "use 'interrupt', which keeps the finished work, or 'enqueue'")
     async with ctx.store.thread_lock(thread_id):
         active = await ctx.store.active_runs_of(thread_id)
         if active and strategy == "reject":

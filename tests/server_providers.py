@@ -5,7 +5,8 @@
 Scripted models (tests/scripted_models.py) and an in-memory corpus, so runs are quick and need no LLM. Every
 model and search call is appended to NEXA_TEST_CALL_LOG (one JSON line: pid, kind, role, section), so a test
 can tell which process did what. While the file named by NEXA_TEST_HOLD_FILE exists, searches for sections
-whose title contains "slow" block; NEXA_TEST_SEARCH_DELAY adds a delay to every search.
+whose title contains "slow" block; NEXA_TEST_SEARCH_DELAY adds a delay to every search. The planner raises on
+FAILING_TOPIC, so a run can fail the way a bug fails it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from nexa_research.providers import InMemorySearch
 
 TITLES = ["Alpha origins", "Beta spread", "Gamma slow effects", "Delta slow legacy"]
 TOPIC = "The printing press"
+FAILING_TOPIC = "A topic the planner fails on"  # its run ends in error: the planner raises a RuntimeError (a bug)
 
 
 def _log(**event: str) -> None:
@@ -47,6 +49,8 @@ def _logged(model: ScriptedChatModel, role: str) -> ScriptedChatModel:
     inner = model.respond
 
     def respond(messages):
+        if role == "planner" and FAILING_TOPIC in str(messages[-1].content):
+            raise RuntimeError("scripted planner failure")
         section = field(messages, "Section")
         _log(kind="llm", role=role, section=section)
         answer = inner(messages)

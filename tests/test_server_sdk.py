@@ -10,11 +10,12 @@ import asyncio
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import ConflictError
 
-from server_providers import TITLES, TOPIC
+from server_providers import FAILING_TOPIC, TITLES, TOPIC
 
 pytestmark = pytest.mark.redis
 QUICK = {"max_iterations": 1, "max_sections": 4}
@@ -177,3 +178,57 @@ async def test_events_stream_mode(nexa_server):
     kinds = {p.data["event"] for p in parts if p.event == "events"}
     assert {"on_chain_start", "on_chain_end", "on_chat_model_end"} <= kinds
     assert section_titles([p for p in parts if p.event == "values"][-1].data) == TITLES
+
+
+async def test_a_failed_run_reports_its_error(nexa_server):
+    client = get_client(url=nexa_server.url)
+    thread = await client.threads.create()
+    parts = [p async for p in client.runs.stream(thread["thread_id"], "nexa_research", input={"topic": FAILING_TOPIC})]
+    errors = [p.data for p in parts if p.event == "error"]
+    assert errors == [{"error": "RuntimeError", "message": "scripted planner failure"}]
+    run = (await client.runs.list(thread["thread_id"]))[0]
+    assert run["status"] == "error"
+    assert (await client.runs.join(thread["thread_id"], run["run_id"]))["__error__"]["error"] == "RuntimeError"
+    assert (await client.threads.get(thread["thread_id"]))["status"] == "error"
+
+
+async def test_sse_wire_format_heartbeats_and_location(nexa_server, server_env):
+    """What the SDK relies on, read off the wire: event/data/id lines, metadata first, heartbeats, Location."""
+    hold = Path(server_env["NEXA_TEST_HOLD_FILE"])
+    hold.touch()
+    client = get_client(url=nexa_server.url)
+    thread = await client.threads.create()
+    lines: list[str] = []
+    try:
+        async with httpx.AsyncClient(base_url=nexa_server.url, timeout=30) as http:
+            body = {"assistant_id": "nexa_research", "input": {"topic": TOPIC}, "context": QUICK, "stream_mode": "updates"}
+            async with http.stream("POST", f"/threads/{thread['thread_id']}/runs/stream", json=body) as response:
+                assert response.headers["content-type"].startswith("text/event-stream")
+                assert response.headers["location"].startswith(f"/threads/{thread['thread_id']}/runs/")
+                async for line in response.aiter_lines():
+                    lines.append(line)
+                    if line == ": heartbeat" and hold.exists():
+                        hold.unlink()  # seen a heartbeat while the run waits: let it finish
+    finally:
+        hold.unlink(missing_ok=True)
+    assert lines[0] == "event: metadata" and lines[1].startswith("data: {") and lines[2].startswith("id: ")
+    assert ": heartbeat" in lines
+    assert sum(1 for line in lines if line == "event: updates") >= 4
+
+
+async def test_cancel_a_queued_run(nexa_server, server_env):
+    hold = Path(server_env["NEXA_TEST_HOLD_FILE"])
+    hold.touch()
+    client = get_client(url=nexa_server.url)
+    thread = await client.threads.create()
+    try:
+        first = await client.runs.create(thread["thread_id"], "nexa_research", input={"topic": TOPIC}, context=QUICK)
+        queued = await client.runs.create(thread["thread_id"], "nexa_research", input={"topic": TOPIC}, context=QUICK,
+                                          multitask_strategy="enqueue")
+        await client.runs.cancel(thread["thread_id"], queued["run_id"])
+        assert (await client.runs.get(thread["thread_id"], queued["run_id"]))["status"] == "interrupted"
+    finally:
+        hold.unlink()
+    await client.runs.join(thread["thread_id"], first["run_id"])
+    statuses = {r["run_id"]: r["status"] for r in await client.runs.list(thread["thread_id"])}
+    assert statuses == {first["run_id"]: "success", queued["run_id"]: "interrupted"}

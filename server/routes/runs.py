@@ -91,7 +91,7 @@ async def wait_stateless_run(body: RunCreate, ctx: ServerContext = Depends(serve
 async def list_runs(
     thread_id: str, limit: int = 10, offset: int = 0, status: str | None = None, ctx: ServerContext = Depends(server)
 ) -> list[dict[str, Any]]:
-    if await ctx.store.get_thread(thread_id) is None:
+    if await ctx.thread_record(thread_id) is None:
         raise not_found("thread", thread_id)
     runs = [r for r in reversed(await ctx.store.runs_of(thread_id)) if status is None or r["status"] == status]
     return [run_view(r) for r in runs[offset: offset + limit]]
@@ -109,15 +109,21 @@ async def join_run(thread_id: str, run_id: str, ctx: ServerContext = Depends(ser
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel", responses={**NOT_FOUND, **INVALID, **CONFLICT},
-             summary="Cancel a pending or running run (its finished work stays in the checkpoints)")
+             summary="Cancel a pending or running run (action 'interrupt'; its finished work stays in the checkpoints)")
 async def cancel_run(
     thread_id: str, run_id: str, wait: bool = False, action: Literal["interrupt", "rollback"] = "interrupt",
     ctx: ServerContext = Depends(server),
 ) -> Response:
     run = await run_of(ctx, thread_id, run_id)
+    if action == "rollback":
+        raise ApiError(422, "action: 'rollback' is not supported (checkpoints are never rewound); use 'interrupt'")
     if run["status"] not in ACTIVE_STATUSES:
         raise ApiError(409, f"run {run_id} is {run['status']}; only a pending or running run can be cancelled")
     await request_cancel(ctx.redis, run_id, action)
+    if run["status"] == "pending":
+        # No worker has it yet: it is cancelled now. A worker that takes it meanwhile sees the cancel flag at once.
+        await ctx.store.update_run(run_id, status="interrupted")
+        await ctx.log.end(run_id)
     if wait:
         try:
             await asyncio.wait_for(wait_until_final(ctx, run_id), timeout=60)

@@ -62,7 +62,7 @@ class HistoryRequest(BaseModel):
 
 
 async def thread_record(ctx: ServerContext, thread_id: str) -> dict[str, Any]:
-    record = await ctx.store.get_thread(thread_id)
+    record = await ctx.thread_record(thread_id)
     if record is None:
         raise not_found("thread", thread_id)
     return record

@@ -1,0 +1,69 @@
+"""`nexa serve` on a machine without REDIS_URL: it starts the embedded Redis Stack, uvicorn and its workers, a
+run goes through them, and stopping the server stops its workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from langgraph_sdk import get_client
+
+from server_harness import TESTS, free_port
+from server_providers import TITLES, TOPIC
+
+pytestmark = pytest.mark.redis
+
+
+def worker_pids(parent: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{entry}/cmdline", "rb") as cmd:
+                    command = cmd.read().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if int(fields[1]) == parent and " worker" in command:
+                found.append(int(entry))
+    return found
+
+
+async def test_nexa_serve_starts_redis_the_api_and_workers(embedded_data_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("NEXA_CHECKPOINTER", "redis")
+    monkeypatch.setenv("NEXA_SERVER_PROVIDERS", "server_providers:make")
+    monkeypatch.setenv("PYTHONPATH", str(TESTS))
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "nexa_research.cli", "serve", "--port", str(port), "--workers", "2"],
+                              stdout=log, stderr=subprocess.STDOUT, cwd=TESTS)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                if httpx.get(f"{url}/info", timeout=1).json()["workers"] == 2:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        else:
+            raise AssertionError((tmp_path / "serve.log").read_text())
+        assert (embedded_data_dir / "redis" / "server.json").exists(), "the embedded Redis Stack serves the server"
+        workers = worker_pids(server.pid)
+        assert len(workers) == 2
+        done = await get_client(url=url).runs.wait(None, "nexa_research", input={"topic": TOPIC},
+                                                   context={"max_iterations": 1, "max_sections": 4})
+        assert [s["title"] for s in done["report"]["sections"]] == TITLES
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)
+    time.sleep(0.5)
+    assert not [pid for pid in workers if os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]]
