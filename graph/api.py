@@ -21,6 +21,7 @@ from nexa_research.providers.provider_set import Providers
 from nexa_research.report import Report
 from nexa_research.runtime import ResearchRuntime
 from nexa_research.state import validate_topic
+from nexa_research.tracing import trace_options, with_trace_options
 
 
 UpdateHandler = Callable[[tuple[str, ...], dict[str, Any]], None]
@@ -78,7 +79,9 @@ async def run_on_thread(
         cfg = ResearchConfig.from_values({**stored, **(cfg.as_configurable() if cfg is not None else {})})
         payload = Command(resume=resume) if resume is not None else None
     lookup = {"thread_id": thread_id, **({"checkpoint_id": checkpoint_id} if checkpoint_id else {})}
-    result = await runtime.run(payload, {"configurable": {**cfg.as_configurable(), **lookup}}, on_update)
+    run_config = with_trace_options({"configurable": {**cfg.as_configurable(), **lookup}},
+                                    trace_options(None, thread_id, cfg))
+    result = await runtime.run(payload, run_config, on_update)
     if result.get("__interrupt__"):
         raise PlanReviewPending(thread_id, result["__interrupt__"][0].value)
     return Report.model_validate(result["report"])

@@ -25,6 +25,7 @@ from nexa_research.nodes.search import make_search_node
 from nexa_research.nodes.synthesizer import make_synthesize_node
 from nexa_research.prompts import prompt_versions
 from nexa_research.providers.provider_set import ConfiguredProviders, Providers
+from nexa_research.tracing import tag_nodes
 from nexa_research.state import BranchInput, BranchOutput, BranchState, ResearchInput, ResearchState
 
 
@@ -116,4 +117,4 @@ def build_graph(
     builder.add_edge("research_paragraph", "collate")
     builder.add_edge("collate", "store_report")
     builder.add_edge("store_report", END)
-    return builder.compile(checkpointer=checkpointer, name=name)
+    return tag_nodes(builder.compile(checkpointer=checkpointer, name=name))

@@ -24,6 +24,7 @@ from nexa_research.builder import build_graph
 from nexa_research.errors import ResearchInputError
 from nexa_research.providers.provider_set import ConfiguredProviders, Providers
 from nexa_research.providers.settings import ProviderSettings
+from nexa_research.tracing import configure_tracing
 
 
 # Threads checkpointed in memory live as long as this process: enough for plan review in a notebook or script.
@@ -83,6 +84,7 @@ class ResearchRuntime:
             await stack.aclose()
 
     async def _open(self, stack: AsyncExitStack) -> None:
+        configure_tracing()  # LANGSMITH_TRACING without a key: switched off, so nothing is sent and nothing fails
         settings = self.settings
         base = self._given_providers or ConfiguredProviders(settings)
         if self._given_providers is None:

@@ -9,10 +9,11 @@ from fastapi.responses import JSONResponse
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 def not_found(kind: str, ident: str) -> ApiError:
@@ -21,7 +22,7 @@ def not_found(kind: str, ident: str) -> ApiError:
 
 async def api_error_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return JSONResponse({"detail": exc.message, "message": exc.message}, status_code=exc.status)
+    return JSONResponse({"detail": exc.message, "message": exc.message}, status_code=exc.status, headers=exc.headers)
 
 
 # The error responses each route may give, for the OpenAPI docs at /docs.
@@ -30,3 +31,6 @@ NOT_FOUND = {404: {"description": "Unknown assistant, thread or run", **ERROR_MO
 CONFLICT = {409: {"description": "The thread is busy, or the run is not interrupted", **ERROR_MODEL}}
 INVALID = {422: {"description": "Invalid input, knob or id: the message names the field", **ERROR_MODEL}}
 TOO_LARGE = {413: {"description": "Request body over the limit", **ERROR_MODEL}}
+UNAUTHORIZED = {401: {"description": "No API key, or not a valid one", **ERROR_MODEL}}
+FORBIDDEN = {403: {"description": "A knob over the key's tier limit, or an endpoint knob not accepted", **ERROR_MODEL}}
+LIMITED = {429: {"description": "Daily quota, concurrent runs or request rate exceeded (see Retry-After)", **ERROR_MODEL}}

@@ -8,38 +8,55 @@ workers through the Redis job queue; the LangServe routes run in the API process
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.responses import Response
 
 from nexa_research.builder import build_graph
 from nexa_research.providers.provider_set import ConfiguredProviders, Providers
 from nexa_research.runtime import ResearchRuntime
+from nexa_research.server.access.gate import Gate
+from nexa_research.server.access.settings import AccessSettings
 from nexa_research.server.api_errors import ApiError, api_error_handler
 from nexa_research.server.body_limit import BodyLimit
 from nexa_research.server.context import ServerContext
+from nexa_research.server.observability.http_metrics import HttpMetrics
+from nexa_research.server.observability.logs import CorrelationIds, configure_logging
+from nexa_research.server.observability.metrics import cluster_metrics, make_registry, metrics_response
+from nexa_research.server.observability.run_metrics import RunMetrics
 from nexa_research.server.langserve_graph import add_research_routes
 from nexa_research.server.provider_factory import providers_from_env
 from nexa_research.server.reaper import live_workers
 from nexa_research.server.routes import assistants, run_streams, runs, threads
+from nexa_research.server.routes import health as health_routes
 from nexa_research.server.settings import ServerSettings
+from nexa_research.tracing import configure_tracing
 
 VERSION = "0.1.0"
 
 
-def create_app(providers: Providers | None = None, settings: ServerSettings | None = None) -> FastAPI:
+def create_app(
+    providers: Providers | None = None, settings: ServerSettings | None = None, access: AccessSettings | None = None
+) -> FastAPI:
     """An app serving the graph with `providers` (default: NEXA_SERVER_PROVIDERS, else from the environment)."""
     settings = settings or ServerSettings()
+    access = access or AccessSettings()
     providers = providers if providers is not None else providers_from_env()
+
+    registry = make_registry()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with ServerContext(providers, settings) as context:
+        async with ServerContext(providers, settings, access) as context:
+            context.metrics = RunMetrics(context.redis)
             app.state.server = context
             try:
-                yield
+                with cluster_metrics(registry, context.redis_url, worker_window_seconds=settings.recovery_seconds):
+                    yield
             finally:
                 app.state.server = None
 
@@ -55,6 +72,9 @@ def create_app(providers: Providers | None = None, settings: ServerSettings | No
         "processes, threads, SSE streams) for langgraph_sdk, and LangServe routes at /research.",
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Gate, settings=access)  # outside the body limit: no key, no body read
+    app.add_middleware(HttpMetrics, registry=registry)  # refusals are counted too
+    app.add_middleware(CorrelationIds)  # outermost: every answer, refusals included, carries X-Request-ID
     app.add_exception_handler(ApiError, api_error_handler)
 
     @app.get("/ok", tags=["meta"], summary="Liveness, as the LangGraph server answers it")
@@ -65,6 +85,10 @@ def create_app(providers: Providers | None = None, settings: ServerSettings | No
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/metrics", tags=["meta"], summary="Prometheus metrics (NEXA_SERVER_METRICS_TOKEN: bearer token)")
+    def metrics() -> Response:  # sync on purpose: the cluster collector reads Redis synchronously
+        return metrics_response(registry)
+
     @app.get("/info", tags=["meta"], summary="Server version and capabilities")
     async def info() -> dict[str, Any]:
         context = app.state.server
@@ -72,7 +96,7 @@ def create_app(providers: Providers | None = None, settings: ServerSettings | No
         return {"version": VERSION, "langgraph_py_version": _langgraph_version(), "flags": {"assistants": True,
                 "crons": False, "langsmith": False}, "workers": len(workers), "graphs": [assistants.GRAPH_ID]}
 
-    for router in (assistants.router, threads.router, runs.router, run_streams.router):
+    for router in (assistants.router, threads.router, runs.router, run_streams.router, health_routes.router):
         app.include_router(router)
 
     # The template only describes the routes' schemas; it never runs.
@@ -90,5 +114,7 @@ def _langgraph_version() -> str:
 def __getattr__(name: str) -> Any:
     """`app` for `uvicorn nexa_research.server.app:app`, built on first use (not at import)."""
     if name == "app":
+        configure_logging(os.environ.get("NEXA_LOG_LEVEL", "INFO"), json=True)
+        configure_tracing()
         return create_app()
     raise AttributeError(name)

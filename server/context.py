@@ -15,6 +15,9 @@ from redis.asyncio import Redis
 from nexa_research.errors import NexaError
 from nexa_research.providers.provider_set import Providers
 from nexa_research.runtime import ResearchRuntime
+from nexa_research.server.access.api_keys import KeyStore
+from nexa_research.server.access.quota import Quotas
+from nexa_research.server.access.settings import AccessSettings
 from nexa_research.server.event_log import EventLog
 from nexa_research.server.job_queue import make_broker
 from nexa_research.server.records import RecordStore
@@ -26,9 +29,14 @@ class ServerNeedsRedisError(NexaError):
 
 
 class ServerContext:
-    def __init__(self, providers: Providers | None = None, settings: ServerSettings | None = None) -> None:
+    def __init__(
+        self, providers: Providers | None = None, settings: ServerSettings | None = None,
+        access: AccessSettings | None = None,
+    ) -> None:
         self._providers = providers
         self.settings = settings or ServerSettings()
+        self.access = access or AccessSettings()
+        self.metrics: Any = None  # RunMetrics, set when metrics are on
         self._stack: AsyncExitStack | None = None
 
     async def __aenter__(self) -> Self:
@@ -45,6 +53,8 @@ class ServerContext:
             self.redis = Redis.from_url(self.redis_url)
             stack.push_async_callback(self.redis.aclose)
             self.store = RecordStore(self.redis)
+            self.keys = KeyStore(self.redis)
+            self.quotas = Quotas(self.redis)
             self.log = EventLog(self.redis, self.settings.event_retention_seconds)
             self.broker = make_broker(self.redis_url)
             await self.broker.startup()
@@ -55,11 +65,16 @@ class ServerContext:
         self._stack = stack
         return self
 
-    async def thread_record(self, thread_id: str) -> dict[str, Any] | None:
-        """The thread's record; a thread that only the checkpointer knows (started through /research, the
-        library or the CLI on this Redis) gets one now, so every entry point's threads are visible here."""
+    async def thread_record(self, thread_id: str, owner: str | None) -> dict[str, Any] | None:
+        """The thread's record if `owner` (an API key id; None with auth off) may see it, else None (a 404).
+
+        With auth off, a thread only the checkpointer knows (a library or CLI run on this Redis) gets a record
+        now, so every entry point's threads are visible; with keys, such a thread belongs to nobody.
+        """
         record = await self.store.get_thread(thread_id)
-        if record is None and thread_id:
+        if record is not None:
+            return record if record.get("owner") == owner else None
+        if owner is None and thread_id:
             snapshot = await self.runtime.snapshot(thread_id)
             if snapshot is not None and snapshot.values:
                 record, _ = await self.store.create_thread(thread_id, {})

@@ -21,6 +21,7 @@ from langgraph.types import Command
 from nexa_research.config import ResearchConfig
 from nexa_research.runtime import ResearchRuntime
 from nexa_research.server.serialize import to_jsonable
+from nexa_research.tracing import trace_options, with_trace_options
 
 GRAPH_MODES = ("values", "updates", "custom", "debug", "messages", "tasks", "checkpoints")
 Publish = Callable[[str, Any], Awaitable[Any]]
@@ -73,9 +74,12 @@ async def execute_run(
     runtime.providers.validate(cfg)  # type: ignore[union-attr]
     config: dict[str, Any] = {
         "configurable": {**cfg.as_configurable(), "thread_id": thread_id},
-        "metadata": {**(kwargs.get("metadata") or {}), "run_id": run["run_id"], "thread_id": thread_id},
-        "run_id": run["run_id"],
+        "metadata": {**(kwargs.get("metadata") or {}), "correlation_id": run.get("correlation_id")},
     }
+    if attempt == 1:
+        config["run_id"] = run["run_id"]  # the trace's root; a retry gets its own (LangSmith refuses a second root)
+    models = await runtime.providers.adescribe_models(cfg)  # type: ignore[union-attr]
+    config = with_trace_options(config, trace_options(run["run_id"], thread_id, cfg, models, run.get("tier")))
     if kwargs.get("checkpoint_id") and attempt == 1:
         config["configurable"]["checkpoint_id"] = kwargs["checkpoint_id"]
     wanted = requested_modes(kwargs)

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import orjson
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.utils import ConfigurableFieldSpec
@@ -59,6 +59,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import ResearchInputError
 from nexa_research.runtime import ResearchRuntime
+from nexa_research.server.access.langserve_access import admit_langserve_call
+from nexa_research.server.langserve_guard import check_langserve_body
 from nexa_research.state import validate_topic
 
 THREAD_HEADER = "X-Thread-Id"
@@ -146,6 +148,7 @@ class RuntimeGraph(Runnable[dict[str, Any], dict[str, Any]]):
         """Check the knobs and the thread before any model is called; decide what the graph is given."""
         runtime = self._runtime()
         graph = runtime.graph
+        validate_topic(input.get("topic") if isinstance(input, dict) else input)
         config = dict(config or {})  # type: ignore[assignment]
         configurable = {k: v for k, v in (config.get("configurable") or {}).items() if v is not None}
         names = ResearchConfig.field_names()
@@ -281,6 +284,11 @@ def thread_from_header(config: dict[str, Any], request: Request) -> dict[str, An
     return {**config, "configurable": {**configurable, "thread_id": thread_id}}
 
 
+async def _per_request(config: dict[str, Any], request: Request) -> dict[str, Any]:
+    """The thread header, then the caller's access rules (server/access/langserve_access.py)."""
+    return await admit_langserve_call(thread_from_header(config, request), request)
+
+
 def add_research_routes(
     app: FastAPI,
     runtime: Callable[[], ResearchRuntime],
@@ -297,6 +305,7 @@ def add_research_routes(
         RuntimeGraph(runtime, template),
         path=path,
         config_keys=("configurable",),
-        per_req_config_modifier=thread_from_header,
+        per_req_config_modifier=_per_request,
+        dependencies=[Depends(check_langserve_body)],
         serializer=GraphSerializer(),
     )

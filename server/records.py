@@ -24,6 +24,11 @@ ACTIVE_STATUSES = frozenset({"pending", "running"})
 FINAL_STATUSES = frozenset({"success", "error", "timeout", "interrupted"})
 
 
+def running_runs_key(owner: str) -> str:
+    """The runs of an API key in progress (scored by start time); the quota script counts them."""
+    return f"{PREFIX}:quota:{owner}:running"
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -68,12 +73,14 @@ class RecordStore:
             await pipe.execute()
         return thread
 
-    async def create_thread(self, thread_id: str | None, metadata: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """The thread (created unless it exists) and whether it was created now."""
+    async def create_thread(
+        self, thread_id: str | None, metadata: dict[str, Any], owner: str | None = None
+    ) -> tuple[dict[str, Any], bool]:
+        """The thread (created unless it exists) and whether it was created now. `owner`: the API key id."""
         thread_id = thread_id or new_id()
         stamp = now_iso()
         thread = {"thread_id": thread_id, "created_at": stamp, "updated_at": stamp, "metadata": metadata,
-                  "status": "idle", "config": {}, "error": None}
+                  "status": "idle", "config": {}, "error": None, "owner": owner}
         created = await self.redis.set(self.thread_key(thread_id), json.dumps(thread), nx=True)
         if not created:
             existing = await self.get_thread(thread_id)
@@ -116,6 +123,8 @@ class RecordStore:
                 pipe.zadd(self.ACTIVE, {run["run_id"]: time.time()}, nx=True)
             else:
                 pipe.zrem(self.ACTIVE, run["run_id"])
+                if run.get("owner"):
+                    pipe.zrem(running_runs_key(run["owner"]), run["run_id"])
             await pipe.execute()
         return run
 

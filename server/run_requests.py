@@ -13,6 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fastapi import Request
+
+from nexa_research.server.access.admission import api_key_of, fit_knobs, quota_headers, take_quota
 from nexa_research.server.api_errors import ApiError, not_found
 from nexa_research.server.context import ServerContext
 from nexa_research.server.job_queue import enqueue_run
@@ -68,20 +71,32 @@ def validate_request(body: RunCreate) -> dict[str, Any]:
         "interrupt_after": body.interrupt_after,
         "checkpoint_id": body.checkpoint_id,
     }
-    check_knobs(body.config, body.context)
     return kwargs
 
 
-async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate) -> dict[str, Any]:
-    """Validate, record and queue a run on `thread_id` (None: a new thread of its own, a stateless run)."""
+async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate, request: Request) -> dict[str, Any]:
+    """Validate, record and queue a run on `thread_id` (None: a new thread of its own, a stateless run).
+
+    The quota is taken last, just before the run is recorded, so a request refused for another reason costs
+    none; the admission is left on `request.state` for the response's quota headers.
+    """
+    key = api_key_of(request)
+    owner = key.key_id if key is not None else None
     kwargs = validate_request(body)
+    knobs = check_knobs(kwargs["config"], kwargs["context"])
+    fill = kwargs["input"] is not None  # a new run takes its tier's limits; a continued one keeps its config
+    kwargs["context"] = {**kwargs["context"], **fit_knobs(knobs, key, ctx.access, fill)}
+    check_knobs(kwargs["config"], kwargs["context"])
     if thread_id is None:
-        thread, _ = await ctx.store.create_thread(None, {"stateless": True, **(body.metadata or {})})
+        thread, _ = await ctx.store.create_thread(None, {"stateless": True, **(body.metadata or {})}, owner)
         thread_id = thread["thread_id"]
-    elif await ctx.thread_record(thread_id) is None:
-        if body.if_not_exists != "create":
+    elif await ctx.thread_record(thread_id, owner) is None:
+        if body.if_not_exists != "create" or await ctx.store.get_thread(thread_id) is not None:
             raise not_found("thread", thread_id)
-        await ctx.store.create_thread(thread_id, body.metadata or {})
+        snapshot = await ctx.runtime.snapshot(thread_id)
+        if owner is not None and snapshot is not None and snapshot.values:
+            raise not_found("thread", thread_id)  # checkpoints nobody's key owns
+        await ctx.store.create_thread(thread_id, body.metadata or {}, owner)
     snapshot = await ctx.runtime.snapshot(thread_id)
     has_state = snapshot is not None and bool(snapshot.values)
     if kwargs["command"] is not None and "resume" in kwargs["command"] and not (has_state and snapshot.interrupts):
@@ -100,14 +115,31 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate)
         if active and strategy in ("interrupt", "rollback"):
             for run in active:
                 await request_cancel(ctx.redis, run["run_id"], "interrupt")
+        run_id = new_id()
+        request.state.admission = await take_quota(ctx, key, run_id)
         stamp = now_iso()
-        run = await ctx.store.add_run({
-            "run_id": new_id(), "thread_id": thread_id, "assistant_id": ASSISTANT_ID,
-            "created_at": stamp, "updated_at": stamp, "status": "pending",
-            "metadata": body.metadata or {}, "kwargs": kwargs, "multitask_strategy": strategy, "attempt": 0,
-        })
+        try:
+            run = await ctx.store.add_run({
+                "run_id": run_id, "thread_id": thread_id, "assistant_id": ASSISTANT_ID,
+                "created_at": stamp, "updated_at": stamp, "status": "pending", "owner": owner,
+                "tier": key.tier if key is not None else None, "correlation_id": correlation_of(request),
+                "metadata": body.metadata or {}, "kwargs": kwargs, "multitask_strategy": strategy, "attempt": 0,
+            })
+        except BaseException:
+            if key is not None:
+                await ctx.quotas.refund(key.key_id, run_id)
+            raise
     await enqueue_run(ctx.broker, run["run_id"])
     return run
+
+
+def admitted_headers(request: Request) -> dict[str, str]:
+    return quota_headers(getattr(request.state, "admission", None))
+
+
+def correlation_of(request: Request) -> str | None:
+    """The request's correlation id (set by the logging middleware), carried into the worker's logs."""
+    return (request.scope.get("state") or {}).get("correlation_id")
 
 
 def run_view(run: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from typing import Any
 
 from redis.asyncio import Redis
@@ -32,6 +33,9 @@ from nexa_research.server.event_log import EventLog
 from nexa_research.server.execution import checkpoint_id, execute_run
 from nexa_research.server.job_queue import EXECUTE_RUN, enqueue_run, make_broker
 from nexa_research.server.lease import RunLease, cancel_requested
+from nexa_research.server.observability.logs import bind_run
+from nexa_research.server.observability.run_metrics import RunMetrics
+from nexa_research.tracing import aflush_traces
 from nexa_research.server.reaper import Reaper
 from nexa_research.server.records import FINAL_STATUSES, RecordStore, new_id
 from nexa_research.server.run_results import store_result
@@ -55,6 +59,7 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{new_id()[:8]}"
         self.running: dict[str, asyncio.Task[Any]] = {}
         self._reasons: dict[str, str] = {}
+        self._started: dict[str, float] = {}  # run id -> when this worker started executing it
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Execute runs until `stop` is set; then hand back what is still running."""
@@ -63,6 +68,7 @@ class Worker:
             self.runtime = runtime
             self.redis = Redis.from_url(self.redis_url)
             self.store, self.log = RecordStore(self.redis), EventLog(self.redis, settings.event_retention_seconds)
+            self.metrics = RunMetrics(self.redis)
             self.broker = make_broker(self.redis_url, consumer_name=self.worker_id)
 
             async def execute(run_id: str) -> None:  # taskiq registers plain functions, not bound methods
@@ -117,6 +123,7 @@ class Worker:
         assert task is not None
         self.running[run_id] = task
         watcher = asyncio.create_task(self._watch(run_id, lease, task))
+        bound = bind_run(run)
         try:
             await self._hold(run_id)
         except asyncio.CancelledError:
@@ -131,6 +138,8 @@ class Worker:
             watcher.cancel()
             self.running.pop(run_id, None)
             await lease.release()
+            await aflush_traces()
+            bound.__exit__(None, None, None)
 
     async def _hold(self, run_id: str) -> None:
         """Under the lease: wait for the thread's earlier runs, then execute."""
@@ -149,7 +158,9 @@ class Worker:
         base = run.get("base_checkpoint") if attempt > 1 else await checkpoint_id(self.runtime, run["thread_id"])
         run = await self.store.put_run({**run, "status": "running", "attempt": attempt, "base_checkpoint": base,
                                         "worker_id": self.worker_id})
+        self._started[run_id] = time.monotonic()
         await self.log.append(run_id, "metadata", {"run_id": run_id, "attempt": attempt})
+        logger.info("run started", extra={"attempt": attempt, "worker_id": self.worker_id})
 
         async def publish(event: str, data: Any) -> None:
             await self.log.append(run_id, event, data)
@@ -172,7 +183,11 @@ class Worker:
             await store_result(self.redis, run_id, result if error is None else {"__error__": error},
                                self.settings.event_retention_seconds)
         run = await self.store.update_run(run_id, status=status, error=error)
+        started = self._started.pop(run_id, None)
+        logger.info("run finished", extra={"status": status, "error": (error or {}).get("error")})
         if run is not None:
+            await self.metrics.run_finished(run, result if error is None else None,
+                                            time.monotonic() - started if started is not None else 0.0)
             thread = await self.store.get_thread(run["thread_id"])
             if thread is not None:
                 await self.store.put_thread({**thread, "error": error})

@@ -13,7 +13,7 @@ import pytest
 
 from nexa_research.providers.settings import default_data_dir
 
-pytest_plugins = ["redis_fixtures", "kb_fixtures", "openai_stub", "server_harness"]
+pytest_plugins = ["redis_fixtures", "kb_fixtures", "openai_stub", "server_harness", "langsmith_stub"]
 
 SHARED_FROM_USER_DATA = ("models", "openssl11")
 

@@ -7,6 +7,7 @@ seconds); `Cluster` starts and stops the processes; `nexa_server` is a module-sc
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -21,6 +23,28 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 RECOVERY_SECONDS = 6
+
+
+def auth_headers() -> dict[str, str]:
+    """The test key of the module's server (langgraph_sdk reads it from LANGGRAPH_API_KEY by itself)."""
+    return {"x-api-key": os.environ["LANGGRAPH_API_KEY"]}
+
+
+def make_key(redis_url: str, owner: str, tier: str = "custom", daily_quota: int | None = None) -> str:
+    from redis.asyncio import Redis
+
+    from nexa_research.server.access.api_keys import KeyStore
+
+    async def create() -> str:
+        redis = Redis.from_url(redis_url)
+        try:
+            key, _ = await KeyStore(redis).create(owner, tier, daily_quota)
+            return key
+        finally:
+            await redis.aclose()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # callable from async tests too
+        return pool.submit(asyncio.run, create()).result()
 
 
 def free_port() -> int:
@@ -69,7 +93,7 @@ class Cluster:
     def wait_for_workers(self, count: int, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if httpx.get(f"{self.url}/info", timeout=5).json()["workers"] >= count:
+            if httpx.get(f"{self.url}/info", timeout=5, headers=auth_headers()).json()["workers"] >= count:
                 return
             time.sleep(0.3)
         raise AssertionError(f"{count} worker(s) did not come up within {timeout} s: see {self.logs}")
@@ -86,7 +110,8 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def server_env(redis_stack_factory, tmp_path_factory) -> dict[str, str]:
+def server_env(redis_stack_factory, tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The processes' environment; a "custom" tier key for the tests, exported as LANGGRAPH_API_KEY meanwhile."""
     redis = redis_stack_factory()
     redis.start()
     folder = tmp_path_factory.mktemp("server")
@@ -105,7 +130,13 @@ def server_env(redis_stack_factory, tmp_path_factory) -> dict[str, str]:
         "NEXA_TEST_HOLD_FILE": str(folder / "hold"),
         "PYTHONPATH": os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     })
-    return env
+    before = os.environ.get("LANGGRAPH_API_KEY")
+    os.environ["LANGGRAPH_API_KEY"] = make_key(redis.url, "tests")
+    yield env
+    if before is None:
+        os.environ.pop("LANGGRAPH_API_KEY", None)
+    else:
+        os.environ["LANGGRAPH_API_KEY"] = before
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from nexa_research.builder import build_graph
 from nexa_research.providers import StaticProviders
 from nexa_research.runtime import ResearchRuntime
 from nexa_research.server.langserve_graph import add_research_routes
+from server_harness import auth_headers
 from scripted_models import field, providers_for
 from server_providers import TITLES as SERVER_TITLES, TOPIC as SERVER_TOPIC
 
@@ -251,7 +252,8 @@ def test_a_failed_run_continues_on_its_thread_without_redoing_finished_work(serv
 async def test_a_thread_paused_through_langserve_is_resumed_through_the_runs_api(nexa_server, server_env):
     """The documented answer, end to end on the real server: API process + worker, one Redis checkpointer."""
     calls = Path(server_env["NEXA_TEST_CALL_LOG"])
-    remote, thread_id = RemoteRunnable(f"{nexa_server.url}/research", timeout=60), new_thread()
+    remote = RemoteRunnable(f"{nexa_server.url}/research", timeout=60, headers=auth_headers())
+    thread_id = new_thread()
     paused = await remote.ainvoke({"topic": SERVER_TOPIC}, config=on_thread(thread_id, review_plan=True, max_sections=4))
     assert paused["report"] is None and [p["title"] for p in paused["paragraphs"]] == SERVER_TITLES
 

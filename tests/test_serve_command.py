@@ -49,17 +49,22 @@ async def test_nexa_serve_starts_redis_the_api_and_workers(embedded_data_dir, mo
         while time.monotonic() < deadline:
             assert server.poll() is None, (tmp_path / "serve.log").read_text()
             try:
-                if httpx.get(f"{url}/info", timeout=1).json()["workers"] == 2:
+                if httpx.get(f"{url}/ok", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             time.sleep(0.3)
-        else:
-            raise AssertionError((tmp_path / "serve.log").read_text())
+        assert httpx.get(f"{url}/info").status_code == 401, "routes need a key"
+        created = subprocess.run([sys.executable, "-m", "nexa_research.cli", "keys", "create", "--owner", "me", "--tier", "pro"],
+                                 capture_output=True, text=True, check=True, cwd=TESTS)
+        key = created.stdout.strip()
+        while httpx.get(f"{url}/info", headers={"x-api-key": key}).json()["workers"] < 2:
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            time.sleep(0.3)
         assert (embedded_data_dir / "redis" / "server.json").exists(), "the embedded Redis Stack serves the server"
         workers = worker_pids(server.pid)
         assert len(workers) == 2
-        done = await get_client(url=url).runs.wait(None, "nexa_research", input={"topic": TOPIC},
+        done = await get_client(url=url, api_key=key).runs.wait(None, "nexa_research", input={"topic": TOPIC},
                                                    context={"max_iterations": 1, "max_sections": 4})
         assert [s["title"] for s in done["report"]["sections"]] == TITLES
     finally:

@@ -19,9 +19,10 @@ TITLES = ["Gutenberg press origins", "Spread across Europe", "Effects on literac
 
 @pytest.fixture
 def make_client(monkeypatch: pytest.MonkeyPatch, redis_stack_url: str) -> Callable[[], TestClient]:
-    """Each test enters the client as a context manager: the app's lifespan opens its runtime."""
+    """Each test enters the client as a context manager: the app's lifespan opens its runtime. Auth is off here
+    (these tests are about LangServe's behaviour; tests/test_server_access.py is about keys)."""
     for name, value in {"REDIS_URL": redis_stack_url, "NEXA_CHECKPOINTER": "redis", "NEXA_CACHE": "false",
-                        "NEXA_USE_MEMORY": "false"}.items():
+                        "NEXA_USE_MEMORY": "false", "NEXA_SERVER_AUTH": "off"}.items():
         monkeypatch.setenv(name, value)
     return lambda: TestClient(create_app(providers_for(TITLES)), raise_server_exceptions=False)
 

@@ -8,6 +8,7 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import ConflictError, NotFoundError
 
+from server_harness import auth_headers
 from server_providers import TITLES, TOPIC
 
 pytestmark = pytest.mark.redis
@@ -24,7 +25,8 @@ async def finished_thread(nexa_server) -> str:
 
 
 def post(server, path: str, **kwargs) -> httpx.Response:
-    return httpx.post(f"{server.url}{path}", timeout=30, **kwargs)
+    headers = {**auth_headers(), **kwargs.pop("headers", {})}
+    return httpx.post(f"{server.url}{path}", timeout=30, headers=headers, **kwargs)
 
 
 def message(response: httpx.Response) -> str:
@@ -45,7 +47,7 @@ async def test_unknown_ids_are_404(nexa_server, finished_thread):
     response = post(nexa_server, f"/threads/{finished_thread}/runs", json={**RUN, "assistant_id": "other"})
     assert response.status_code == 404 and "assistant 'other'" in message(response)
     for path in ("/state", "/runs", "/runs/x/join"):
-        assert httpx.get(f"{nexa_server.url}/threads/nope{path}").status_code == 404
+        assert httpx.get(f"{nexa_server.url}/threads/nope{path}", headers=auth_headers()).status_code == 404
 
 
 async def test_resuming_a_thread_that_is_not_interrupted_is_409_and_keeps_its_state(nexa_server, finished_thread):
@@ -103,8 +105,8 @@ async def test_cancel_of_a_finished_run_is_409_and_rollback_is_422(nexa_server, 
 
 
 def test_openapi_docs_describe_every_route_and_its_errors(nexa_server):
-    assert httpx.get(f"{nexa_server.url}/docs").status_code == 200
-    spec = httpx.get(f"{nexa_server.url}/openapi.json").json()
+    assert httpx.get(f"{nexa_server.url}/docs", headers=auth_headers()).status_code == 200
+    spec = httpx.get(f"{nexa_server.url}/openapi.json", headers=auth_headers()).json()
     for path in ("/threads", "/threads/{thread_id}/state", "/threads/{thread_id}/history", "/threads/{thread_id}/runs",
                  "/threads/{thread_id}/runs/stream", "/threads/{thread_id}/runs/wait", "/runs", "/runs/stream",
                  "/threads/{thread_id}/runs/{run_id}/stream", "/threads/{thread_id}/runs/{run_id}/cancel",

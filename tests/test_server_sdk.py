@@ -15,6 +15,7 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import ConflictError
 
+from server_harness import auth_headers
 from server_providers import FAILING_TOPIC, TITLES, TOPIC
 
 pytestmark = pytest.mark.redis
@@ -200,7 +201,7 @@ async def test_sse_wire_format_heartbeats_and_location(nexa_server, server_env):
     thread = await client.threads.create()
     lines: list[str] = []
     try:
-        async with httpx.AsyncClient(base_url=nexa_server.url, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=nexa_server.url, timeout=30, headers=auth_headers()) as http:
             body = {"assistant_id": "nexa_research", "input": {"topic": TOPIC}, "context": QUICK, "stream_mode": "updates"}
             async with http.stream("POST", f"/threads/{thread['thread_id']}/runs/stream", json=body) as response:
                 assert response.headers["content-type"].startswith("text/event-stream")

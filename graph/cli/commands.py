@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.live import Live
 
 from nexa_research.cli import eval as eval_commands
+from nexa_research.cli import keys as keys_commands
 from nexa_research.cli import serve as serve_commands
 from nexa_research.cli import services as services_commands
 from nexa_research.cli import setup as setup_commands
@@ -23,6 +24,7 @@ from nexa_research.cli.progress import SectionProgress
 from nexa_research.errors import NexaError
 from nexa_research.providers.settings import ProviderSettings
 from nexa_research.report import Report
+from nexa_research.tracing import flush_traces
 
 app = typer.Typer(help="nexa-research: turn a topic into a cited research report.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -111,9 +113,13 @@ threads_commands.register(app)
 eval_commands.register(app)
 services_commands.register(app)
 serve_commands.register(app)
+keys_commands.register(app)
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    app()
+    try:
+        app()
+    finally:
+        flush_traces()  # traces leave from a background thread; a short-lived command waits for them
 

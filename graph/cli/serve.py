@@ -55,7 +55,8 @@ def serve(
     ]
     console.print(f"nexa-research on http://{host}:{port} (docs at /docs), {workers} worker(s), Redis {url.split('@')[-1]}")
     try:
-        uvicorn.run("nexa_research.server.app:app", host=host, port=port, log_level=log_level)
+        # log_config=None: the app configures logging itself (JSON lines, correlation ids, redaction)
+        uvicorn.run("nexa_research.server.app:app", host=host, port=port, log_level=log_level, log_config=None)
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)
@@ -70,6 +71,7 @@ def worker(
     concurrency: Annotated[int | None, typer.Option(min=1, help="Runs executed at once (default NEXA_SERVER_WORKER_CONCURRENCY or 4).")] = None,
 ) -> None:
     """Execute queued runs (REDIS_URL, or the embedded Redis Stack when it is unset) until SIGTERM or Ctrl-C."""
+    from nexa_research.server.observability.logs import configure_logging
     from nexa_research.server.provider_factory import providers_from_env
     from nexa_research.server.settings import ServerSettings
     from nexa_research.server.worker import Worker
@@ -83,6 +85,8 @@ def worker(
     except NexaError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
+
+    configure_logging(os.environ.get("NEXA_LOG_LEVEL", "INFO"), json=True)
 
     async def main() -> None:
         stop = asyncio.Event()

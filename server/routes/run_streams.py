@@ -13,16 +13,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from nexa_research.server.context import ServerContext
 from nexa_research.server.execution import requested_modes
 from nexa_research.server.lease import request_cancel
 from nexa_research.server.records import FINAL_STATUSES
-from nexa_research.server.routes.deps import server
+from nexa_research.server.routes.deps import Ctx, Owner
 from nexa_research.server.routes.runs import ERRORS, NOT_FOUND, run_of
-from nexa_research.server.run_requests import RunCreate, create_run
+from nexa_research.server.run_requests import RunCreate, admitted_headers, create_run
 
 router = APIRouter(tags=["runs"])
 ALWAYS_SENT = frozenset({"metadata", "error"})
@@ -55,41 +55,45 @@ async def sse_events(
                 await request_cancel(ctx.redis, run_id, "interrupt")
 
 
-def _stream_response(ctx: ServerContext, run: dict[str, Any], after: str, modes: list[str], cancel: bool) -> StreamingResponse:
+def _stream_response(
+    ctx: ServerContext, run: dict[str, Any], after: str, modes: list[str], cancel: bool, request: Request
+) -> StreamingResponse:
     location = f"/threads/{run['thread_id']}/runs/{run['run_id']}/stream"
     return StreamingResponse(
         sse_events(ctx, run, after, modes, cancel),
         media_type="text/event-stream",
         headers={"Location": location, "Content-Location": f"/threads/{run['thread_id']}/runs/{run['run_id']}",
-                 "Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+                 "Cache-Control": "no-store", "X-Accel-Buffering": "no", **admitted_headers(request)},
     )
 
 
 @router.post("/threads/{thread_id}/runs/stream", responses={**ERRORS, **SSE_RESPONSE},
              summary="Create a run on a thread and stream its events")
-async def stream_thread_run(thread_id: str, body: RunCreate, ctx: ServerContext = Depends(server)) -> StreamingResponse:
-    run = await create_run(ctx, thread_id, body)
-    return _stream_response(ctx, run, "0", requested_modes(run["kwargs"]), body.on_disconnect == "cancel")
+async def stream_thread_run(ctx: Ctx, request: Request, thread_id: str, body: RunCreate) -> StreamingResponse:
+    run = await create_run(ctx, thread_id, body, request)
+    return _stream_response(ctx, run, "0", requested_modes(run["kwargs"]), body.on_disconnect == "cancel", request)
 
 
 @router.post("/runs/stream", responses={**ERRORS, **SSE_RESPONSE}, summary="Create a stateless run and stream its events")
-async def stream_stateless_run(body: RunCreate, ctx: ServerContext = Depends(server)) -> StreamingResponse:
-    run = await create_run(ctx, None, body)
-    return _stream_response(ctx, run, "0", requested_modes(run["kwargs"]), body.on_disconnect == "cancel")
+async def stream_stateless_run(ctx: Ctx, request: Request, body: RunCreate) -> StreamingResponse:
+    run = await create_run(ctx, None, body, request)
+    return _stream_response(ctx, run, "0", requested_modes(run["kwargs"]), body.on_disconnect == "cancel", request)
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream", responses={**NOT_FOUND, **SSE_RESPONSE},
             summary="Join a run's stream; with Last-Event-ID, resume after that event")
 async def join_stream(
+    ctx: Ctx,
+    owner: Owner,
+    request: Request,
     thread_id: str,
     run_id: str,
     stream_mode: list[str] | None = Query(default=None),
     cancel_on_disconnect: bool = False,
     last_event_id: str | None = Header(default=None),
-    ctx: ServerContext = Depends(server),
 ) -> StreamingResponse:
-    run = await run_of(ctx, thread_id, run_id)
+    run = await run_of(ctx, owner, thread_id, run_id)
     stream_mode = [m for m in stream_mode or [] if m]  # the SDK sends an empty value when it has none
     modes = requested_modes({"stream_mode": stream_mode}) if stream_mode else requested_modes(run["kwargs"])
     after = last_event_id if last_event_id and last_event_id != "-1" else "0"
-    return _stream_response(ctx, run, after, modes, cancel_on_disconnect)
+    return _stream_response(ctx, run, after, modes, cancel_on_disconnect, request)

@@ -11,22 +11,27 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from nexa_research.server.api_errors import CONFLICT, INVALID, NOT_FOUND, TOO_LARGE, ApiError, not_found
+from nexa_research.server.api_errors import (
+    CONFLICT, FORBIDDEN, INVALID, LIMITED, NOT_FOUND, TOO_LARGE, UNAUTHORIZED, ApiError, not_found,
+)
 from nexa_research.server.context import ServerContext
 from nexa_research.server.lease import request_cancel
 from nexa_research.server.records import ACTIVE_STATUSES, FINAL_STATUSES
-from nexa_research.server.routes.deps import server
-from nexa_research.server.run_requests import RunCreate, create_run, run_view
+from nexa_research.server.routes.deps import Ctx, Owner
+from nexa_research.server.run_requests import RunCreate, admitted_headers, create_run, run_view
 from nexa_research.server.run_results import load_result
 
 router = APIRouter(tags=["runs"])
-ERRORS = {**NOT_FOUND, **CONFLICT, **INVALID, **TOO_LARGE}
+ERRORS = {**NOT_FOUND, **CONFLICT, **INVALID, **TOO_LARGE, **UNAUTHORIZED, **FORBIDDEN, **LIMITED}
 
 
-async def run_of(ctx: ServerContext, thread_id: str, run_id: str) -> dict[str, Any]:
+async def run_of(ctx: ServerContext, owner: str | None, thread_id: str, run_id: str) -> dict[str, Any]:
+    """The run if it is on `thread_id` and the caller owns that thread; 404 otherwise."""
+    if await ctx.thread_record(thread_id, owner) is None:
+        raise not_found("thread", thread_id)
     run = await ctx.store.get_run(run_id)
     if run is None or run["thread_id"] != thread_id:
         raise not_found("run", run_id)
@@ -56,65 +61,66 @@ async def final_body(ctx: ServerContext, run: dict[str, Any]) -> Any:
     return {} if snapshot is None else snapshot.values
 
 
-def _created(run: dict[str, Any]) -> JSONResponse:
+def _created(run: dict[str, Any], request: Request) -> JSONResponse:
     location = f"/threads/{run['thread_id']}/runs/{run['run_id']}"
-    return JSONResponse(run_view(run), headers={"Content-Location": location})
+    return JSONResponse(run_view(run), headers={"Content-Location": location, **admitted_headers(request)})
 
 
 @router.post("/threads/{thread_id}/runs", responses=ERRORS, summary="Create a background run on a thread")
-async def create_thread_run(thread_id: str, body: RunCreate, ctx: ServerContext = Depends(server)) -> JSONResponse:
-    return _created(await create_run(ctx, thread_id, body))
+async def create_thread_run(ctx: Ctx, request: Request, thread_id: str, body: RunCreate) -> JSONResponse:
+    return _created(await create_run(ctx, thread_id, body, request), request)
 
 
 @router.post("/runs", responses=ERRORS, summary="Create a stateless background run (on a thread of its own)")
-async def create_stateless_run(body: RunCreate, ctx: ServerContext = Depends(server)) -> JSONResponse:
-    return _created(await create_run(ctx, None, body))
+async def create_stateless_run(ctx: Ctx, request: Request, body: RunCreate) -> JSONResponse:
+    return _created(await create_run(ctx, None, body, request), request)
 
 
-async def _wait_response(ctx: ServerContext, run: dict[str, Any]) -> JSONResponse:
+async def _wait_response(ctx: ServerContext, run: dict[str, Any], request: Request) -> JSONResponse:
     final = await wait_until_final(ctx, run["run_id"])
     location = f"/threads/{run['thread_id']}/runs/{run['run_id']}/join"
-    return JSONResponse(await final_body(ctx, final), headers={"Location": location, "Content-Location": location})
+    headers = {"Location": location, "Content-Location": location, **admitted_headers(request)}
+    return JSONResponse(await final_body(ctx, final), headers=headers)
 
 
 @router.post("/threads/{thread_id}/runs/wait", responses=ERRORS, summary="Create a run and wait for its final values")
-async def wait_thread_run(thread_id: str, body: RunCreate, ctx: ServerContext = Depends(server)) -> JSONResponse:
-    return await _wait_response(ctx, await create_run(ctx, thread_id, body))
+async def wait_thread_run(ctx: Ctx, request: Request, thread_id: str, body: RunCreate) -> JSONResponse:
+    return await _wait_response(ctx, await create_run(ctx, thread_id, body, request), request)
 
 
 @router.post("/runs/wait", responses=ERRORS, summary="Create a stateless run and wait for its final values")
-async def wait_stateless_run(body: RunCreate, ctx: ServerContext = Depends(server)) -> JSONResponse:
-    return await _wait_response(ctx, await create_run(ctx, None, body))
+async def wait_stateless_run(ctx: Ctx, request: Request, body: RunCreate) -> JSONResponse:
+    return await _wait_response(ctx, await create_run(ctx, None, body, request), request)
 
 
 @router.get("/threads/{thread_id}/runs", responses=NOT_FOUND, summary="The thread's runs, newest first")
 async def list_runs(
-    thread_id: str, limit: int = 10, offset: int = 0, status: str | None = None, ctx: ServerContext = Depends(server)
+    ctx: Ctx, owner: Owner, thread_id: str, limit: int = 10, offset: int = 0, status: str | None = None
 ) -> list[dict[str, Any]]:
-    if await ctx.thread_record(thread_id) is None:
+    if await ctx.thread_record(thread_id, owner) is None:
         raise not_found("thread", thread_id)
     runs = [r for r in reversed(await ctx.store.runs_of(thread_id)) if status is None or r["status"] == status]
     return [run_view(r) for r in runs[offset: offset + limit]]
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}", responses=NOT_FOUND, summary="Get a run")
-async def get_run(thread_id: str, run_id: str, ctx: ServerContext = Depends(server)) -> dict[str, Any]:
-    return run_view(await run_of(ctx, thread_id, run_id))
+async def get_run(ctx: Ctx, owner: Owner, thread_id: str, run_id: str) -> dict[str, Any]:
+    return run_view(await run_of(ctx, owner, thread_id, run_id))
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join", responses=NOT_FOUND, summary="Wait for a run; its final values")
-async def join_run(thread_id: str, run_id: str, ctx: ServerContext = Depends(server)) -> Any:
-    await run_of(ctx, thread_id, run_id)
+async def join_run(ctx: Ctx, owner: Owner, thread_id: str, run_id: str) -> Any:
+    await run_of(ctx, owner, thread_id, run_id)
     return await final_body(ctx, await wait_until_final(ctx, run_id))
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel", responses={**NOT_FOUND, **INVALID, **CONFLICT},
              summary="Cancel a pending or running run (action 'interrupt'; its finished work stays in the checkpoints)")
 async def cancel_run(
-    thread_id: str, run_id: str, wait: bool = False, action: Literal["interrupt", "rollback"] = "interrupt",
-    ctx: ServerContext = Depends(server),
+    ctx: Ctx, owner: Owner, thread_id: str, run_id: str, wait: bool = False,
+    action: Literal["interrupt", "rollback"] = "interrupt",
 ) -> Response:
-    run = await run_of(ctx, thread_id, run_id)
+    run = await run_of(ctx, owner, thread_id, run_id)
     if action == "rollback":
         raise ApiError(422, "action: 'rollback' is not supported (checkpoints are never rewound); use 'interrupt'")
     if run["status"] not in ACTIVE_STATUSES:
@@ -135,8 +141,8 @@ async def cancel_run(
 
 @router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT},
                summary="Delete a finished run")
-async def delete_run(thread_id: str, run_id: str, ctx: ServerContext = Depends(server)) -> Response:
-    run = await run_of(ctx, thread_id, run_id)
+async def delete_run(ctx: Ctx, owner: Owner, thread_id: str, run_id: str) -> Response:
+    run = await run_of(ctx, owner, thread_id, run_id)
     if run["status"] in ACTIVE_STATUSES:
         raise ApiError(409, f"run {run_id} is {run['status']}: cancel it first")
     await ctx.store.delete_run(run)

@@ -16,7 +16,7 @@ from nexa_research.server.api_errors import CONFLICT, INVALID, NOT_FOUND, ApiErr
 from nexa_research.server.context import ServerContext
 from nexa_research.server.lease import request_cancel
 from nexa_research.server.records import ACTIVE_STATUSES
-from nexa_research.server.routes.deps import server
+from nexa_research.server.routes.deps import Ctx, Owner
 from nexa_research.server.serialize import to_jsonable
 from nexa_research.server.thread_views import checkpoint_ref, empty_state, state_view, thread_view
 
@@ -61,8 +61,8 @@ class HistoryRequest(BaseModel):
     checkpoint: dict[str, Any] | None = None
 
 
-async def thread_record(ctx: ServerContext, thread_id: str) -> dict[str, Any]:
-    record = await ctx.thread_record(thread_id)
+async def thread_record(ctx: ServerContext, thread_id: str, owner: str | None) -> dict[str, Any]:
+    record = await ctx.thread_record(thread_id, owner)
     if record is None:
         raise not_found("thread", thread_id)
     return record
@@ -83,33 +83,35 @@ def _lookup(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
 
 
 @router.post("/threads", responses={**CONFLICT, **INVALID}, summary="Create a thread")
-async def create_thread(body: ThreadCreate, ctx: ServerContext = Depends(server)) -> dict[str, Any]:
-    record, created = await ctx.store.create_thread(body.thread_id, body.metadata)
-    if not created and body.if_exists == "raise":
+async def create_thread(ctx: Ctx, owner: Owner, body: ThreadCreate) -> dict[str, Any]:
+    record, created = await ctx.store.create_thread(body.thread_id, body.metadata, owner)
+    if not created and (body.if_exists == "raise" or record.get("owner") != owner):
         raise ApiError(409, f"thread {body.thread_id!r} already exists")
     return await view_of(ctx, record)
 
 
 @router.get("/threads/{thread_id}", responses=NOT_FOUND, summary="Get a thread with its values and status")
-async def get_thread(thread_id: str, ctx: ServerContext = Depends(server)) -> dict[str, Any]:
-    return await view_of(ctx, await thread_record(ctx, thread_id))
+async def get_thread(ctx: Ctx, owner: Owner, thread_id: str) -> dict[str, Any]:
+    return await view_of(ctx, await thread_record(ctx, thread_id, owner))
 
 
 @router.patch("/threads/{thread_id}", responses=NOT_FOUND, summary="Merge metadata into a thread")
-async def patch_thread(thread_id: str, body: ThreadPatch, ctx: ServerContext = Depends(server)) -> dict[str, Any]:
-    record = await thread_record(ctx, thread_id)
+async def patch_thread(ctx: Ctx, owner: Owner, thread_id: str, body: ThreadPatch) -> dict[str, Any]:
+    record = await thread_record(ctx, thread_id, owner)
     record = await ctx.store.put_thread({**record, "metadata": {**(record.get("metadata") or {}), **body.metadata}})
     return await view_of(ctx, record)
 
 
 @router.post("/threads/search", summary="Search threads by ids, metadata, values and status")
-async def search_threads(body: ThreadSearch, ctx: ServerContext = Depends(server)) -> list[dict[str, Any]]:
+async def search_threads(ctx: Ctx, owner: Owner, body: ThreadSearch) -> list[dict[str, Any]]:
     ids = body.ids if body.ids is not None else await ctx.store.all_thread_ids()
     found: list[dict[str, Any]] = []
     skipped = 0
     for thread_id in ids:
         record = await ctx.store.get_thread(thread_id)
-        if record is None or not _contains(record.get("metadata") or {}, body.metadata or {}):
+        if record is None or record.get("owner") != owner:
+            continue  # another key's thread: not even listed
+        if not _contains(record.get("metadata") or {}, body.metadata or {}):
             continue
         view = await view_of(ctx, record)
         if body.status and view["status"] != body.status:
@@ -130,8 +132,8 @@ def _contains(whole: dict[str, Any], part: dict[str, Any]) -> bool:
 
 
 @router.delete("/threads/{thread_id}", status_code=204, responses=NOT_FOUND, summary="Delete a thread, its runs and checkpoints")
-async def delete_thread(thread_id: str, ctx: ServerContext = Depends(server)) -> Response:
-    await thread_record(ctx, thread_id)
+async def delete_thread(ctx: Ctx, owner: Owner, thread_id: str) -> Response:
+    await thread_record(ctx, thread_id, owner)
     for run in await ctx.store.active_runs_of(thread_id):
         await request_cancel(ctx.redis, run["run_id"], "interrupt")
     for run_id in await ctx.store.delete_thread(thread_id):
@@ -142,25 +144,25 @@ async def delete_thread(thread_id: str, ctx: ServerContext = Depends(server)) ->
 
 
 @router.get("/threads/{thread_id}/state", responses=NOT_FOUND, summary="The thread's current state")
-async def get_state(thread_id: str, subgraphs: bool = False, ctx: ServerContext = Depends(server)) -> dict[str, Any]:
-    return await _state_at(ctx, thread_id, None, subgraphs)
+async def get_state(ctx: Ctx, owner: Owner, thread_id: str, subgraphs: bool = False) -> dict[str, Any]:
+    return await _state_at(ctx, owner, thread_id, None, subgraphs)
 
 
 @router.get("/threads/{thread_id}/state/{checkpoint_id}", responses=NOT_FOUND, summary="The thread's state at a checkpoint")
-async def get_state_at(
-    thread_id: str, checkpoint_id: str, subgraphs: bool = False, ctx: ServerContext = Depends(server)
-) -> dict[str, Any]:
-    return await _state_at(ctx, thread_id, checkpoint_id, subgraphs)
+async def get_state_at(ctx: Ctx, owner: Owner, thread_id: str, checkpoint_id: str, subgraphs: bool = False) -> dict[str, Any]:
+    return await _state_at(ctx, owner, thread_id, checkpoint_id, subgraphs)
 
 
 @router.post("/threads/{thread_id}/state/checkpoint", responses=NOT_FOUND, summary="The thread's state at a checkpoint")
-async def post_state_at(thread_id: str, body: dict[str, Any], ctx: ServerContext = Depends(server)) -> dict[str, Any]:
+async def post_state_at(ctx: Ctx, owner: Owner, thread_id: str, body: dict[str, Any]) -> dict[str, Any]:
     checkpoint = body.get("checkpoint") or {}
-    return await _state_at(ctx, thread_id, checkpoint.get("checkpoint_id"), bool(body.get("subgraphs")))
+    return await _state_at(ctx, owner, thread_id, checkpoint.get("checkpoint_id"), bool(body.get("subgraphs")))
 
 
-async def _state_at(ctx: ServerContext, thread_id: str, checkpoint_id: str | None, subgraphs: bool) -> dict[str, Any]:
-    await thread_record(ctx, thread_id)
+async def _state_at(
+    ctx: ServerContext, owner: str | None, thread_id: str, checkpoint_id: str | None, subgraphs: bool
+) -> dict[str, Any]:
+    await thread_record(ctx, thread_id, owner)
     snapshot = await ctx.runtime.graph.aget_state(_lookup(thread_id, checkpoint_id), subgraphs=subgraphs)
     if checkpoint_id and not snapshot.values and snapshot.config.get("configurable", {}).get("checkpoint_id") is None:
         raise not_found("checkpoint", checkpoint_id)
@@ -168,8 +170,8 @@ async def _state_at(ctx: ServerContext, thread_id: str, checkpoint_id: str | Non
 
 
 @router.post("/threads/{thread_id}/state", responses={**NOT_FOUND, **CONFLICT, **INVALID}, summary="Edit the thread's state (e.g. the plan)")
-async def update_state(thread_id: str, body: StateUpdate, ctx: ServerContext = Depends(server)) -> dict[str, Any]:
-    await thread_record(ctx, thread_id)
+async def update_state(ctx: Ctx, owner: Owner, thread_id: str, body: StateUpdate) -> dict[str, Any]:
+    await thread_record(ctx, thread_id, owner)
     if await ctx.store.active_runs_of(thread_id):
         raise ApiError(409, f"thread {thread_id!r} has a run in progress; edit its state when the run is done")
     graph = ctx.runtime.graph
@@ -187,20 +189,24 @@ async def update_state(thread_id: str, body: StateUpdate, ctx: ServerContext = D
 
 
 @router.post("/threads/{thread_id}/history", responses=NOT_FOUND, summary="The thread's checkpoints, newest first")
-async def history(thread_id: str, body: HistoryRequest, ctx: ServerContext = Depends(server)) -> list[dict[str, Any]]:
-    await thread_record(ctx, thread_id)
+async def history(ctx: Ctx, owner: Owner, thread_id: str, body: HistoryRequest) -> list[dict[str, Any]]:
+    await thread_record(ctx, thread_id, owner)
     before = body.before
     if isinstance(before, str):
         before = _lookup(thread_id, before)
     elif isinstance(before, dict):
         before = {"configurable": {**before, "thread_id": thread_id}}
     states = []
-    async for snapshot in ctx.runtime.graph.aget_state_history(
+    history = ctx.runtime.graph.aget_state_history(
         _lookup(thread_id, (body.checkpoint or {}).get("checkpoint_id")), filter=body.metadata, before=before,
-    ):
-        if snapshot.config["configurable"].get("checkpoint_ns", ""):
-            continue  # subgraph checkpoints: history is the parent's, as time travel uses it
-        states.append(state_view(snapshot))
-        if len(states) >= body.limit:
-            break
+    )
+    try:
+        async for snapshot in history:
+            if snapshot.config["configurable"].get("checkpoint_ns", ""):
+                continue  # subgraph checkpoints: history is the parent's, as time travel uses it
+            states.append(state_view(snapshot))
+            if len(states) >= body.limit:
+                break
+    except ValueError as exc:  # the Redis saver refuses filter keys it cannot index
+        raise ApiError(422, f"metadata: {exc}") from exc
     return states
