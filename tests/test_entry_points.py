@@ -54,9 +54,10 @@ def via_cli(topic: str, tmp: Path) -> Report:
 
 
 def via_langserve(topic: str, tmp: Path) -> Report:
+    from nexa_research.server.access.settings import AccessSettings
     from nexa_research.server.app import create_app
 
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(access=AccessSettings(auth="off"))) as client:
         response = client.post("/research/invoke", json={"input": {"topic": topic}})
     assert response.status_code == 200, response.text
     return Report.model_validate(response.json()["output"]["report"])

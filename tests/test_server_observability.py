@@ -33,7 +33,9 @@ async def test_a_run_on_a_worker_is_traced_with_its_metadata_and_logged_with_its
                                                           "context": QUICK})
         assert created.status_code == 200 and created.headers["x-request-id"] == "corr-test-42"
         run_id = created.headers["content-location"].split("/")[-2]
-        runs = langsmith_stub.wait_until(lambda rs: any(r["id"] == run_id and r.get("end_time") for r in rs), 60)
+        runs = langsmith_stub.wait_until(
+            lambda rs: any(r["id"] == run_id and r.get("end_time") for r in rs)
+            and any("node:plan" in (r.get("tags") or []) for r in rs), 60)
     finally:
         cluster.stop()
     roots = [r for r in runs if r.get("parent_run_id") is None]

@@ -119,6 +119,8 @@ def configure_logging(level: int | str = "INFO", json: bool = True, stream: IO[s
         adopted = logging.getLogger(name)
         adopted.handlers.clear()
         adopted.propagate = True
+        adopted.disabled = False  # a dictConfig (uvicorn's) may have disabled it
+        adopted.setLevel(logging.NOTSET)  # the root's level decides
 
 
 def get_logger(name: str) -> Any:
