@@ -25,6 +25,12 @@ async def api_error_handler(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.message, "message": exc.message}, status_code=exc.status, headers=exc.headers)
 
 
+async def redis_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    """Redis busy (no free connection in time) or unreachable: a 503 the caller may retry, not a 500."""
+    message = f"the server's Redis is unavailable ({type(exc).__name__}); try again shortly"
+    return JSONResponse({"detail": message, "message": message}, status_code=503, headers={"Retry-After": "5"})
+
+
 # The error responses each route may give, for the OpenAPI docs at /docs.
 ERROR_MODEL = {"content": {"application/json": {"example": {"detail": "thread 'x' not found", "message": "..."}}}}
 NOT_FOUND = {404: {"description": "Unknown assistant, thread or run", **ERROR_MODEL}}

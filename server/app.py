@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from redis.exceptions import RedisError
 from starlette.responses import Response
 
 from nexa_research.builder import build_graph
@@ -21,7 +22,7 @@ from nexa_research.providers.provider_set import ConfiguredProviders, Providers
 from nexa_research.runtime import ResearchRuntime
 from nexa_research.server.access.gate import Gate
 from nexa_research.server.access.settings import AccessSettings
-from nexa_research.server.api_errors import ApiError, api_error_handler
+from nexa_research.server.api_errors import ApiError, api_error_handler, redis_error_handler
 from nexa_research.server.body_limit import BodyLimit
 from nexa_research.server.context import ServerContext
 from nexa_research.server.observability.http_metrics import HttpMetrics
@@ -76,6 +77,7 @@ def create_app(
     app.add_middleware(HttpMetrics, registry=registry)  # refusals are counted too
     app.add_middleware(CorrelationIds)  # outermost: every answer, refusals included, carries X-Request-ID
     app.add_exception_handler(ApiError, api_error_handler)
+    app.add_exception_handler(RedisError, redis_error_handler)
 
     @app.get("/ok", tags=["meta"], summary="Liveness, as the LangGraph server answers it")
     async def ok() -> dict[str, bool]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import Any, Self
 
-from redis.asyncio import Redis
 
 from nexa_research.errors import NexaError
 from nexa_research.providers.provider_set import Providers
@@ -50,7 +49,7 @@ class ServerContext:
                     "(REDIS_URL, or the embedded Redis Stack when it is unset)"
                 )
             self.redis_url = self.runtime.redis_url
-            self.redis = Redis.from_url(self.redis_url)
+            self.redis = self.settings.redis_client(self.redis_url)
             stack.push_async_callback(self.redis.aclose)
             self.store = RecordStore(self.redis)
             self.keys = KeyStore(self.redis)

@@ -8,6 +8,7 @@ and a sixth of it), so pick-up takes at most TTL + period + one queue read, abou
 from __future__ import annotations
 
 from pydantic import Field
+from redis.asyncio import BlockingConnectionPool, Redis
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +25,20 @@ class ServerSettings(BaseSettings):
     event_retention_seconds: int = Field(default=3600, ge=60, description="How long a finished run's events are kept.")
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest request body accepted (413 above).")
     heartbeat_seconds: float = Field(default=10.0, gt=0, description="SSE heartbeat comment interval.")
+    redis_max_connections: int = Field(
+        default=500, ge=10, description="Redis connections one process may open; more requests wait for one."
+    )
+    redis_pool_timeout_seconds: float = Field(default=20.0, gt=0, description="How long a request waits for one.")
+
+    def redis_client(self, url: str) -> Redis:
+        """A client whose pool waits for a free connection instead of failing the request past its size.
+
+        Each waiting stream or join holds a connection in a blocking read, so a burst of them must queue, not 500.
+        """
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=self.redis_max_connections, timeout=self.redis_pool_timeout_seconds
+        )
+        return Redis(connection_pool=pool)
 
     @property
     def lease_ttl_seconds(self) -> float:

@@ -20,7 +20,6 @@ import socket
 import time
 from typing import Any
 
-from redis.asyncio import Redis
 from concurrent.futures import ThreadPoolExecutor
 
 from taskiq.acks import AcknowledgeType
@@ -66,7 +65,7 @@ class Worker:
         settings = self.settings
         async with ResearchRuntime(self.providers) as runtime:
             self.runtime = runtime
-            self.redis = Redis.from_url(self.redis_url)
+            self.redis = settings.redis_client(self.redis_url)
             self.store, self.log = RecordStore(self.redis), EventLog(self.redis, settings.event_retention_seconds)
             self.metrics = RunMetrics(self.redis)
             self.broker = make_broker(self.redis_url, consumer_name=self.worker_id)

@@ -165,3 +165,19 @@ def _venv_path() -> str:
     import sys
 
     return os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+
+
+async def test_a_burst_beyond_the_redis_pool_waits_instead_of_failing(cluster_factory, server_env):
+    """More requests at once than the Redis pool holds queue for a connection: no 5xx (it used to be 500s)."""
+    key = make_key(server_env["REDIS_URL"], "crowd", "custom")
+    cluster = cluster_factory(NEXA_SERVER_REDIS_MAX_CONNECTIONS="20", NEXA_SERVER_REQUESTS_PER_MINUTE_PER_KEY="100000",
+                              NEXA_SERVER_REQUESTS_PER_MINUTE_PER_IP="100000")
+    try:
+        url = cluster.start_api()
+        limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
+        async with httpx.AsyncClient(base_url=url, headers=headers(key), timeout=120, limits=limits) as http:
+            thread = (await http.post("/threads", json={})).json()
+            answers = await asyncio.gather(*(http.get(f"/threads/{thread['thread_id']}") for _ in range(300)))
+    finally:
+        cluster.stop()
+    assert sorted({a.status_code for a in answers}) == [200]

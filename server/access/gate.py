@@ -20,6 +20,7 @@ from typing import Any
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nexa_research.server.access.api_keys import KeyStore
@@ -44,12 +45,28 @@ class Gate:
             if context is None:
                 return False
             storage = RedisStorage(context.redis_url.replace("redis", "async+redis", 1), implementation="redispy",
-                                   key_prefix="nexa:srv:limits")
+                                   key_prefix="nexa:srv:limits", connection_pool=context.redis.connection_pool)
             self._limiter = MovingWindowRateLimiter(storage)
             self._keys = context.keys
         return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracked(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._gate(scope, receive, tracked)
+        except RedisError as exc:  # Redis busy or gone: the caller may retry; a 500 would say the request was bad
+            if started:
+                raise
+            await _deny(send, 503, f"the server's Redis is unavailable ({type(exc).__name__}); try again shortly",
+                        [(b"retry-after", b"5")])
+
+    async def _gate(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
