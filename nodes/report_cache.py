@@ -40,8 +40,11 @@ async def report_identity(providers: Providers, cfg: ResearchConfig) -> str:
 
 
 def _usable(providers: Providers, cfg: ResearchConfig) -> Any:
+    """The report cache, unless caching is off or the plan is reviewed: a person who asked to review the plan must
+    be asked (a cached report would skip the pause), and a report from an edited plan is not the report the
+    cache key (topic + settings) describes."""
     cache = providers.report_cache()
-    return cache if cache is not None and cfg.use_cache else None
+    return cache if cache is not None and cfg.use_cache and not cfg.review_plan else None
 
 
 def make_cached_report_node(providers: Providers):

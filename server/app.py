@@ -8,6 +8,7 @@ workers through the Redis job queue; the LangServe routes run in the API process
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -116,6 +117,7 @@ def _langgraph_version() -> str:
 def __getattr__(name: str) -> Any:
     """`app` for `uvicorn nexa_research.server.app:app`, built on first use (not at import)."""
     if name == "app":
+        logging.getLogger().handlers.clear()  # a plain handler (the CLI's basicConfig) would print every line twice
         configure_logging(os.environ.get("NEXA_LOG_LEVEL", "INFO"), json=True)
         configure_tracing()
         return create_app()

@@ -20,6 +20,7 @@ from taskiq.kicker import AsyncKicker
 from taskiq_redis import RedisStreamBroker
 
 from nexa_research.server.records import PREFIX
+from nexa_research.server.settings import REDIS_SOCKET_TIMEOUT
 
 QUEUE = f"{PREFIX}:queue"
 GROUP = "nexa-workers"
@@ -40,6 +41,7 @@ def make_broker(redis_url: str, consumer_name: str | None = None) -> RedisStream
         # taskiq-redis holds a lock around its reclaim of unacknowledged messages; without a timeout, a worker
         # killed while holding it would stall every other worker's listener for good.
         unacknowledged_lock_timeout=5,
+        socket_timeout=REDIS_SOCKET_TIMEOUT,  # a worker's loop busy for a few seconds must not kill its listener
     )
 
 

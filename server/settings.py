@@ -12,6 +12,11 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+# Longer than any blocking read the server makes (an SSE heartbeat's XREAD, the queue's XREADGROUP), and than an
+# event loop stall, so a quiet stream or a busy worker is never mistaken for a dead Redis (redis-py's default is 5 s).
+REDIS_SOCKET_TIMEOUT = 120.0
+
+
 class ServerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEXA_SERVER_", extra="ignore")
 
@@ -36,7 +41,8 @@ class ServerSettings(BaseSettings):
         Each waiting stream or join holds a connection in a blocking read, so a burst of them must queue, not 500.
         """
         pool = BlockingConnectionPool.from_url(
-            url, max_connections=self.redis_max_connections, timeout=self.redis_pool_timeout_seconds
+            url, max_connections=self.redis_max_connections, timeout=self.redis_pool_timeout_seconds,
+            socket_timeout=REDIS_SOCKET_TIMEOUT,
         )
         return Redis(connection_pool=pool)
 

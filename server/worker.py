@@ -77,12 +77,8 @@ class Worker:
             await self.broker.startup()
             reaper = Reaper(self.redis, self.store, self.broker, self.worker_id, settings)
             self.broker.is_worker_process = True
-            receiver = Receiver(
-                self.broker, ThreadPoolExecutor(max_workers=1), max_async_tasks=settings.worker_concurrency,
-                max_prefetch=0, run_startup=False, ack_type=AcknowledgeType.WHEN_RECEIVED, propagate_exceptions=False,
-            )
             finish = asyncio.Event()
-            listening = asyncio.create_task(receiver.listen(finish))
+            listening = asyncio.create_task(self._listen(finish))
             reaping = asyncio.create_task(reaper.loop(lambda: len(self.running)))
             logger.info("worker %s: %d slots on %s", self.worker_id, settings.worker_concurrency, self.broker.queue_name)
             try:
@@ -100,6 +96,22 @@ class Worker:
                 await reaper.forget()
                 await self.broker.shutdown()
                 await self.redis.aclose()
+
+    async def _listen(self, finish: asyncio.Event) -> None:
+        """The taskiq receiver, started again if it fails (a lost connection): a worker whose listener died would
+        still look alive (its reaper beats) while it never takes another run."""
+        executor = ThreadPoolExecutor(max_workers=1)
+        while not finish.is_set():
+            receiver = Receiver(
+                self.broker, executor, max_async_tasks=self.settings.worker_concurrency, max_prefetch=0,
+                run_startup=False, ack_type=AcknowledgeType.WHEN_RECEIVED, propagate_exceptions=False,
+            )
+            try:
+                await receiver.listen(finish)
+            except Exception:  # noqa: BLE001 - whatever stopped it, log it and listen again
+                logger.exception("worker %s: the queue listener failed; listening again", self.worker_id)
+                await asyncio.sleep(1)
+        executor.shutdown(wait=False)
 
     async def _hand_back(self) -> None:
         for run_id, task in list(self.running.items()):

@@ -68,7 +68,21 @@ async def test_nexa_serve_starts_redis_the_api_and_workers(embedded_data_dir, mo
                                                    context={"max_iterations": 1, "max_sections": 4})
         assert [s["title"] for s in done["report"]["sections"]] == TITLES
     finally:
-        server.send_signal(signal.SIGINT)
+        server.send_signal(signal.SIGTERM)  # uvicorn re-raises it after its shutdown: the workers must still stop
         server.wait(timeout=60)
-    time.sleep(0.5)
-    assert not [pid for pid in workers if os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]]
+    deadline = time.monotonic() + 15
+    while alive(workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert alive(workers) == []
+
+
+def alive(pids: list[int]) -> list[int]:
+    found = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    found.append(pid)
+        except OSError:
+            continue
+    return found

@@ -7,6 +7,7 @@ module's Redis and so its queue.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -136,3 +137,32 @@ async def test_a_stream_resumes_on_another_api_process(cluster_factory):
         cluster.stop()
     assert [p.id for p in got] == [p.id for p in everything], "the resumed stream has every event once, in order"
     assert got[-1].event == "updates" and "store_report" in got[-1].data
+
+
+async def test_a_stream_quiet_for_longer_than_a_socket_timeout_stays_open(cluster_factory, server_env):
+    """Heartbeats every 7 s (redis-py's default socket timeout is 5 s): the blocking read must not time out."""
+    hold = Path(server_env["NEXA_TEST_HOLD_FILE"])
+    cluster = cluster_factory(NEXA_SERVER_HEARTBEAT_SECONDS="7")
+    try:
+        cluster.start_api()
+        cluster.start_worker()
+        cluster.wait_for_workers(1)
+        client = get_client(url=cluster.url)
+        thread = await client.threads.create()
+        hold.touch()
+
+        async def release_after_quiet() -> None:
+            await asyncio.sleep(12)  # the fast sections are done within a second; then 11 s without an event
+            hold.unlink()
+
+        release = asyncio.create_task(release_after_quiet())
+        parts = [p async for p in client.runs.stream(thread["thread_id"], "nexa_research", input={"topic": TOPIC},
+                                                     context=QUICK, stream_mode="updates")]
+        await release
+        api_log = "".join(p.read_text() for p in cluster.logs.glob("api-*.log"))
+    finally:
+        hold.unlink(missing_ok=True)
+        cluster.stop()
+    assert not [p for p in parts if p.event == "error"]
+    assert parts[-1].event == "updates" and "store_report" in parts[-1].data
+    assert "Traceback" not in api_log

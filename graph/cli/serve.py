@@ -10,6 +10,7 @@ same REDIS_URL.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -23,6 +24,7 @@ from nexa_research.errors import NexaError
 from nexa_research.providers.settings import ProviderSettings
 
 console = Console(stderr=True)
+PARENT_ENV = "NEXA_SERVE_PARENT_PID"  # set for the workers `nexa serve` starts
 
 
 def _redis_url() -> str:
@@ -46,17 +48,19 @@ def serve(
     except NexaError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
-    env = {**os.environ, "REDIS_URL": url}
+    env = {**os.environ, "REDIS_URL": url, PARENT_ENV: str(os.getpid()), "NEXA_LOG_LEVEL": log_level.upper()}
     if concurrency is not None:
         env["NEXA_SERVER_WORKER_CONCURRENCY"] = str(concurrency)
     os.environ["REDIS_URL"] = url
+    os.environ["NEXA_LOG_LEVEL"] = log_level.upper()
     children = [
         subprocess.Popen([sys.executable, "-m", "nexa_research.cli", "worker"], env=env) for _ in range(workers)
     ]
     console.print(f"nexa-research on http://{host}:{port} (docs at /docs), {workers} worker(s), Redis {url.split('@')[-1]}")
     try:
         # log_config=None: the app configures logging itself (JSON lines, correlation ids, redaction)
-        uvicorn.run("nexa_research.server.app:app", host=host, port=port, log_level=log_level, log_config=None)
+        uvicorn.run("nexa_research.server.app:app", host=host, port=port, log_level=log_level, log_config=None,
+                    timeout_graceful_shutdown=10)  # a /runs/wait in flight must not hold a stop forever
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)
@@ -86,6 +90,7 @@ def worker(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
 
+    logging.getLogger().handlers.clear()  # the CLI's plain handler: JSON lines only, not every line twice
     configure_logging(os.environ.get("NEXA_LOG_LEVEL", "INFO"), json=True)
 
     async def main() -> None:
@@ -93,9 +98,24 @@ def worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await runner.serve(stop)
+        watch = asyncio.create_task(_stop_when_orphaned(stop))
+        try:
+            await runner.serve(stop)
+        finally:
+            watch.cancel()
 
     asyncio.run(main())
+
+
+async def _stop_when_orphaned(stop: asyncio.Event) -> None:
+    """A worker started by `nexa serve` stops when that process is gone, however it ended (uvicorn re-raises a
+    SIGTERM after its shutdown, which ends `nexa serve` before it can stop its workers itself)."""
+    parent = os.environ.get(PARENT_ENV)
+    if not parent:
+        return
+    while os.getppid() == int(parent):
+        await asyncio.sleep(1)
+    stop.set()
 
 
 def register(app: typer.Typer) -> None:
