@@ -149,6 +149,16 @@ def test_request_rate_limit_per_key(cluster_factory, server_env):
     assert limited.status_code == 429 and 0 < int(limited.headers["retry-after"]) <= 61
 
 
+def test_request_rate_limit_per_address_counts_requests_without_a_key_too(cluster_factory):
+    cluster = cluster_factory(NEXA_SERVER_REQUESTS_PER_MINUTE_PER_IP="4")
+    try:
+        url = cluster.start_api()
+        codes = [httpx.get(f"{url}/threads/x").status_code for _ in range(6)]
+    finally:
+        cluster.stop()
+    assert codes == [401] * 4 + [429] * 2, "a key-guessing client is slowed down as well"
+
+
 def test_langserve_routes_need_a_key_too(nexa_server, server_env):
     remote = RemoteRunnable(f"{nexa_server.url}/research", timeout=60)
     with pytest.raises(httpx.HTTPStatusError) as refused:

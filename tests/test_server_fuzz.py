@@ -23,7 +23,8 @@ def test_no_operation_answers_with_a_server_error(cluster_factory, server_env, t
         st = Path(sys.executable).with_name("st")
         result = subprocess.run(
             [str(st), "run", f"{url}/openapi.json", "--header", f"x-api-key: {key}", "--checks", "not_a_server_error",
-             "--max-examples", "6", "--seed", "7", "--request-timeout", "120", "--workers", "2",
+             "--max-examples", "6", "--seed", "7", "--request-timeout", "120",
+             "--workers", "1",  # two threads can hit CPython 3.11's ast.parse race inside hypothesis (SystemError)
              "--phases", "examples,coverage,fuzzing", "--suppress-health-check", "all"],
             capture_output=True, text=True, timeout=1200, cwd=tmp_path,
         )
