@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 # A hung Redis must fail a step (which the run reports) rather than stall it forever; no command here blocks.
 CONNECT_TIMEOUT, COMMAND_TIMEOUT = 5.0, 30.0
+# Connections one runtime may hold (runs in flight each use a few at a time), and how long a step waits for one.
+POOL_SIZE, POOL_TIMEOUT = 1000, 30.0
 _checked: set[str] = set()
 
 
@@ -117,7 +119,13 @@ async def open_async_checkpointer(url: str) -> AsyncIterator[ReportingAsyncRedis
     `ResearchRuntime` opens one per runtime; pass it to `compile(checkpointer=)`.
     """
     await asyncio.to_thread(check_modules_once, url)
-    client = aioredis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT)
+    # A pool that waits for a free connection: with redis-py's default pool, the 101st concurrent run on one
+    # runtime (a worker with many slots) failed at once with "Too many connections".
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=POOL_SIZE, timeout=POOL_TIMEOUT,
+        socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT,
+    )
+    client = aioredis.Redis.from_pool(pool)  # the client owns the pool: closing it closes the connections
     try:
         saver = ReportingAsyncRedisSaver(client, url)
         await saver.asetup()

@@ -44,7 +44,7 @@ class ServerSettings(BaseSettings):
             url, max_connections=self.redis_max_connections, timeout=self.redis_pool_timeout_seconds,
             socket_timeout=REDIS_SOCKET_TIMEOUT,
         )
-        return Redis(connection_pool=pool)
+        return Redis.from_pool(pool)  # owned: closing the client closes the pool
 
     @property
     def lease_ttl_seconds(self) -> float:

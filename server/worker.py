@@ -165,18 +165,18 @@ class Worker:
             if not earlier:
                 break
             await asyncio.sleep(0.5)
-        attempt = int(run.get("attempt") or 0) + 1
-        base = run.get("base_checkpoint") if attempt > 1 else await checkpoint_id(self.runtime, run["thread_id"])
-        run = await self.store.put_run({**run, "status": "running", "attempt": attempt, "base_checkpoint": base,
-                                        "worker_id": self.worker_id})
-        self._started[run_id] = time.monotonic()
-        await self.log.append(run_id, "metadata", {"run_id": run_id, "attempt": attempt})
-        logger.info("run started", extra={"attempt": attempt, "worker_id": self.worker_id})
-
         async def publish(event: str, data: Any) -> None:
             await self.log.append(run_id, event, data)
 
         try:
+            # Inside the try: a failure here (Redis busy, say) is the run's error at once, not a run left pending.
+            attempt = int(run.get("attempt") or 0) + 1
+            base = run.get("base_checkpoint") if attempt > 1 else await checkpoint_id(self.runtime, run["thread_id"])
+            run = await self.store.put_run({**run, "status": "running", "attempt": attempt, "base_checkpoint": base,
+                                            "worker_id": self.worker_id})
+            self._started[run_id] = time.monotonic()
+            await self.log.append(run_id, "metadata", {"run_id": run_id, "attempt": attempt})
+            logger.info("run started", extra={"attempt": attempt, "worker_id": self.worker_id})
             result = await execute_run(self.runtime, run, publish, base, attempt)
         except asyncio.CancelledError:
             raise
