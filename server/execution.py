@@ -20,6 +20,7 @@ from langgraph.types import Command
 
 from nexa_research.config import ResearchConfig
 from nexa_research.runtime import ResearchRuntime
+from nexa_research.server.knobs import knob_values
 from nexa_research.server.serialize import to_jsonable
 from nexa_research.tracing import trace_options, with_trace_options
 
@@ -31,15 +32,6 @@ def requested_modes(kwargs: dict[str, Any]) -> list[str]:
     modes = kwargs.get("stream_mode") or ["values"]
     modes = [modes] if isinstance(modes, str) else list(modes)
     return ["messages" if m == "messages-tuple" else m for m in modes]
-
-
-def run_knobs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The research knobs a run was created with: `config.configurable` overlaid by `context` (already validated)."""
-    names = ResearchConfig.field_names()
-    configurable = ((kwargs.get("config") or {}).get("configurable")) or {}
-    knobs = {k: v for k, v in configurable.items() if k in names and v is not None}
-    knobs.update({k: v for k, v in (kwargs.get("context") or {}).items() if k in names and v is not None})
-    return knobs
 
 
 def _payload(kwargs: dict[str, Any]) -> Any:
@@ -70,7 +62,7 @@ async def execute_run(
     if attempt > 1 and current != base_checkpoint:
         payload = None  # this run's input is already in the thread: continue from its last checkpoint
     stored = dict((snapshot.values or {}).get("config") or {}) if snapshot is not None else {}
-    cfg = ResearchConfig.from_values({**stored, **run_knobs(kwargs)})
+    cfg = ResearchConfig.from_values({**stored, **knob_values(kwargs.get("config"), kwargs.get("context"))})
     runtime.providers.validate(cfg)  # type: ignore[union-attr]
     config: dict[str, Any] = {
         "configurable": {**cfg.as_configurable(), "thread_id": thread_id},

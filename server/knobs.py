@@ -35,12 +35,19 @@ def check_knobs(config: dict[str, Any] | None, context: dict[str, Any] | None) -
         unknown = sorted(k for k in values if k not in allowed and not k.startswith("__"))
         if unknown:
             raise ApiError(422, f"{where}.{unknown[0]}: unknown research knob; knobs are {', '.join(sorted(names))}")
-    knobs = {k: v for k, v in configurable.items() if k in names and v is not None}
-    knobs.update({k: v for k, v in (context or {}).items() if v is not None})
+    knobs = knob_values(config, context)
     try:
         ResearchConfig.from_values(knobs)
     except ResearchInputError as exc:
         raise ApiError(422, str(exc)) from exc
+    return knobs
+
+
+def knob_values(config: dict[str, Any] | None, context: dict[str, Any] | None) -> dict[str, Any]:
+    """The research knobs set in `config.configurable`, overlaid by those in `context` (unset ones left out)."""
+    names = ResearchConfig.field_names()
+    knobs = {k: v for k, v in ((config or {}).get("configurable") or {}).items() if k in names and v is not None}
+    knobs.update({k: v for k, v in (context or {}).items() if k in names and v is not None})
     return knobs
 
 

@@ -85,9 +85,12 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
     kwargs = validate_request(body)
     knobs = check_knobs(kwargs["config"], kwargs["context"])
     fill = kwargs["input"] is not None  # a new run takes its tier's limits; a continued one keeps its config
-    kwargs["context"] = {**kwargs["context"], **fit_knobs(knobs, key, ctx.access, fill)}
-    check_knobs(kwargs["config"], kwargs["context"])
-    if thread_id is None:
+    fitted = fit_knobs(knobs, key, ctx.access, fill)
+    kwargs["context"] = {**kwargs["context"], **fitted}
+    if fitted != knobs:
+        check_knobs(kwargs["config"], kwargs["context"])  # the tier's filled-in limits must fit the rest
+    new_thread = thread_id is None
+    if new_thread:
         thread, _ = await ctx.store.create_thread(None, {"stateless": True, **(body.metadata or {})}, owner)
         thread_id = thread["thread_id"]
     elif await ctx.thread_record(thread_id, owner) is None:
@@ -97,7 +100,7 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
         if owner is not None and snapshot is not None and snapshot.values:
             raise not_found("thread", thread_id)  # checkpoints nobody's key owns
         await ctx.store.create_thread(thread_id, body.metadata or {}, owner)
-    snapshot = await ctx.runtime.snapshot(thread_id)
+    snapshot = None if new_thread else await ctx.runtime.snapshot(thread_id)  # a new thread has no state
     has_state = snapshot is not None and bool(snapshot.values)
     if kwargs["command"] is not None and "resume" in kwargs["command"] and not (has_state and snapshot.interrupts):
         raise ApiError(409, f"command.resume: thread {thread_id!r} is not interrupted; there is nothing to resume")

@@ -13,9 +13,9 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
-from nexa_research.config import ResearchConfig
 from nexa_research.server.access.admission import api_key_of, fit_knobs, take_quota
 from nexa_research.server.api_errors import ApiError
+from nexa_research.server.knobs import knob_values
 from nexa_research.server.records import new_id
 
 RUN_PATHS = ("/invoke", "/batch", "/stream", "/stream_log", "/stream_events")
@@ -28,8 +28,7 @@ async def admit_langserve_call(config: dict[str, Any], request: Request) -> dict
     key = api_key_of(request)
     owner = key.key_id if key is not None else None
     configurable = dict(config.get("configurable") or {})
-    names = ResearchConfig.field_names()
-    knobs = {k: v for k, v in configurable.items() if k in names and v is not None}
+    knobs = knob_values(config, None)
     thread_id = configurable.get("thread_id")
     try:
         has_state = False
