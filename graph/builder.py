@@ -83,7 +83,10 @@ def dispatch_paragraphs(state: ResearchState) -> list[Send]:
     return [
         Send(
             "research_paragraph",
-            BranchInput(topic=state["topic"], paragraph=paragraph, plan_sections=plan, topic_cut=state.get("topic_cut")),
+            BranchInput(
+                topic=state["topic"], paragraph=paragraph, plan_sections=plan, topic_cut=state.get("topic_cut"),
+                subject=state.get("subject"),
+            ),
         )
         for paragraph in paragraphs
     ]

@@ -107,6 +107,8 @@ class ResearchState(TypedDict):
     report: NotRequired[dict[str, Any] | None]
     # The run's on-topic cut-off, set from the corpus survey: see nodes/checks/relevance.topic_cutoff.
     topic_cut: NotRequired[float | None]
+    # What is about the topic's subject, from the same survey: nodes/checks/subject.TopicSubject.as_dict.
+    subject: NotRequired[dict[str, list[str]] | None]
 
 
 class BranchInput(TypedDict):
@@ -117,6 +119,7 @@ class BranchInput(TypedDict):
     # What every section of the plan is about (section_text of each), so a branch keeps to its own subject.
     plan_sections: NotRequired[list[str]]
     topic_cut: NotRequired[float | None]
+    subject: NotRequired[dict[str, list[str]] | None]
 
 
 class Reflection(TypedDict):
@@ -132,6 +135,7 @@ class BranchState(TypedDict):
     paragraph: Paragraph
     plan_sections: NotRequired[list[str]]
     topic_cut: NotRequired[float | None]
+    subject: NotRequired[dict[str, list[str]] | None]
     pending_query: NotRequired[str | None]
     reflection: NotRequired[Reflection | None]
     paragraphs: list[Paragraph]

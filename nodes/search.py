@@ -19,6 +19,7 @@ from langgraph.runtime import Runtime
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.nodes.accounting.metering import StepMeter
 from nexa_research.nodes.checks.relevance import GateResult, gate_sources, section_query
+from nexa_research.nodes.checks.subject import TopicSubject
 from nexa_research.nodes.progress import section_progress
 from nexa_research.providers.llm.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
@@ -72,7 +73,7 @@ def make_search_node(providers: Providers):
             gate = await asyncio.to_thread(
                 gate_sources, relevance, state["topic"], paragraph, fresh,
                 known=paragraph["research"], limit=cfg.search_results, min_relevance=cfg.min_relevance,
-                topic_cut=state.get("topic_cut"),
+                topic_cut=state.get("topic_cut"), subject=TopicSubject.from_dict(state.get("subject")),
             )
         new = gate.kept
         updated: dict[str, Any] = {

@@ -143,3 +143,45 @@ def test_titles_sharing_one_topic_word_are_compared_as_wholes():
     black_death = "The Black Death in fourteenth-century Europe"
     angles = ["Causes of the Black Death in fourteenth-century Europe", "Impact of the Black Death in fourteenth-century Europe"]
     assert duplicate_pairs(relevance, angles, black_death) == []
+
+
+def _article(title: str, text: str = "") -> dict:
+    return {"id": title, "url": "https://en.wikipedia.org/wiki/" + title.replace(" ", "_"), "title": title,
+            "text": text or f"{title} is an article.", "published": None, "score": 0.0}
+
+
+def test_the_subject_keeps_the_topics_articles_and_leaves_out_neighbours_of_the_same_kind():
+    """Scores as the offline corpus gives them for the printing press and the Amazon (nodes/checks/subject.py)."""
+    from nexa_research.nodes.checks.subject import TopicSubject
+
+    press = TopicSubject.from_survey("The history of the printing press", [
+        (_article("Printing press"), 0.70), (_article("Printing"), 0.69), (_article("Johannes Gutenberg"), 0.63),
+        (_article("History of communication", "Writing was a major innovation, as was printing."), 0.48),
+        (_article("Photocopier", "A photocopier makes copies of documents."), 0.47),
+        (_article("Printmaking", "Printmaking is creating artworks by printing."), 0.46),
+        (_article("Gutenberg Bible", "The first major book printed with a printing press in Europe."), 0.37),
+    ])
+    kept = [t for t in ("Printing press", "Printing", "Johannes Gutenberg", "History of communication", "Photocopier",
+                        "Printmaking", "Gutenberg Bible") if press.covers(_article(t, "" if t != "Gutenberg Bible" else
+                        "The first major book printed with a printing press in Europe."))]
+    assert kept == ["Printing press", "Printing", "Johannes Gutenberg", "Gutenberg Bible"]
+
+    amazon = TopicSubject.from_survey("The Amazon River and its rainforest", [
+        (_article("Amazon River"), 0.74), (_article("Amazon rainforest"), 0.70), (_article("Rio Negro (Amazon)"), 0.65),
+    ])
+    assert not amazon.covers(_article("Congolian rainforests", "The Congolian rainforests stretch across Africa."))
+    assert amazon.covers(_article("Manaus", "Manaus lies where the Rio Negro meets the Amazon River."))
+    assert amazon.covers(_article("Rainforest", "Rainforests are forests with heavy rain."))  # the topic's own word
+
+    assert not amazon.covers(_article("Niger River", "The Niger is the main river of West Africa."))
+    assert amazon.covers(_article("Belém", "Belém is a port near the mouth of the Amazon Rivers."))  # plural allowed
+
+    pills = TopicSubject.from_survey("The discovery of penicillin and the rise of antibiotics", [(_article("Alexander Fleming"), 0.62)])
+    assert pills.covers(_article("Antibiotic", "Antibiotics fight bacterial infections."))  # plural, same word
+    assert TopicSubject.from_survey("anything", []).covers(_article("Photocopier"))  # nothing surveyed: no judgement
+
+    # the topic's own phrases name it too, and the subject survives the trip through the run's state
+    again = TopicSubject.from_dict(press.as_dict())
+    assert again is not None and "printing press" in again.names
+    assert again.covers(_article("Letterpress", "In Europe the printing-press changed how books were made."))
+    assert not again.covers(_article("Photocopier", "A photocopier makes copies of documents."))

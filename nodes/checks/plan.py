@@ -177,8 +177,8 @@ def fallback_sections(
     wanted: int,
     spare: Sequence[PlannedSection] = (),
 ) -> list[PlannedSection]:
-    """The acceptable sections of the best attempt, topped up with one section per found article not yet covered,
-    then with `spare` sections (rejected for a lesser reason than being generic), so a topic the corpus covers
+    """The acceptable sections of the best attempt, topped up with one section per article not yet covered (the
+    planner passes only the survey's core: articles close to the best one or naming it), then with `spare` sections (rejected for a lesser reason than being generic), so a topic the corpus covers
     with few articles still gets a report rather than no plan at all."""
     out = list(keep)
     used = {_title_key(s.title) for s in out}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nexa_research.nodes.checks.subject import TopicSubject
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import Paragraph, Source
 
@@ -66,11 +67,14 @@ def gate_sources(
     limit: int | None = None,
     min_relevance: float | None = None,
     topic_cut: float | None = None,
+    subject: TopicSubject | None = None,
 ) -> GateResult:
     """On-topic, non-duplicate candidates, best first (by the lower of topic and section similarity), at most `limit`.
 
     `known`: sources the section already has; a candidate that near-copies one of them is a duplicate.
     `topic_cut`: the run's on-topic cut-off (`topic_cutoff`), when the survey set one.
+    `subject`: when given, a candidate must also be about the topic's subject (nodes/checks/subject.py), so a
+    neighbour of the same kind (Photocopier for the printing press) never enters a section.
     """
     if not candidates:
         return GateResult([], [], 0)
@@ -81,7 +85,10 @@ def gate_sources(
     scores = relevance.similarity([topic, section_text(paragraph)], texts)
     combined = np.minimum(scores[0], scores[1])
     order = sorted(range(len(candidates)), key=lambda i: -float(combined[i]))
-    passes = [bool(scores[0, i] >= topic_cut and scores[1, i] >= section_cut) for i in range(len(candidates))]
+    passes = [
+        bool(scores[0, i] >= topic_cut and scores[1, i] >= section_cut) and (subject is None or subject.covers(candidates[i]))
+        for i in range(len(candidates))
+    ]
     on_topic = [i for i in order if passes[i]]
     off_topic = [candidates[i] for i in order if not passes[i]]
     kept: list[int] = []
