@@ -30,6 +30,7 @@ from nexa_research.nodes.accounting.metering import StepMeter
 from nexa_research.nodes.checks.plan import (
     PlannedSection,
     fallback_sections,
+    pooled_sections,
     plan_problems,
     report_title,
     with_subject,
@@ -186,7 +187,7 @@ def make_plan_node(providers: Providers):
         schema = plan_schema(cfg.min_sections, cfg.max_sections)
         reasons: list[str] = []
         title = topic
-        best: list[PlannedSection] = []
+        pooled: list[PlannedSection] = []
         spare: list[PlannedSection] = []
         wanted = cfg.min_sections
         for _ in range(cfg.plan_attempts):
@@ -208,8 +209,11 @@ def make_plan_node(providers: Providers):
             )
             if not problems:
                 return _planned(topic, title, sections, cfg, meter, surveyed)
-            if len(good) > len(best):
-                best = [sections[i] for i in good][: cfg.max_sections]
+            pooled = pooled_sections(pooled, [sections[i] for i in good], relevance, topic)
+            if len(pooled) >= cfg.min_sections:
+                logger.info("planner: plan for %r pooled from the good sections of %d attempts (%s)",
+                            topic, len(reasons) + 1, "; ".join(problems))
+                return _planned(topic, title, pooled[: cfg.max_sections], cfg, meter, surveyed)
             spare += [s for i, s in enumerate(sections) if i not in good]
             wanted = max(wanted, min(len(sections), cfg.max_sections))
             reasons.append("; ".join(problems))
@@ -218,7 +222,7 @@ def make_plan_node(providers: Providers):
                 AIMessage(result.model_dump_json()),
                 HumanMessage(f"That plan is rejected: {'; '.join(problems)}. Write the whole plan again."),
             ]
-        sections = fallback_sections(best, articles, topic, wanted, spare)
+        sections = fallback_sections(pooled, articles, topic, wanted, spare)
         if sections:
             # Fewer sections than asked beats no report: the corpus supports no more, and padding is not research.
             logger.warning("planner: no acceptable plan for %r (%s); %d sections built from the corpus",

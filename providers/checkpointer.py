@@ -28,6 +28,7 @@ from langgraph.checkpoint.redis.aio import AsyncRedisSaver
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from nexa_research.providers.checkpoint_serializer import FastJsonRedisSerializer
 from nexa_research.providers.services.redis_server import RedisConnectionLostError, check_redis_modules, redact_url
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class ReportingAsyncRedisSaver(AsyncRedisSaver):
 
     def __init__(self, redis_client: aioredis.Redis, url: str) -> None:
         super().__init__(redis_client=redis_client)
+        self.serde = FastJsonRedisSerializer()  # same documents, less CPU (providers/checkpoint_serializer.py)
         self.url = url
 
     @contextmanager

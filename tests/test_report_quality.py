@@ -168,6 +168,23 @@ async def test_duplicate_sections_are_replanned(relevance):
     assert "cover the same thing" in str(planner.calls[1][-1].content)
 
 
+async def test_good_sections_of_failed_attempts_are_pooled_into_a_plan(relevance):
+    """From the eval on the 0.5B model: each plan had one bad section (the topic restated, "Introduction") and was
+    rejected whole, three times, so the report was built from article titles. The good sections of two attempts
+    make a plan, and no third attempt is asked for."""
+    intro = ("Introduction", "What the report is about.", ["What is it about?", "Why study it?"])
+    first = [SECTIONS[0], intro, SECTIONS[1]]
+    second = [("How the plague spread", "How the plague reached Europe and spread.", ["How did it spread?", "Where?"]),
+              intro, SECTIONS[2]]
+    answers = iter([plan(first), plan(second)])
+    planner = ScriptedChatModel(respond=lambda m: next(answers))
+    report = await run(providers(relevance, planner))
+
+    assert len(planner.calls) == 2
+    # the second attempt's first section says what the first attempt's first one says: pooled once
+    assert [s.title for s in report.sections] == [t for t, _, _ in SECTIONS]
+
+
 async def test_a_planner_that_never_complies_gets_sections_from_the_corpus(relevance):
     generic = [("Introduction", "What the report is about.", ["What is it about?", "Why study it?"]),
                ("Overview", "A broad look at everything.", ["What happened?", "How did it go?"]),
