@@ -29,6 +29,7 @@ from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.nodes.accounting.metering import StepMeter
 from nexa_research.nodes.checks.plan import (
     PlannedSection,
+    as_heading,
     fallback_sections,
     pooled_sections,
     plan_problems,
@@ -189,6 +190,7 @@ def make_plan_node(providers: Providers):
         title = topic
         pooled: list[PlannedSection] = []
         spare: list[PlannedSection] = []
+        answered: set[tuple[str, ...]] = set()
         wanted = cfg.min_sections
         for _ in range(cfg.plan_attempts):
             try:
@@ -201,7 +203,7 @@ def make_plan_node(providers: Providers):
             result: PlanOutput = answer.parsed
             title = result.title
             sections = [
-                with_subject(PlannedSection(clean_title(p.title), p.outline, list(p.questions)), topic)
+                with_subject(PlannedSection(as_heading(clean_title(p.title)), p.outline, list(p.questions)), topic)
                 for p in result.paragraphs
             ]
             problems, good = await plan_problems(
@@ -217,6 +219,10 @@ def make_plan_node(providers: Providers):
             spare += [s for i, s in enumerate(sections) if i not in good]
             wanted = max(wanted, min(len(sections), cfg.max_sections))
             reasons.append("; ".join(problems))
+            asked = tuple(s.title for s in sections)
+            if asked in answered:
+                break  # the same plan again (a small model at temperature 0 ignores the feedback): asking more is waste
+            answered.add(asked)
             messages = [
                 *messages,
                 AIMessage(result.model_dump_json()),

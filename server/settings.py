@@ -21,6 +21,11 @@ class ServerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEXA_SERVER_", extra="ignore")
 
     worker_concurrency: int = Field(default=4, ge=1, le=1000, description="Runs one worker executes at once.")
+    worker_nice: int = Field(
+        default=10, ge=0, le=19,
+        description="Scheduling niceness a worker gives itself (0: unchanged), so the API and Redis on the same "
+        "machine are not kept waiting for a core by runs; see bench/server.md.",
+    )
     recovery_seconds: float = Field(
         default=60.0, ge=3.0, le=3600.0, description="Bound on picking up the run of a worker that died."
     )

@@ -185,3 +185,16 @@ def test_the_subject_keeps_the_topics_articles_and_leaves_out_neighbours_of_the_
     assert again is not None and "printing press" in again.names
     assert again.covers(_article("Letterpress", "In Europe the printing-press changed how books were made."))
     assert not again.covers(_article("Photocopier", "A photocopier makes copies of documents."))
+
+
+def test_a_small_planners_titles_are_repaired_into_headings_where_that_is_mechanical():
+    """Titles the 0.5B model wrote in the eval: "what" questions, and a sentence glued on after a colon."""
+    from nexa_research.nodes.checks.plan import as_heading
+
+    assert as_heading("What are the reasons for the failure of the French Revolution?") == "Reasons for the failure of the French Revolution"
+    assert as_heading("What is the French Revolution?") == "French Revolution"
+    assert as_heading("Western Roman Empire: The Roman Empire was a state that dominated the Mediterranean and much of Europe") == "Western Roman Empire"
+    assert as_heading("The History of the Decline and Fall of the Roman Empire: Sometimes shortened to Decline and Fall.") == "The History of the Decline and Fall of the Roman Empire"
+    assert as_heading("Causes: debt and famine") == "Causes: debt and famine"  # a subtitle is a heading
+    assert as_heading("Why did the French Revolution begin?") == "Why did the French Revolution begin?"  # still rejected
+    assert generic_title(as_heading("Why did the French Revolution begin?"))

@@ -238,6 +238,16 @@ async def test_a_section_on_a_neighbouring_article_is_replanned(relevance):
     assert "Justinian" not in report.to_markdown() and all(s.status == "done" for s in report.sections)
 
 
+async def test_the_same_rejected_plan_twice_is_not_asked_for_a_third_time(relevance):
+    """A small model at temperature 0 answers the feedback with the very same plan; the third call was 20 s lost."""
+    generic = [("Introduction", "What the report is about.", ["What is it about?", "Why study it?"]), *SECTIONS[:2]]
+    planner = ScriptedChatModel(respond=lambda m: plan(generic))
+    report = await run(providers(relevance, planner))
+
+    assert len(planner.calls) == 2
+    assert [s.title for s in report.sections][:2] == [t for t, _, _ in SECTIONS[:2]]  # the good ones are kept
+
+
 async def test_no_on_topic_article_and_no_usable_plan_is_a_clear_error(relevance):
     generic = [("Introduction", "What the report is about.", ["What is it about?", "Why study it?"])] * 3
     planner = ScriptedChatModel(respond=lambda m: plan(generic))

@@ -64,6 +64,8 @@ async def test_nexa_serve_starts_redis_the_api_and_workers(embedded_data_dir, mo
         assert (embedded_data_dir / "redis" / "server.json").exists(), "the embedded Redis Stack serves the server"
         workers = worker_pids(server.pid)
         assert len(workers) == 2
+        # runs are batch work: workers yield the cores to the API and Redis (NEXA_SERVER_WORKER_NICE, default 10)
+        assert [niceness(pid) for pid in workers] == [10, 10] and niceness(server.pid) == 0
         done = await get_client(url=url, api_key=key).runs.wait(None, "nexa_research", input={"topic": TOPIC},
                                                    context={"max_iterations": 1, "max_sections": 4})
         assert [s["title"] for s in done["report"]["sections"]] == TITLES
@@ -74,6 +76,11 @@ async def test_nexa_serve_starts_redis_the_api_and_workers(embedded_data_dir, mo
     while alive(workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert alive(workers) == []
+
+
+def niceness(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[16])
 
 
 def alive(pids: list[int]) -> list[int]:

@@ -86,6 +86,7 @@ def worker(
         if concurrency is not None:
             settings = settings.model_copy(update={"worker_concurrency": concurrency})
         runner = Worker(url, settings, providers_from_env())
+        _lower_priority(settings.worker_nice)
     except NexaError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
@@ -105,6 +106,14 @@ def worker(
             watch.cancel()
 
     asyncio.run(main())
+
+
+def _lower_priority(nice: int) -> None:
+    """Runs are batch work: a worker yields the CPU to the API and Redis when they share a machine. Only ever
+    lowered (raising priority needs privileges); a worker already nicer than `nice` is left as it is."""
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if nice > current:
+        os.nice(nice - current)
 
 
 async def _stop_when_orphaned(stop: asyncio.Event) -> None:

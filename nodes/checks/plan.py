@@ -48,6 +48,25 @@ def generic_title(title: str) -> bool:
     return vague_title(title)
 
 
+_WHAT_QUESTION = re.compile(r"^(?:what|which)\s+(?:is|are|was|were)\s+(?:the\s+)?(?P<rest>[^?]+?)\s*\?$", re.IGNORECASE)
+
+
+def as_heading(title: str) -> str:
+    """A small planner's title repaired into a heading where that is mechanical: a "what is/are" question becomes
+    what it asks about ("What are the reasons for the failure of X?" -> "Reasons for the failure of X"), and a
+    sentence glued on after a colon goes ("Western Roman Empire: The Roman Empire was a state that ..." ->
+    "Western Roman Empire"). Other questions stay questions, which the checks reject."""
+    heading = title.strip()
+    asked = _WHAT_QUESTION.match(heading)
+    if asked:
+        rest = asked["rest"].strip()
+        heading = rest[:1].upper() + rest[1:]
+    head, colon, tail = heading.partition(":")
+    if colon and head.strip() and (len(tail.split()) > 6 or tail.rstrip().endswith(".")):
+        heading = head.strip()
+    return heading
+
+
 def vague_title(title: str) -> bool:
     """An angle without its subject: "Causes", "Effects and impact"."""
     words = _WORDS.findall(title.lower())
