@@ -54,6 +54,9 @@ def test_a_thin_corpus_still_gets_a_plan_from_the_spare_sections():
              PlannedSection("Black death", "o", ["q"]), PlannedSection("Flagellants and persecutions", "o", ["q"])]
     titles = [s.title for s in fallback_sections([], [article], "The Black Death", 3, spare)]
     assert titles == ["Black Death", "Spread along trade routes", "Flagellants and persecutions"]
+    # the model's section that is the whole topic again never fills a gap
+    restated = [PlannedSection("The Black Death", "o", ["q"]), PlannedSection("Flagellants and persecutions", "o", ["q"])]
+    assert [s.title for s in fallback_sections([], [], "The Black Death", 3, restated)] == ["Flagellants and persecutions"]
 
 
 def test_titles_made_only_of_vague_words_are_generic():

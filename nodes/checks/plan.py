@@ -235,7 +235,9 @@ def fallback_sections(
     for section in spare:
         if len(out) >= wanted:
             break
-        if _title_key(section.title) not in used and not generic_title(section.title):
+        # a model's section that restates the whole topic is not one part of it (it printed the report's topic as
+        # its last section, holding what the first section had missed)
+        if _title_key(section.title) not in used and not generic_title(section.title) and not restated_topic(topic, [section.title]):
             used.add(_title_key(section.title))
             out.append(section)
     return out
