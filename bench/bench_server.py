@@ -1,6 +1,7 @@
 """Throughput, latency and memory of the server: the API under uvicorn and `nexa worker` processes on one Redis.
 
     .venv/bin/python bench/bench_server.py [--quick] [--workers 1,2,4] [--runs 20,100] [--auth required|off]
+        [--worker-nice 10]
         [--llm-latency 0.5] [--search-latency 0.2] [--joins N] [--keep]
 
 Simulated providers (fixed latency, no network) are loaded by every process through
@@ -96,8 +97,9 @@ class Cluster:
     """An embedded Redis Stack, one API process and `workers` worker processes; `stop()` ends all of them."""
 
     def __init__(self, folder: Path, workers: int, concurrency: int, llm: float, search: float, auth: str,
-                 keys: int) -> None:
+                 keys: int, worker_nice: int = 10) -> None:
         self.folder, self.workers, self.concurrency, self.llm, self.search = folder, workers, concurrency, llm, search
+        self.worker_nice = worker_nice
         self.auth, self.key_count, self.keys = auth, keys, [None]
         self.procs: list[subprocess.Popen] = []
         self.worker_pids: list[int] = []
@@ -121,7 +123,7 @@ class Cluster:
             "NEXA_SERVER_PROVIDERS": "bench_server:providers",
             "BENCH_LLM_LATENCY": str(self.llm), "BENCH_SEARCH_LATENCY": str(self.search),
             "NEXA_SERVER_AUTH": self.auth, "NEXA_SERVER_REQUESTS_PER_MINUTE_PER_KEY": "1000000",
-            "NEXA_SERVER_REQUESTS_PER_MINUTE_PER_IP": "1000000",
+            "NEXA_SERVER_REQUESTS_PER_MINUTE_PER_IP": "1000000", "NEXA_SERVER_WORKER_NICE": str(self.worker_nice),
             "PYTHONPATH": os.pathsep.join([str(BENCH), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         })
         if self.auth == "required":
@@ -356,6 +358,8 @@ def main() -> None:
                         help="seconds to wait for a batch's runs; those still active are reported as stuck")
     parser.add_argument("--auth", choices=("required", "off"), default="required",
                         help="the server's NEXA_SERVER_AUTH (required: API keys, as deployed)")
+    parser.add_argument("--worker-nice", type=int, default=10,
+                        help="the workers' NEXA_SERVER_WORKER_NICE (default 10, the server's default; 0: same priority as the API)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, Redis AOF)")
     args = parser.parse_args()
     worker_counts = [1, 2] if args.quick else [int(w) for w in args.workers.split(",")]
@@ -363,7 +367,7 @@ def main() -> None:
     plan = [(w, 20 if args.quick else args.slots) for w in worker_counts]
     theory = theoretical_path(args.llm_latency, args.search_latency)
     uptime = lambda: subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()  # noqa: E731
-    print(f"start: {uptime()}; auth {args.auth}")
+    print(f"start: {uptime()}; auth {args.auth}; worker nice {args.worker_nice}")
     print(f"model calls {args.llm_latency} s, searches {args.search_latency} s, {SECTIONS} sections, 1 round: "
           f"theoretical critical path {theory:.2f} s", flush=True)
     keys = -(-max(sizes) // TIERS["custom"].concurrent_runs)  # the tier caps each key's runs in progress
@@ -374,7 +378,7 @@ def main() -> None:
             concurrency = max(1, total_slots // workers)
             (root / f"w{workers}").mkdir()
             cluster = Cluster(root / f"w{workers}", workers, concurrency, args.llm_latency, args.search_latency,
-                              args.auth, keys)
+                              args.auth, keys, args.worker_nice)
             try:
                 cluster.start()
                 result = asyncio.run(measure(cluster, sizes, args.joins, args.patience))

@@ -23,6 +23,10 @@ def _section(messages: list[BaseMessage]) -> str:
     return match.group(1) if match else ""
 
 
+SUBJECTS = ("Movable type foundries", "Paper mills along the Rhine", "Licensing of Venetian printers",
+            "Woodcut illustration", "Bookbinding guilds", "Censorship of printed books", "Ink made from linseed oil")
+
+
 class SimulatedModel(BaseChatModel):
     """Answers like a role would, after `latency` seconds."""
 
@@ -37,9 +41,11 @@ class SimulatedModel(BaseChatModel):
     def _answer(self, messages: list[BaseMessage]) -> str:
         section = _section(messages)
         if self.role == "planner":
+            # titles that name subjects: the plan checks (nodes/checks/plan.py) reject "Part 0", "Part 1", ... as
+            # generic and as duplicates of each other, and every run failed after three plans
             return json.dumps({"title": "Simulated", "paragraphs": [
-                {"title": f"Part {i}", "outline": f"About part {i} of the topic.", "questions": ["What is it?", "Why does it matter?"]}
-                for i in range(self.sections)]})
+                {"title": t, "outline": f"About {t.lower()}.", "questions": ["What is it?", "Why does it matter?"]}
+                for t in SUBJECTS[: self.sections]]})
         if self.role == "query_writer":
             return json.dumps({"query": f"{section} facts"})
         if self.role == "reflection":

@@ -67,7 +67,11 @@ def checked_lead(relevance: Relevance, lead: str, chosen: list[Candidate]) -> tu
     does not simply repeat one; fragments go. Returns the lead and how many sentences were dropped."""
     text, dropped = printable(as_plain_paragraphs(repair_citations(lead, 0).text))
     sentences = split_sentences(text.replace("\n", " "))
-    source_stems = content_stems(" ".join(c.text for c in chosen))
+    # words from the one source the lead sentence would cite: a small model joins one article's subject to another's
+    # predicate ("Charles Darwin and the theory of evolution by natural selection is a work of scientific literature
+    # by the Alfred Russel Wallace", from the Darwin, Wallace and Origin of Species sentences), which every word
+    # of all the chosen sentences together would let through
+    stems_of = {c.source: content_stems(" ".join(d.text for d in chosen if d.source == c.source)) for c in chosen}
     kept = []
     if sentences and NEEDS_ANTECEDENT.match(sentences[0]):
         dropped += 1  # "This disease ..." opening a section points at nothing
@@ -76,7 +80,9 @@ def checked_lead(relevance: Relevance, lead: str, chosen: list[Candidate]) -> tu
         repeats = support is not None and float(
             relevance.similarity([sentence], [chosen[support].text])[0, 0]
         ) >= relevance.thresholds.duplicate
-        if support is None or repeats or not words_from(sentence, source_stems, LEAD_SHARE, same_subject=True):
+        if support is None or repeats or not words_from(
+            sentence, stems_of[chosen[support].source], LEAD_SHARE, same_subject=True
+        ):
             dropped += 1
             continue
         kept.append(cite(sentence, chosen[support].source))

@@ -117,3 +117,34 @@ def test_a_pronoun_after_an_opening_phrase_still_needs_its_antecedent():
     for sentence in ("In 1450, Gutenberg printed indulgences.", "The Amazon River is the largest river by discharge.",
                      "Thebes was a city.", "After the war, the empire declined, and it never recovered."):
         assert not NEEDS_ANTECEDENT.match(sentence), sentence
+
+
+def test_a_lead_joining_one_sources_subject_to_anothers_claim_is_dropped():
+    """From the eval's Darwin report: each word of the merged lead is in some chosen sentence, but not in those of
+    the one source it would be cited to."""
+    from nexa_research.nodes.synthesizer import checked_lead
+    from nexa_research.nodes.text.extractive import Candidate
+    from nexa_research.providers.kb.embeddings import default_embedder
+    from nexa_research.providers.relevance import EmbeddingRelevance
+
+    chosen = [
+        Candidate(1, 0, "Charles Robert Darwin was an English naturalist, geologist, and biologist, widely known for "
+                        "his contributions to evolutionary biology.", 1.0),
+        Candidate(1, 5, "In a joint presentation with Alfred Russel Wallace, he introduced his scientific theory that "
+                        "this branching pattern of evolution resulted from a process he called natural selection.", 0.9),
+        Candidate(2, 0, "On the Origin of Species is a work of scientific literature by the English naturalist "
+                        "Charles Darwin that is considered to be the foundation of evolutionary biology.", 0.9),
+    ]
+    merged = ("Charles Darwin and the theory of evolution by natural selection is a work of scientific literature by "
+              "the Alfred Russel Wallace.")
+    lead, dropped = checked_lead(EmbeddingRelevance(default_embedder()), merged, chosen)
+    assert lead == "" and dropped == 1
+
+
+def test_a_pronoun_after_a_long_opening_phrase_still_needs_its_antecedent():
+    """From the eval's Darwin report, where this sentence opened a paragraph of the Origin of Species section."""
+    from nexa_research.nodes.text.repetition import without_orphans
+
+    text, removed = without_orphans("In a joint presentation with Alfred Russel Wallace, he introduced his theory [1]. "
+                                    "Natural selection is the differential survival of individuals [2].")
+    assert removed == 1 and text.startswith("Natural selection")

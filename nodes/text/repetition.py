@@ -18,9 +18,10 @@ _SENTENCE_END = re.compile(
     r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])"
 )
 # A sentence that opens on a pronoun or a demonstrative leans on the one before it, also after a short opening
-# phrase: "Among South American rivers, it is second in length only to the Amazon" is about the Paraná.
+# phrase: "Among South American rivers, it is second in length only to the Amazon" is about the Paraná; "In a joint
+# presentation with Alfred Russel Wallace, he introduced ..." about Darwin.
 NEEDS_ANTECEDENT = re.compile(
-    r"^(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,40},\s+)?"
+    r"^(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,60},\s+)?"
     r"(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b",
     re.I,
 )
