@@ -2,8 +2,9 @@
 
 The topic is searched first and the planner is shown the on-topic articles found, so it plans what the corpus
 can support. Plans are checked in code (nodes/checks/plan.py: generic, duplicate or unsupported sections) and
-re-planned with the reasons; if no attempt passes, the sections that did pass are kept and topped up from the
-articles found.
+re-planned with the reasons; the good sections of every attempt are pooled, and a pool with enough of them is the
+plan. If none is, the pool is topped up from the articles found (nodes/checks/subject.py keeps neighbours of the
+same kind out of both). A model that answers the feedback with the same plan is not asked a third time.
 
 The output schema is built per run with the configured section bounds, so a server that enforces JSON schemas
 (llama.cpp does, by grammar) cannot even produce a plan out of bounds. Code checks the bounds again for models
@@ -177,7 +178,7 @@ def make_plan_node(providers: Providers):
         cfg = ResearchConfig.from_runnable_config(config, runtime.context)
         meter = StepMeter("plan")
         surveyed = await survey(providers, topic, cfg)
-        articles, topic_cut = surveyed.articles, surveyed.topic_cut
+        articles = surveyed.articles
         support = _support_check(providers, surveyed, topic, cfg)
         relevance = providers.relevance()
         models = await providers.arole_models("planner", cfg)
