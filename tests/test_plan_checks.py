@@ -66,6 +66,14 @@ def test_titles_made_only_of_vague_words_are_generic():
         assert not generic_title(title), title
 
 
+def test_titles_about_the_report_itself_are_generic():
+    """From the eval's coral reef plan, which printed both as sections."""
+    for title in ("Main topics covered", "Key areas covered by each section", "Key points", "Questions covered"):
+        assert generic_title(title), title
+    for title in ("Areas of the Great Barrier Reef covered by marine parks", "Key trade routes"):
+        assert not generic_title(title), title
+
+
 def test_the_on_topic_cut_off_follows_the_best_survey_article():
     relevance = LexicalRelevance()
     floor = relevance.thresholds.on_topic
