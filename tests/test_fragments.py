@@ -148,3 +148,30 @@ def test_a_pronoun_after_a_long_opening_phrase_still_needs_its_antecedent():
     text, removed = without_orphans("In a joint presentation with Alfred Russel Wallace, he introduced his theory [1]. "
                                     "Natural selection is the differential survival of individuals [2].")
     assert removed == 1 and text.startswith("Natural selection")
+
+
+def test_a_section_whose_sentences_all_belong_to_another_still_gets_them():
+    """From the eval's oil-crisis report: two sections of one plan on the same two articles, and every sentence
+    matched the other section better, so four of five sections printed "missing". The section takes them anyway
+    (the collator then drops what an earlier section already printed)."""
+    from nexa_research.nodes.checks.relevance import section_text
+    from nexa_research.nodes.text.extractive import extract_section
+    from nexa_research.providers.kb.embeddings import default_embedder
+    from nexa_research.providers.relevance import EmbeddingRelevance
+    from nexa_research.state import new_paragraph
+
+    relevance = EmbeddingRelevance(default_embedder())
+    topic = "The 1973 oil crisis and OPEC"
+    source = {"id": "1", "url": "https://en.wikipedia.org/wiki/1973_oil_crisis", "title": "1973 oil crisis",
+              "published": None, "score": 0.9,
+              "text": "In October 1973, the Organization of Arab Petroleum Exporting Countries announced a total oil "
+                      "embargo against countries that had supported Israel during the Yom Kippur War. The embargo "
+                      "made the price of oil rise nearly 300 percent by 1974."}
+    vague = new_paragraph(0, "1973 oil crisis", "What the 1973 oil crisis was.", ["What was the 1973 oil crisis?"])
+    exact = new_paragraph(1, "The Arab oil embargo of October 1973",
+                          "How the Arab oil-exporting countries announced a total embargo against countries that "
+                          "supported Israel during the Yom Kippur War, and how the price of oil rose.",
+                          ["Who announced the embargo in October 1973?"])
+    plan = [section_text(vague), section_text(exact)]
+    text, chosen = extract_section(relevance, topic, vague, [source], plan=plan)
+    assert chosen and "embargo" in text
