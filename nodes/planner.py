@@ -86,7 +86,9 @@ def plan_schema(min_sections: int, max_sections: int) -> type[PlanOutput]:
     )
 
 
-_NUMBERING = re.compile(r"^\s*(?:(?:section|part|chapter)\s*\d+\s*[:.)-]?|\d+\s*[:.)-])\s*", re.IGNORECASE)
+_NUMBERING = re.compile(
+    r"^\s*(?:(?:sub)?(?:section|part|chapter)\s*[\d.]+\s*[:.)-]?|\d+(?:\.\d+)+\s*[:.)-]?|\d+\s*[:.)-])\s*", re.IGNORECASE
+)
 
 
 def clean_title(title: str) -> str:

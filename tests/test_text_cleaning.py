@@ -45,5 +45,8 @@ def test_plan_titles_lose_numbering_and_queries_keep_one_question():
 
     assert clean_title("Section 2: Design and Functionality") == "Design and Functionality"
     assert clean_title("3. Spread across Europe") == "Spread across Europe"
+    assert clean_title("Subsection 1: 1973 Oil Crisis") == "1973 Oil Crisis"  # from the eval's oil-crisis plan
+    assert clean_title("2.1 Causes of the embargo") == "Causes of the embargo"
+    assert clean_title("1973 oil crisis") == "1973 oil crisis"  # a year is not a number of the plan
     assert clean_title("Gutenberg's 42-line Bible") == "Gutenberg's 42-line Bible"
     assert first_question("Why did it spread? What were the benefits?") == "Why did it spread?"
