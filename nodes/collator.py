@@ -32,7 +32,7 @@ from nexa_research.nodes.text.narrative import (
     plain_summary,
     section_evidence,
 )
-from nexa_research.nodes.text.repetition import drop_near_duplicates, without_orphans
+from nexa_research.nodes.text.repetition import drop_near_duplicates, split_sentences, without_orphans
 from nexa_research.nodes.accounting.run_metadata import build_metadata
 from nexa_research.nodes.progress import emit
 from nexa_research.prompts import load_prompt
@@ -111,8 +111,12 @@ def checked_narrative(
         transitions = [tidied(t, printed) for t in narrative.transitions]
         conclusion = tidied(narrative.conclusion, printed)
     else:
-        summary = findings(relevance, narrative.executive_summary, evidence, printed)
+        # each part is checked against what is printed before it, the summary as finally printed included: the
+        # model's "This report covers ..." repeated the plain summary's "This report examines ..." (eval, 0.8+)
+        summary = fit(findings(relevance, narrative.executive_summary, evidence, printed)) or plain_summary(topic, titles, sources)
+        printed = [*printed, *split_sentences(summary)]
         introduction = introduction_sentences(relevance, topic, narrative.introduction, printed)
+        printed = [*printed, *split_sentences(introduction)]
         transitions = [framing(relevance, topic, t, printed) for t in narrative.transitions]
         conclusion = findings(relevance, narrative.conclusion, evidence, printed)
     return CollatorOutput.model_construct(

@@ -231,7 +231,7 @@ def make_plan_node(providers: Providers):
                 AIMessage(result.model_dump_json()),
                 HumanMessage(f"That plan is rejected: {'; '.join(problems)}. Write the whole plan again."),
             ]
-        sections = fallback_sections(pooled, articles, topic, wanted, spare)
+        sections = fallback_sections(pooled, articles, topic, wanted, spare, relevance)
         if sections:
             # Fewer sections than asked beats no report: the corpus supports no more, and padding is not research.
             logger.warning("planner: no acceptable plan for %r (%s); %d sections built from the corpus",

@@ -209,3 +209,17 @@ def test_a_small_planners_titles_are_repaired_into_headings_where_that_is_mechan
     assert as_heading("Causes: debt and famine") == "Causes: debt and famine"  # a subtitle is a heading
     assert as_heading("Why did the French Revolution begin?") == "Why did the French Revolution begin?"  # still rejected
     assert generic_title(as_heading("Why did the French Revolution begin?"))
+
+
+def test_a_fallback_never_adds_a_section_an_earlier_one_covers():
+    """From the eval's printing press report: two model sections on the press, then the article "Printing press"."""
+    from nexa_research.nodes.checks.plan import PlannedSection, fallback_sections
+    from nexa_research.providers.kb.embeddings import default_embedder
+    from nexa_research.providers.relevance import EmbeddingRelevance
+
+    keep = [PlannedSection("Printing Press Components", "o", ["q"]), PlannedSection("Gutenberg's movable type", "o", ["q"])]
+    articles = [_article("Printing press"), _article("Printing")]
+    titles = [s.title for s in fallback_sections(keep, articles, "The history of the printing press", 4, [],
+                                                 EmbeddingRelevance(default_embedder()))]
+    assert titles[:2] == ["Printing Press Components", "Gutenberg's movable type"] and "Printing press" not in titles
+    assert generic_title("Smallpox: Definition") and generic_title("Definition")  # from the eval's plans

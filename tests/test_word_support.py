@@ -49,3 +49,24 @@ def test_an_introduction_frames_the_report_and_leaves_facts_to_the_sections(rele
             "Penicillins were among the first medications effective against many bacterial infections.")
     out = introduction_sentences(relevance, "The discovery of penicillin and the rise of antibiotics", text, [])
     assert out == "This report covers the discovery of penicillin and the rise of antibiotics."
+
+
+def test_the_introduction_does_not_repeat_the_summary_printed_above_it(relevance):
+    """From the eval's steam engine report: the plain summary (the model's was unsupported) said "This report
+    examines the steam engine and the Industrial Revolution in 4 sections: ..." and the model's introduction "This
+    report covers the steam engine and the Industrial Revolution, focusing on ..." (0.86)."""
+    from nexa_research.nodes.collator import CollatorOutput, checked_narrative
+    from nexa_research.report import ReportSection
+
+    topic = "The steam engine and the Industrial Revolution"
+    titles = ["Steam Turbine", "Industrial Revolution", "James Watt", "Charles Algernon Parsons"]
+    sections = [ReportSection(index=i, title=t, content=f"{t} was important in the history of steam power [1].",
+                              status="done", iterations=1, queries=[]) for i, t in enumerate(titles)]
+    narrative = CollatorOutput(
+        executive_summary="Aliens from Mars built the first steam engine in the year 3000 on the Moon.",
+        introduction="This report covers the steam engine and the Industrial Revolution, focusing on their origins, "
+                     "evolution, and impact on society.",
+        transitions=[], conclusion="Aliens from Mars built the first steam engine in the year 3000 on the Moon.")
+    checked = checked_narrative(relevance, narrative, topic, sections, 4)
+    assert checked.executive_summary.startswith("This report examines the steam engine and the Industrial Revolution")
+    assert "focusing on their origins" not in checked.introduction

@@ -17,7 +17,7 @@ from nexa_research.state import Source
 
 GENERIC_WORDS = frozenset(
     "introduction intro conclusion conclusions overview summary background references appendix discussion "
-    "epilogue prologue preface abstract outlook".split()
+    "epilogue prologue preface abstract outlook definition definitions".split()
 )
 # Words that name an angle rather than a subject: a title made only of these ("Causes", "Effects and impact")
 # could head a section of any report.
@@ -216,34 +216,34 @@ def fallback_sections(
     topic: str,
     wanted: int,
     spare: Sequence[PlannedSection] = (),
+    relevance: Relevance | None = None,
 ) -> list[PlannedSection]:
-    """The acceptable sections of the best attempt, topped up with one section per article not yet covered (the
-    planner passes only the survey's core: articles close to the best one or naming it), then with `spare` sections (rejected for a lesser reason than being generic), so a topic the corpus covers
-    with few articles still gets a report rather than no plan at all."""
+    """The good sections pooled from the planner's attempts, topped up with one section per article (the planner
+    passes the survey's articles about the subject), then with `spare` sections (rejected for a lesser reason than
+    being generic or the whole topic), so a topic the corpus covers with few articles still gets a report rather
+    than no plan at all. Nothing is added that an earlier section already covers (`duplicate_pairs`: the eval
+    printed "Printing Press Components", "The Printing Press Mechanisms" and then the article "Printing press")."""
     out = list(keep)
     used = {_title_key(s.title) for s in out}
+
+    def add(section: PlannedSection) -> None:
+        if len(out) < wanted and _title_key(section.title) not in used and not generic_title(section.title):
+            used.add(_title_key(section.title))
+            if len(pooled_sections(out, [section], relevance, topic)) > len(out):
+                out.append(section)
+
     for article in articles:
-        if len(out) >= wanted:
-            break
         title = article["title"].strip()
-        if _title_key(title) in used or generic_title(title):
-            continue
-        used.add(_title_key(title))
-        out.append(
-            PlannedSection(
-                title=title,
-                outline=f"What {title} was and how it relates to {topic}.",
-                questions=[f"What was {title}?", f"How does {title} relate to {topic}?"],
-            )
-        )
+        add(PlannedSection(
+            title=title,
+            outline=f"What {title} was and how it relates to {topic}.",
+            questions=[f"What was {title}?", f"How does {title} relate to {topic}?"],
+        ))
     for section in spare:
-        if len(out) >= wanted:
-            break
         # a model's section that restates the whole topic is not one part of it (it printed the report's topic as
         # its last section, holding what the first section had missed)
-        if _title_key(section.title) not in used and not generic_title(section.title) and not restated_topic(topic, [section.title]):
-            used.add(_title_key(section.title))
-            out.append(section)
+        if not restated_topic(topic, [section.title]):
+            add(section)
     return out
 
 
