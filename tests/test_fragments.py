@@ -175,3 +175,26 @@ def test_a_section_whose_sentences_all_belong_to_another_still_gets_them():
     plan = [section_text(vague), section_text(exact)]
     text, chosen = extract_section(relevance, topic, vague, [source], plan=plan)
     assert chosen and "embargo" in text
+
+
+def test_a_sentence_goes_only_to_the_section_it_matches_best():
+    """From the eval's Amazon report, where "The Amazon River" took Rio Negro's and Manaus's sentences and left the
+    "Rio Negro" section with scraps: a sentence matching another section of the plan better, even slightly (0.53
+    against 0.49 here), is that section's."""
+    from nexa_research.nodes.checks.relevance import section_text
+    from nexa_research.nodes.text.extractive import candidates
+    from nexa_research.providers.kb.embeddings import default_embedder
+    from nexa_research.providers.relevance import EmbeddingRelevance
+    from nexa_research.state import new_paragraph
+
+    relevance = EmbeddingRelevance(default_embedder())
+    topic = "The Amazon River and its rainforest"
+    river = new_paragraph(0, "The Amazon River", "The Amazon River, its course and its discharge.", ["How long is it?"])
+    negro = new_paragraph(1, "Rio Negro (Amazon)", "What Rio Negro (Amazon) was and how it relates to The Amazon River "
+                          "and its rainforest.", ["What was Rio Negro (Amazon)?"])
+    source = {"id": "1", "url": "https://en.wikipedia.org/wiki/Manaus", "title": "Manaus", "published": None, "score": 0.5,
+              "text": "Manaus is situated near the confluence of the Negro and Amazon rivers. The Madeira is the biggest "
+                      "tributary of the Amazon, accounting for about 15% of the water in the basin."}
+    plan = [section_text(river), section_text(negro)]
+    scores = [c.score for c in candidates(relevance, topic, river, [source], plan)]
+    assert scores[0] == 0.0 and scores[1] > 0.0
