@@ -100,9 +100,11 @@ def make_run(
     failures: Sequence[FailedTopic] = (),
     judge: str | None = None,
     run_id: str | None = None,
+    checkout: tuple[str | None, bool | None] | None = None,
 ) -> EvalRun:
+    """`checkout`: (commit, dirty) as `git_state` read it when the reports were made; read now if not given."""
     now = datetime.now(UTC)
-    commit, dirty = git_state()
+    commit, dirty = checkout if checkout is not None else git_state()
     agg = aggregate(evals, failed=len(failures))
     return EvalRun(
         run_id=run_id or now.strftime("%Y%m%d-%H%M%S"),

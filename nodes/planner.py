@@ -135,10 +135,11 @@ async def survey(providers: Providers, topic: str, cfg: ResearchConfig) -> Surve
     scores = [float(x) for x in relevance.similarity([topic], [f"{s['title']}. {s['text']}" for s in found])[0]] if found else []
     best = max(scores) if scores else None
     threshold = topic_cutoff(relevance, best, cfg.min_relevance)
-    subject = TopicSubject.from_survey(topic, list(zip(found, scores, strict=True)))
+    # a caller's own cut-off (`min_relevance`) replaces the whole judgement, the subject's included
+    subject = TopicSubject.from_survey(topic, list(zip(found, scores, strict=True))) if cfg.min_relevance is None else None
     by_url: dict[str, Source] = {}
     for source, score in sorted(zip(found, scores, strict=True), key=lambda pair: -pair[1]):
-        if score >= threshold and subject.covers(source):
+        if score >= threshold and (subject is None or subject.covers(source)):
             by_url.setdefault(normalize_url(source["url"]), source)
     return Survey(backend, list(by_url.values()), subject, threshold)
 

@@ -51,6 +51,13 @@ def test_table_plot_and_history_are_written(evals, tmp_path):
     assert [t["category"] for t in line["topics"]] == ["technology", "technology"]
 
 
+def test_a_run_records_the_commit_its_reports_were_made_with(evals):
+    """A full eval takes half an hour; commits made meanwhile are not in the code that ran (the first 24-topic run
+    recorded the commit of its end)."""
+    run = make_run(evals, command={"command": "run"}, thresholds=load_thresholds(), checkout=("abc1234", False))
+    assert (run.git_commit, run.git_dirty) == ("abc1234", False)
+
+
 def test_history_groups_runs_by_models_and_prompt_versions(evals, tmp_path):
     history = tmp_path / "history.jsonl"
     thresholds = load_thresholds()

@@ -97,6 +97,20 @@ def test_the_gate_drops_what_passes_the_floor_but_not_the_runs_cut_off():
     assert [s["url"] for s in kept] == ["u1"]
 
 
+def test_the_gate_keeps_to_the_subject_unless_the_caller_set_the_cut_off():
+    from nexa_research.nodes.checks.subject import TopicSubject
+
+    relevance = LexicalRelevance()
+    topic = "black death plague europe"
+    paragraph = new_paragraph(0, "Black death plague", "plague in europe", ["q"])
+    close = {"id": "1", "url": "u1", "title": "Black Death", "text": "black death plague europe pandemic", "published": None, "score": 0.0}
+    other = {"id": "2", "url": "u2", "title": "Plague of Justinian", "text": "plague europe pandemic", "published": None, "score": 0.0}
+    subject = TopicSubject.from_survey(topic, [(close, 0.8)])
+    assert [s["url"] for s in gate_sources(relevance, topic, paragraph, [close, other], subject=subject).kept] == ["u1"]
+    kept = gate_sources(relevance, topic, paragraph, [close, other], subject=subject, min_relevance=-1.0).kept
+    assert len(kept) == 2  # `min_relevance` replaces the whole judgement (tests over tiny corpora rely on it)
+
+
 def test_a_vague_title_gets_the_topic_as_its_subject():
     from nexa_research.nodes.checks.plan import PlannedSection, with_subject
 

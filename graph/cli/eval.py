@@ -11,7 +11,7 @@ from rich.console import Console
 
 from nexa_research.errors import NexaError
 from nexa_research.evals.dataset import EvalTopic, expected_for, load_topics
-from nexa_research.evals.history import EvalRun, FailedTopic, grouped, make_run, read_runs
+from nexa_research.evals.history import EvalRun, FailedTopic, git_state, grouped, make_run, read_runs
 from nexa_research.evals.outputs import write_run_outputs
 from nexa_research.evals.scorer import Judge, ReportEval, score_report
 from nexa_research.evals.similarity import Similarity
@@ -76,6 +76,7 @@ def run(
     if iterations is not None:
         overrides["max_iterations"] = iterations
     run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    checkout = git_state()  # the code that runs is the code at the start: commits made meanwhile are not in it
 
     def progress(case: EvalTopic, result: ReportEval | FailedTopic) -> None:
         if isinstance(result, FailedTopic):
@@ -89,7 +90,7 @@ def run(
     command = {"command": "run", "limit": limit, "sections": sections, "iterations": iterations,
                "topics": str(topics) if topics else "packaged", "judge": judge.label if judge else None}
     result = make_run(outcome.evals, command=command, thresholds=thresholds, failures=outcome.failures,
-                      judge=judge.label if judge else None, run_id=run_id)
+                      judge=judge.label if judge else None, run_id=run_id, checkout=checkout)
     _finish(result, outcome.evals, out, strict)
 
 

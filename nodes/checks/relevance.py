@@ -74,19 +74,21 @@ def gate_sources(
     `known`: sources the section already has; a candidate that near-copies one of them is a duplicate.
     `topic_cut`: the run's on-topic cut-off (`topic_cutoff`), when the survey set one.
     `subject`: when given, a candidate must also be about the topic's subject (nodes/checks/subject.py), so a
-    neighbour of the same kind (Photocopier for the printing press) never enters a section.
+    neighbour of the same kind (Photocopier for the printing press) never enters a section; not with a caller's
+    own `min_relevance`, which replaces the whole judgement.
     """
     if not candidates:
         return GateResult([], [], 0)
     t = relevance.thresholds
     topic_floor, section_cut = (t.on_topic, t.on_section) if min_relevance is None else (min_relevance, min_relevance)
     topic_cut = topic_floor if topic_cut is None or min_relevance is not None else max(topic_floor, topic_cut)
+    by_subject = subject if min_relevance is None else None  # a caller's own cut-off replaces the whole judgement
     texts = [f"{c['title']}. {c['text']}" for c in candidates]
     scores = relevance.similarity([topic, section_text(paragraph)], texts)
     combined = np.minimum(scores[0], scores[1])
     order = sorted(range(len(candidates)), key=lambda i: -float(combined[i]))
     passes = [
-        bool(scores[0, i] >= topic_cut and scores[1, i] >= section_cut) and (subject is None or subject.covers(candidates[i]))
+        bool(scores[0, i] >= topic_cut and scores[1, i] >= section_cut) and (by_subject is None or by_subject.covers(candidates[i]))
         for i in range(len(candidates))
     ]
     on_topic = [i for i in order if passes[i]]
