@@ -84,12 +84,18 @@ def test_the_on_topic_cut_off_follows_the_best_survey_article():
     assert topic_cutoff(relevance, 0.69, min_relevance=0.1) == 0.1  # the caller's own cut-off wins
 
 
+GATE_TOPIC = "black death plague europe"
+GATE_SECTION = new_paragraph(0, "Black death plague", "plague in europe", ["q"])
+
+
+def _passage(url: str, title: str, text: str) -> dict:
+    return {"id": url, "url": url, "title": title, "text": text, "published": None, "score": 0.0}
+
+
 def test_the_gate_drops_what_passes_the_floor_but_not_the_runs_cut_off():
-    relevance = LexicalRelevance()
-    topic = "black death plague europe"
-    paragraph = new_paragraph(0, "Black death plague", "plague in europe", ["q"])
-    close = {"id": "1", "url": "u1", "title": "Black Death", "text": "black death plague europe pandemic", "published": None, "score": 0.0}
-    loose = {"id": "2", "url": "u2", "title": "Black", "text": "black colour plague", "published": None, "score": 0.0}
+    relevance, topic, paragraph = LexicalRelevance(), GATE_TOPIC, GATE_SECTION
+    close = _passage("u1", "Black Death", "black death plague europe pandemic")
+    loose = _passage("u2", "Black", "black colour plague")
     scores = relevance.similarity([topic], ["Black Death. " + close["text"], "Black. " + loose["text"]])[0]
     cut = float(scores[1]) + 0.01  # between the two
     assert len(gate_sources(relevance, topic, paragraph, [close, loose]).kept) == 2
@@ -100,11 +106,9 @@ def test_the_gate_drops_what_passes_the_floor_but_not_the_runs_cut_off():
 def test_the_gate_keeps_to_the_subject_unless_the_caller_set_the_cut_off():
     from nexa_research.nodes.checks.subject import TopicSubject
 
-    relevance = LexicalRelevance()
-    topic = "black death plague europe"
-    paragraph = new_paragraph(0, "Black death plague", "plague in europe", ["q"])
-    close = {"id": "1", "url": "u1", "title": "Black Death", "text": "black death plague europe pandemic", "published": None, "score": 0.0}
-    other = {"id": "2", "url": "u2", "title": "Plague of Justinian", "text": "plague europe pandemic", "published": None, "score": 0.0}
+    relevance, topic, paragraph = LexicalRelevance(), GATE_TOPIC, GATE_SECTION
+    close = _passage("u1", "Black Death", "black death plague europe pandemic")
+    other = _passage("u2", "Plague of Justinian", "plague europe pandemic")
     subject = TopicSubject.from_survey(topic, [(close, 0.8)])
     assert [s["url"] for s in gate_sources(relevance, topic, paragraph, [close, other], subject=subject).kept] == ["u1"]
     kept = gate_sources(relevance, topic, paragraph, [close, other], subject=subject, min_relevance=-1.0).kept
