@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import multiprocessing
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -367,6 +366,8 @@ def over_http(url: str, folder: Path, requests: int, runs: int) -> None:
                 "NEXA_SERVER_REQUESTS_PER_MINUTE_PER_KEY": str(HIGH_RATE),
                 "NEXA_SERVER_REQUESTS_PER_MINUTE_PER_IP": str(HIGH_RATE),
                 "PYTHONPATH": os.pathsep.join([str(BENCH), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)})
+    from nexa_research.cli.serve import stop_processes
+
     procs: list[subprocess.Popen] = []
     try:
         clients = {}
@@ -384,14 +385,7 @@ def over_http(url: str, folder: Path, requests: int, runs: int) -> None:
             clients[f"auth {auth}"] = base
         asyncio.run(_over_http(clients, key, requests, runs))
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(procs)
     for log in sorted(folder.glob("api-*.log")):
         text = log.read_text(errors="replace")
         print(f"{log.name}: {text.count('Traceback')} tracebacks, {text.count('MaxConnectionsError')} lines naming "

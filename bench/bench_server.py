@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -186,14 +185,9 @@ class Cluster:
             client.close()
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        from nexa_research.cli.serve import stop_processes
+
+        stop_processes(self.procs)
         if self.redis is not None:
             self.redis.stop()
 

@@ -71,7 +71,7 @@ def checked_lead(relevance: Relevance, lead: str, chosen: list[Candidate]) -> tu
     # predicate ("Charles Darwin and the theory of evolution by natural selection is a work of scientific literature
     # by the Alfred Russel Wallace", from the Darwin, Wallace and Origin of Species sentences), which every word
     # of all the chosen sentences together would let through
-    stems_of = {c.source: content_stems(" ".join(d.text for d in chosen if d.source == c.source)) for c in chosen}
+    stems_of = {n: content_stems(" ".join(c.text for c in chosen if c.source == n)) for n in {c.source for c in chosen}}
     kept = []
     if sentences and NEEDS_ANTECEDENT.match(sentences[0]):
         dropped += 1  # "This disease ..." opening a section points at nothing

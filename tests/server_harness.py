@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from nexa_research.cli.serve import stop_processes
 
 TESTS = Path(__file__).resolve().parent
 RECOVERY_SECONDS = 6
@@ -99,14 +100,7 @@ class Cluster:
         raise AssertionError(f"{count} worker(s) did not come up within {timeout} s: see {self.logs}")
 
     def stop(self) -> None:
-        for proc in [*self.workers, *self.apis]:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in [*self.workers, *self.apis]:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes([*self.workers, *self.apis], timeout=20)
 
 
 @pytest.fixture(scope="module")

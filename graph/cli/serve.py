@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -62,13 +63,7 @@ def serve(
         uvicorn.run("nexa_research.server.app:app", host=host, port=port, log_level=log_level, log_config=None,
                     timeout_graceful_shutdown=10)  # a /runs/wait in flight must not hold a stop forever
     finally:
-        for child in children:
-            child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        stop_processes(children)
 
 
 def worker(
@@ -106,6 +101,21 @@ def worker(
             watch.cancel()
 
     asyncio.run(main())
+
+
+def stop_processes(procs: Sequence[subprocess.Popen], timeout: float = 30.0) -> None:
+    """SIGTERM every process still running, all at once so they stop in parallel; kill (and reap) those still
+    running after `timeout` seconds each. Used by `nexa serve` for its workers, and by the benches and tests that
+    start API and worker processes the same way."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _lower_priority(nice: int) -> None:

@@ -229,8 +229,7 @@ def fallback_sections(
     def add(section: PlannedSection) -> None:
         if len(out) < wanted and _title_key(section.title) not in used and not generic_title(section.title):
             used.add(_title_key(section.title))
-            if len(pooled_sections(out, [section], relevance, topic)) > len(out):
-                out.append(section)
+            out[:] = pooled_sections(out, [section], relevance, topic)
 
     for article in articles:
         title = article["title"].strip()
