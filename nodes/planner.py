@@ -39,6 +39,7 @@ from nexa_research.nodes.checks.plan import (
 )
 from nexa_research.nodes.checks.relevance import gate_sources, section_query, section_text, topic_cutoff
 from nexa_research.nodes.checks.subject import TopicSubject
+from nexa_research.nodes.checks.topic_parts import topic_parts
 from nexa_research.nodes.progress import emit
 from nexa_research.nodes.search import search_with_retries
 from nexa_research.prompts import load_prompt
@@ -182,6 +183,8 @@ def make_plan_node(providers: Providers):
         meter = StepMeter("plan")
         surveyed = await survey(providers, topic, cfg)
         articles = surveyed.articles
+        logger.debug("planner: the survey of %r found %d articles about the subject: %s",
+                    topic, len(articles), ", ".join(a["title"] for a in articles) or "none")
         support = _support_check(providers, surveyed, topic, cfg)
         relevance = providers.relevance()
         models = await providers.arole_models("planner", cfg)
@@ -232,7 +235,8 @@ def make_plan_node(providers: Providers):
                 AIMessage(result.model_dump_json()),
                 HumanMessage(f"That plan is rejected: {'; '.join(problems)}. Write the whole plan again."),
             ]
-        sections = fallback_sections(pooled, articles, topic, wanted, spare, relevance)
+        parts = await _part_sections(topic, support) if len(pooled) < wanted else []
+        sections = fallback_sections(pooled, articles, topic, wanted, spare, relevance, parts)
         if sections:
             # Fewer sections than asked beats no report: the corpus supports no more, and padding is not research.
             logger.warning("planner: no acceptable plan for %r (%s); %d sections built from the corpus",
@@ -241,6 +245,21 @@ def make_plan_node(providers: Providers):
         raise PlanningError(f"no acceptable plan for {topic!r} after {cfg.plan_attempts} attempts: {' | '.join(reasons)}")
 
     return plan
+
+
+async def _part_sections(topic: str, support) -> list[PlannedSection]:
+    """The parts the topic names itself ("Spread of the printing press"), as sections the corpus supports."""
+    out = []
+    for part in topic_parts(topic):
+        lower = part[:1].lower() + part[1:]
+        section = PlannedSection(
+            part,
+            f"{part}, one of the parts of {topic}.",
+            [f"What is known about {lower}?", f"What were the main causes and effects of {lower}?"],
+        )
+        if support is None or await support(section):
+            out.append(section)
+    return out
 
 
 def _planned(

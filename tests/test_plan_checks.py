@@ -3,6 +3,8 @@ close to the best article the corpus has on the topic."""
 
 from __future__ import annotations
 
+import pytest
+
 from nexa_research.nodes.checks.plan import generic_title
 from nexa_research.nodes.checks.relevance import RAISED_CUT_CAP, RELATIVE_MARGIN, gate_sources, topic_cutoff
 from nexa_research.providers.relevance import LexicalRelevance
@@ -227,6 +229,11 @@ def test_a_small_planners_titles_are_repaired_into_headings_where_that_is_mechan
     assert as_heading("Causes: debt and famine") == "Causes: debt and famine"  # a subtitle is a heading
     assert as_heading("Why did the French Revolution begin?") == "Why did the French Revolution begin?"  # still rejected
     assert generic_title(as_heading("Why did the French Revolution begin?"))
+    # "Overview" around a named subject (eight of them in one 0.5B run on the Mongol Empire)
+    assert as_heading("Batu Khan Overview") == "Batu Khan"
+    assert as_heading("Overview of the Mongol Empire") == "Mongol Empire"
+    assert as_heading("Mongol Conquests - Overview") == "Mongol Conquests"
+    assert generic_title(as_heading("Overview"))
 
 
 def test_a_fallback_never_adds_a_section_an_earlier_one_covers():
@@ -241,3 +248,31 @@ def test_a_fallback_never_adds_a_section_an_earlier_one_covers():
                                                  EmbeddingRelevance(default_embedder()))]
     assert titles[:2] == ["Printing Press Components", "Gutenberg's movable type"] and "Printing press" not in titles
     assert generic_title("Smallpox: Definition") and generic_title("Definition")  # from the eval's plans
+
+
+@pytest.mark.parametrize(("topic", "parts"), [
+    ("The invention and spread of the printing press", ["Invention of the printing press", "Spread of the printing press"]),
+    ("Causes, course and consequences of the Thirty Years War",
+     ["Causes of the Thirty Years War", "Course of the Thirty Years War", "Consequences of the Thirty Years War"]),
+    ("The discovery of penicillin and the rise of antibiotics", ["Discovery of penicillin", "Rise of antibiotics"]),
+    ("Photosynthesis and cellular respiration", ["Photosynthesis", "Cellular respiration"]),
+    ("Trade and culture on the Silk Road", ["Trade on the Silk Road", "Culture on the Silk Road"]),
+    ("Charles Darwin and the theory of evolution", ["Charles Darwin", "Theory of evolution"]),
+    ("The invention of the transistor and the integrated circuit", ["Invention of the transistor", "Integrated circuit"]),
+    # one thing, a question, a subject holding "and", a pronoun: not split
+    ("The causes of the First World War", []),
+    ("How the Black Death changed European society and economy", []),
+    ("The history of rhythm and blues", []),
+    ("The printing press and its effect on Europe", []),
+])
+def test_the_parts_a_topic_names_itself(topic, parts):
+    from nexa_research.nodes.checks.topic_parts import topic_parts
+
+    assert topic_parts(topic) == parts
+
+
+def test_a_part_the_topic_names_is_not_a_restatement_of_it():
+    from nexa_research.nodes.checks.plan import restated_topic
+
+    topic = "The invention and spread of the printing press"
+    assert restated_topic(topic, ["Spread of the printing press", "Invention and spread of the printing press"]) == [1]

@@ -248,6 +248,42 @@ async def test_the_same_rejected_plan_twice_is_not_asked_for_a_third_time(releva
     assert [s.title for s in report.sections][:2] == [t for t, _, _ in SECTIONS[:2]]  # the good ones are kept
 
 
+PRINTING = [
+    {"url": WIKI + "Printing_press", "title": "Printing press",
+     "text": "A printing press is a mechanical device for applying pressure to an inked surface resting upon paper. "
+             "Johannes Gutenberg invented the movable-type printing press in Mainz around 1440. By 1500 printing "
+             "presses in operation throughout Western Europe had produced more than twenty million volumes."},
+    {"url": WIKI + "Printing", "title": "Printing",
+     "text": "Printing is a process for mass reproducing text and images using a master form or template. Woodblock "
+             "printing was used in China before 220 AD. The spread of printing across Europe in the sixteenth "
+             "century fed the Reformation and the growth of literacy."},
+    {"url": WIKI + "Johannes_Gutenberg", "title": "Johannes Gutenberg",
+     "text": "Johannes Gutenberg was a German goldsmith and inventor who introduced printing with movable type to "
+             "Europe. His invention of the press started the printing revolution. The Gutenberg Bible was printed "
+             "in Mainz in the 1450s."},
+    *(d for d in CORPUS if d["url"] in OFF_TOPIC),
+]
+
+
+async def test_a_topic_that_names_its_parts_gets_them_as_sections_when_the_plans_fall_short(relevance):
+    """From CI on another CPU: the 0.5B model answered "Introduction, Printing, Printing Press" twice; the two
+    press articles read as one subject and the report came out with two sections for a topic that names two parts.
+    The parts the topic names ("invention", "spread") fill the plan before article titles do."""
+    intro = ("Introduction", "What the report is about.", ["What is it about?", "Why study it?"])
+    printing = ("Printing", "Printing as a process.", ["What is printing?", "Where did it start?"])
+    press = ("Printing Press", "The printing press as a machine.", ["What is a printing press?", "Who built it?"])
+    planner = ScriptedChatModel(respond=lambda m: plan([intro, printing, press], title="The printing press"))
+    p = providers(relevance, planner, corpus=PRINTING)
+    report = await aresearch("The invention and spread of the printing press", providers=p, use_cache=False,
+                             max_iterations=1, min_sections=3, max_sections=3)
+
+    titles = [s.title for s in report.sections]
+    left_out = [w.split("'")[1] for w in report.metadata.warnings if "was left out" in w]
+    assert len(planner.calls) == 2
+    assert sorted(titles + left_out) == ["Invention of the printing press", "Printing", "Spread of the printing press"]
+    assert all(s.status == "done" for s in report.sections)
+
+
 async def test_no_on_topic_article_and_no_usable_plan_is_a_clear_error(relevance):
     generic = [("Introduction", "What the report is about.", ["What is it about?", "Why study it?"])] * 3
     planner = ScriptedChatModel(respond=lambda m: plan(generic))

@@ -12,6 +12,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from nexa_research.nodes.checks.topic_parts import topic_parts
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import Source
 
@@ -52,6 +53,7 @@ def generic_title(title: str) -> bool:
     return vague_title(title)
 
 
+_OVERVIEW = re.compile(r"^(?:an?\s+)?(?:brief\s+)?overview\s+of\s+(?:the\s+)?(?P<lead>.+)$|^(?P<tail>.+?)\s*[:-]?\s+overview$", re.IGNORECASE)
 _WHAT_QUESTION = re.compile(r"^(?:what|which)\s+(?:is|are|was|were)\s+(?:the\s+)?(?P<rest>[^?]+?)\s*\?$", re.IGNORECASE)
 
 
@@ -59,8 +61,13 @@ def as_heading(title: str) -> str:
     """A small planner's title repaired into a heading where that is mechanical: a "what is/are" question becomes
     what it asks about ("What are the reasons for the failure of X?" -> "Reasons for the failure of X"), and a
     sentence glued on after a colon goes ("Western Roman Empire: The Roman Empire was a state that ..." ->
-    "Western Roman Empire"). Other questions stay questions, which the checks reject."""
+    "Western Roman Empire"), and "Overview" goes from a title that names its subject ("Batu Khan Overview",
+    "Overview of the Mongol Empire": the 0.5B model wrote eight of these in one run, each rejected as generic).
+    Other questions stay questions, which the checks reject."""
     heading = title.strip()
+    overview = _OVERVIEW.match(heading)
+    if overview:
+        heading = (overview["lead"] or overview["tail"]).strip()
     asked = _WHAT_QUESTION.match(heading)
     if asked:
         rest = asked["rest"].strip()
@@ -149,13 +156,18 @@ def restated_topic(topic: str, titles: Sequence[str]) -> list[int]:
     Closeness in meaning is not the test: "Penicillin discovery" is close to "The discovery of penicillin and the
     rise of antibiotics" as an embedding and is a fine first section, and "Causes of X" adds an angle. A
     restatement adds no word of its own and leaves out little of the topic (at most a quarter of its words).
+
+    A part the topic names itself ("Spread of the printing press" of "The invention and spread of the printing
+    press", `topic_parts`) is one part of it, however much of the topic's wording it repeats.
     """
     topic_stems = _stems(topic)
+    parts = [_stems(p) for p in topic_parts(topic)]
     out = []
     for i, title in enumerate(titles):
         stems = _stems(title)
         if topic_stems and stems and not stems - topic_stems and len(stems) >= 0.75 * len(topic_stems):
-            out.append(i)
+            if not any(stems <= part for part in parts):
+                out.append(i)
     return out
 
 
@@ -217,9 +229,11 @@ def fallback_sections(
     wanted: int,
     spare: Sequence[PlannedSection] = (),
     relevance: Relevance | None = None,
+    parts: Sequence[PlannedSection] = (),
 ) -> list[PlannedSection]:
-    """The good sections pooled from the planner's attempts, topped up with one section per article (the planner
-    passes the survey's articles about the subject), then with `spare` sections (rejected for a lesser reason than
+    """The good sections pooled from the planner's attempts, topped up with the parts the topic names itself
+    (`parts`, from `topic_parts`: what the user asked about comes first), then one section per article (the planner
+    passes the survey's articles about the subject), then `spare` sections (rejected for a lesser reason than
     being generic or the whole topic), so a topic the corpus covers with few articles still gets a report rather
     than no plan at all. Nothing is added that an earlier section already covers (`duplicate_pairs`: the eval
     printed "Printing Press Components", "The Printing Press Mechanisms" and then the article "Printing press")."""
@@ -231,6 +245,8 @@ def fallback_sections(
             used.add(_title_key(section.title))
             out[:] = pooled_sections(out, [section], relevance, topic)
 
+    for part in parts:
+        add(part)
     for article in articles:
         title = article["title"].strip()
         add(PlannedSection(
