@@ -32,6 +32,8 @@ from nexa_research.nodes.text.narrative import (
     plain_summary,
     section_evidence,
 )
+from nexa_research.nodes.checks.relevance import section_text
+from nexa_research.nodes.text.ownership import yield_to_owners
 from nexa_research.nodes.text.repetition import drop_near_duplicates, split_sentences, without_orphans
 from nexa_research.nodes.accounting.run_metadata import build_metadata
 from nexa_research.nodes.progress import emit
@@ -56,7 +58,8 @@ class CollatorOutput(BaseModel):
 def assemble_sections(
     state: ResearchState, relevance: Relevance | None
 ) -> tuple[list[ReportSection], BibliographyBuilder, int, list[str]]:
-    """Drop what an earlier section already said (same or near-same sentence), then renumber citations globally.
+    """Drop what another section says (same or near-same sentence: the section the sentence is about keeps it,
+    `yield_to_owners`; between equals, the earlier), then renumber citations globally.
 
     De-duplication comes first so that a source whose only sentences were repeats never enters the bibliography.
     A section left with nothing of its own is not printed at all (a reader gains nothing from "missing: already
@@ -64,13 +67,17 @@ def assemble_sections(
     """
     bibliography = BibliographyBuilder()
     printed: list[str] = []
-    removed_total = 0
     sections: list[ReportSection] = []
     repeated: list[str] = []
-    for p in sorted(state["paragraphs"], key=lambda p: p["index"]):
+    paragraphs = sorted(state["paragraphs"], key=lambda p: p["index"])
+    done = [p for p in paragraphs if p["status"] == "done"]
+    # a sentence two sections print stays in the one it is about; first-come removes the other copies below
+    owned, removed_total = yield_to_owners(relevance, [section_text(p) for p in done], [p["latest_summary"] for p in done])
+    texts = {p["index"]: text for p, text in zip(done, owned, strict=True)}
+    for p in paragraphs:
         content, status, error = "", p["status"], p.get("error")
         if status == "done":
-            local, removed = drop_near_duplicates(relevance, p["latest_summary"], printed)
+            local, removed = drop_near_duplicates(relevance, texts[p["index"]], printed)
             local, orphans = without_orphans(local)
             removed_total += removed + orphans
             content = bibliography.renumber_section(local, p["research"])
@@ -136,7 +143,7 @@ def make_collate_node(providers: Providers):
         relevance = providers.relevance()
         sections, bibliography, removed, repeated = await asyncio.to_thread(assemble_sections, state, relevance)
         warnings = [f"{removed} sentence(s) repeated across sections were removed"] if removed else []
-        warnings += [f"section {title!r} was left out: everything its sources say is already in an earlier section"
+        warnings += [f"section {title!r} was left out: everything its sources say is already in another section"
                      for title in repeated]
         done = [s for s in sections if s.status == "done"]
         narrative: CollatorOutput | None = None

@@ -254,7 +254,7 @@ async def _part_sections(topic: str, support) -> list[PlannedSection]:
         lower = part[:1].lower() + part[1:]
         section = PlannedSection(
             part,
-            f"{part}, one of the parts of {topic}.",
+            f"What the sources say about {lower}.",  # the subject only, as for article sections (fallback_sections)
             [f"What is known about {lower}?", f"What were the main causes and effects of {lower}?"],
         )
         if support is None or await support(section):

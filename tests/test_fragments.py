@@ -190,43 +190,11 @@ def test_a_sentence_goes_only_to_the_section_it_matches_best():
     relevance = EmbeddingRelevance(default_embedder())
     topic = "The Amazon River and its rainforest"
     river = new_paragraph(0, "The Amazon River", "The Amazon River, its course and its discharge.", ["How long is it?"])
-    negro = new_paragraph(1, "Rio Negro (Amazon)", "What Rio Negro (Amazon) was and how it relates to The Amazon River "
-                          "and its rainforest.", ["What was Rio Negro (Amazon)?"])
+    negro = new_paragraph(1, "Rio Negro (Amazon)", "What the sources say about Rio Negro (Amazon).",
+                          ["What was Rio Negro (Amazon)?"])
     source = {"id": "1", "url": "https://en.wikipedia.org/wiki/Manaus", "title": "Manaus", "published": None, "score": 0.5,
               "text": "Manaus is situated near the confluence of the Negro and Amazon rivers. The Madeira is the biggest "
                       "tributary of the Amazon, accounting for about 15% of the water in the basin."}
     plan = [section_text(river), section_text(negro)]
     scores = [c.score for c in candidates(relevance, topic, river, [source], plan)]
     assert scores[0] == 0.0 and scores[1] > 0.0
-
-
-def test_a_section_left_empty_by_ownership_takes_near_ties_not_what_plainly_belongs_elsewhere():
-    """From `make run` on the rise and fall of the Mongol Empire: a broad "Key Events of the Mongol Empire" lost
-    every sentence to the article sections beside it, took them all back, and printed Batu Khan's and the Kazakh
-    Khanate's opening sentences; those sections were then left a stray sentence or nothing. It takes the near ties
-    (the empire's own sentence) and leaves Batu Khan's to Batu Khan."""
-    from nexa_research.nodes.checks.relevance import section_text
-    from nexa_research.nodes.text.extractive import extract_section
-    from nexa_research.providers.kb.embeddings import default_embedder
-    from nexa_research.providers.relevance import EmbeddingRelevance
-    from nexa_research.state import new_paragraph
-
-    relevance = EmbeddingRelevance(default_embedder())
-    topic = "The rise and fall of the Mongol Empire"
-    broad = new_paragraph(0, "Key Events of the Mongol Empire", "The main events in the history of the Mongol Empire.",
-                          ["What were the key events of the Mongol Empire?"])
-    batu = new_paragraph(1, "Batu Khan", f"What Batu Khan was and how it relates to {topic}.", ["What was Batu Khan?"])
-    empire = new_paragraph(2, "Mongol Empire", f"What Mongol Empire was and how it relates to {topic}.",
-                           ["What was Mongol Empire?"])
-    sources = [
-        {"id": "1", "url": "https://en.wikipedia.org/wiki/Batu_Khan", "title": "Batu Khan", "published": None,
-         "score": 0.6, "text": "Batu Khan was a Mongol ruler and founder of the Golden Horde, a constituent of the "
-                               "Mongol Empire established after Genghis Khan's demise."},
-        {"id": "2", "url": "https://en.wikipedia.org/wiki/Mongol_Empire", "title": "Mongol Empire", "published": None,
-         "score": 0.7, "text": "The Mongol Empire of the 13th and 14th centuries was the largest contiguous empire in "
-                               "history."},
-    ]
-    plan = [section_text(p) for p in (broad, batu, empire)]
-    text, chosen = extract_section(relevance, topic, broad, sources, plan=plan)
-    assert chosen and "largest contiguous empire" in text
-    assert "Golden Horde" not in text

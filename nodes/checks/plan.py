@@ -251,7 +251,10 @@ def fallback_sections(
         title = article["title"].strip()
         add(PlannedSection(
             title=title,
-            outline=f"What {title} was and how it relates to {topic}.",
+            # the outline names only the section's subject: the topic's words in every fallback outline made each
+            # section as close to the topic's sentences as the others, so ownership (nodes/text/extractive.py) had
+            # no way to tell the sections apart
+            outline=f"What the sources say about {title}.",
             questions=[f"What was {title}?", f"How does {title} relate to {topic}?"],
         ))
     for section in spare:

@@ -53,10 +53,10 @@ def as_plain_paragraphs(text: str) -> str:
 
 def without_questions(text: str) -> str:
     """A report states findings; questions a model writes into its prose (often copied from the plan) go."""
-    return _drop_sentences(text, lambda s: CITATION.sub("", s).rstrip().endswith("?"))[0]
+    return drop_sentences(text, lambda s: CITATION.sub("", s).rstrip().endswith("?"))[0]
 
 
-def _drop_sentences(text: str, is_repeat: Callable[[str], bool]) -> tuple[str, int]:
+def drop_sentences(text: str, is_repeat: Callable[[str], bool]) -> tuple[str, int]:
     """`text` without the sentences `is_repeat` flags (it sees each sentence once, in order); paragraphs kept."""
     removed = 0
     paragraphs_out: list[str] = []
@@ -102,7 +102,7 @@ def drop_repeated_sentences(text: str, seen: set[str] | None = None, min_words: 
         seen.add(key)
         return False
 
-    return _drop_sentences(text, is_repeat)
+    return drop_sentences(text, is_repeat)
 
 
 def drop_near_duplicates(relevance: Relevance | None, text: str, earlier: list[str], min_words: int = 4) -> tuple[str, int]:
@@ -133,4 +133,4 @@ def drop_near_duplicates(relevance: Relevance | None, text: str, earlier: list[s
         keys.add(key)
         return False
 
-    return _drop_sentences(text, is_repeat)
+    return drop_sentences(text, is_repeat)
