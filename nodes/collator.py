@@ -2,9 +2,10 @@
 
 The collator sees every section, so it writes the parts that tie them together (summary, introduction,
 transitions, conclusion). Code does the rest deterministically: removal of sentences that repeat (or nearly
-repeat) an earlier section, global [n] numbering in order of first citation, one bibliography entry per
-normalised URL, and a sentence-by-sentence check of the editor's text (nodes/text/narrative.py). If the editor model
-fails, the report is still assembled, with plainer connecting text and a warning.
+repeat) another section's (the copy in the section the sentence is about stays: nodes/text/ownership.py), global
+[n] numbering in order of first citation, one bibliography entry per normalised URL, and a sentence-by-sentence
+check of the editor's text (nodes/text/narrative.py). If the editor model fails, the report is still assembled,
+with plainer connecting text and a warning.
 """
 
 from __future__ import annotations

@@ -29,10 +29,11 @@ VAGUE_WORDS = frozenset(
 )
 _FILLER = frozenset("a an the and of in on its their to for with by each all this".split())
 # Words about the report itself: a title made only of these ("Sections", "Main topic", "Main topics covered", "Key
-# areas covered by each section": both from the eval's coral reef plan) names no subject.
+# areas covered by each section": both from the eval's coral reef plan; "Example questions", the transistor's)
+# names no subject.
 META_WORDS = frozenset(
     "section sections report topic topics chapter chapters part parts paragraph paragraphs title covered cover "
-    "covers areas area points point questions question items".split()
+    "covers areas area points point questions question items example examples sample".split()
 )
 _WORDS = re.compile(r"[a-z]+")
 MAX_TITLE_WORDS = 12

@@ -156,8 +156,8 @@ def extract_section(
     if not chosen and plan:
         # Every sentence belongs to another section more than to this one (two sections of one plan on the same
         # article: in the eval, four of five oil-crisis sections printed "missing"). The section takes those that
-        # are near ties, and failing that all of them; the collator then drops whatever an earlier section already
-        # printed, and leaves the section out, with a warning, if nothing of its own remains.
+        # are near ties, and failing that all of them; the collator then keeps each repeated sentence only in the
+        # section it is about, and leaves a section out, with a warning, if nothing of its own remains.
         near = candidates(relevance, topic, paragraph, sources, plan, margin=CLEAR_OWNERSHIP_MARGIN)
         chosen = select(relevance, near, min_score=threshold) or select(
             relevance, candidates(relevance, topic, paragraph, sources), min_score=threshold
