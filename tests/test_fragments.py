@@ -112,10 +112,13 @@ def test_a_pronoun_after_an_opening_phrase_still_needs_its_antecedent():
     from nexa_research.nodes.text.repetition import NEEDS_ANTECEDENT
 
     for sentence in ("Among South American rivers, it is second in length only to the Amazon River.",
-                     "However, they did not return.", "In 1450, this press printed indulgences.", "He sailed in 1492."):
+                     "However, they did not return.", "In 1450, this press printed indulgences.", "He sailed in 1492.",
+                     "In addition, the classic definition sidelines India and Iran.", "Moreover, trade grew.",
+                     "As a result, silk reached Rome."):
         assert NEEDS_ANTECEDENT.match(sentence), sentence
     for sentence in ("In 1450, Gutenberg printed indulgences.", "The Amazon River is the largest river by discharge.",
-                     "Thebes was a city.", "After the war, the empire declined, and it never recovered."):
+                     "Thebes was a city.", "After the war, the empire declined, and it never recovered.",
+                     "Thusnelda was a Germanic noblewoman.", "Alsace is a region of France."):
         assert not NEEDS_ANTECEDENT.match(sentence), sentence
 
 

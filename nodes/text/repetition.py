@@ -20,9 +20,14 @@ _SENTENCE_END = re.compile(
 # A sentence that opens on a pronoun or a demonstrative leans on the one before it, also after a short opening
 # phrase: "Among South American rivers, it is second in length only to the Amazon" is about the Paraná; "In a joint
 # presentation with Alfred Russel Wallace, he introduced ..." about Darwin.
+# A sentence that opens on a connective ("In addition, the classic definition sidelines ...", printed under
+# Xinjiang from the Silk Road article) continues an argument the reader has not seen: it leans on the one before it
+# just as a pronoun does.
 NEEDS_ANTECEDENT = re.compile(
-    r"^(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,60},\s+)?"
-    r"(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b",
+    r"^(?:(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,60},\s+)?"
+    r"(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b"
+    r"|(?:in addition|additionally|also|moreover|furthermore|however|nevertheless|nonetheless|besides|likewise|"
+    r"similarly|instead|therefore|thus|hence|consequently|as a result|in fact|in turn|meanwhile|otherwise)\b)",
     re.I,
 )
 
