@@ -30,6 +30,7 @@ from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.nodes.accounting.metering import StepMeter
 from nexa_research.nodes.checks.plan import (
     PlannedSection,
+    SupportCheck,
     as_heading,
     fallback_sections,
     pooled_sections,
@@ -247,7 +248,7 @@ def make_plan_node(providers: Providers):
     return plan
 
 
-async def _part_sections(topic: str, support) -> list[PlannedSection]:
+async def _part_sections(topic: str, support: SupportCheck | None) -> list[PlannedSection]:
     """The parts the topic names itself ("Spread of the printing press"), as sections the corpus supports."""
     out = []
     for part in topic_parts(topic):

@@ -8,9 +8,9 @@ press read as one subject, and the report came out with two sections for a topic
 Only lists are split, and only when the split is unambiguous: the angles share one subject ("rise and fall of the
 Roman Empire": the last angle has no article of its own), each part names its own ("the discovery of penicillin and
 the rise of antibiotics", "Charles Darwin and the theory of evolution", "the invention of the transistor and the
-integrated circuit"), or the parts are short names
-("Photosynthesis and cellular respiration"). A question ("How did X change Y and Z?") or a subject
-that itself holds "and" ("the history of rhythm and blues") is not split: a wrong part is worse than none.
+integrated circuit"), or the parts are short names ("Photosynthesis and cellular respiration"). A question ("How
+did X change Y and Z?") or a subject that itself holds "and" ("the history of rhythm and blues") is not split: a
+wrong part is worse than none.
 """
 
 from __future__ import annotations
