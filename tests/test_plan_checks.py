@@ -176,6 +176,21 @@ def test_titles_sharing_one_topic_word_are_compared_as_wholes():
     assert duplicate_pairs(relevance, angles, black_death) == []
 
 
+def test_angles_the_topic_names_itself_are_not_one_section():
+    """From `make run` on the Thirty Years' War: "Causes of ..." and "Consequences of ..." were one duplicate pair
+    (0.8+ as wholes), because the words that set them apart are the topic's own; they are 0.48 apart."""
+    from nexa_research.nodes.checks.plan import duplicate_pairs
+    from nexa_research.providers.kb.embeddings import default_embedder
+    from nexa_research.providers.relevance import EmbeddingRelevance
+
+    relevance = EmbeddingRelevance(default_embedder())
+    topic = "The causes and consequences of the Thirty Years' War"
+    assert duplicate_pairs(relevance, ["Causes of the Thirty Years' War", "Consequences of the Thirty Years' War"], topic) == []
+    # the same angle twice is still one
+    titles = ["Causes of the Thirty Years' War", "The causes of the Thirty Years' War"]
+    assert duplicate_pairs(relevance, titles, topic) == [(0, 1)]
+
+
 def _article(title: str, text: str = "") -> dict:
     return {"id": title, "url": "https://en.wikipedia.org/wiki/" + title.replace(" ", "_"), "title": title,
             "text": text or f"{title} is an article.", "published": None, "score": 0.0}

@@ -136,19 +136,33 @@ def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str], topic: s
     topic_stems = _stems(topic)
     shared = [_stems(t) & topic_stems for t in titles]
     own = [_beyond_topic(t, topic_stems) for t in titles]
-    own_sims = relevance.similarity(own, own) if topic_stems and all(own) else None
     limit = relevance.thresholds.duplicate
     pairs = []
     for i in range(len(titles)):
         for j in range(i + 1, len(titles)):
             same_words = keys[i] == keys[j] or (own[i] and own[i] == own[j])
+            close = float(sims[i, j]) >= limit
             # only a long shared subject (two words or more) drowns the difference; "History of Jazz" and "The
             # Legacy of Jazz" share one word and are close as wholes because they say nearly the same thing
-            long_subject = own_sims is not None and len(shared[i] & shared[j]) >= 2
-            close = float(sims[i, j]) >= limit and (not long_subject or float(own_sims[i, j]) >= limit)
+            if close and len(shared[i] & shared[j]) >= 2:
+                # what sets the two apart: the words each adds to the topic, or, when the topic names them itself
+                # ("Causes" / "Consequences" of "The causes and consequences of the Thirty Years' War", 0.48 apart
+                # but one duplicate pair as wholes), the words one has and the other lacks
+                a, b = (own[i], own[j]) if own[i] and own[j] else _words_apart(titles[i], titles[j])
+                close = not (a and b) or float(relevance.similarity([a], [b])[0, 0]) >= limit
             if same_words or close:
                 pairs.append((i, j))
     return pairs
+
+
+def _words_apart(first: str, second: str) -> tuple[str, str]:
+    """The content words of each title that the other lacks."""
+    first_stems, second_stems = _stems(first), _stems(second)
+
+    def lacking(title: str, other: set[str]) -> str:
+        return " ".join(w for w in _WORDS.findall(title.lower()) if len(w) > 2 and w not in _FILLER and w[:5] not in other)
+
+    return lacking(first, second_stems), lacking(second, first_stems)
 
 
 def restated_topic(topic: str, titles: Sequence[str]) -> list[int]:
