@@ -2,7 +2,7 @@
 
 One retry layer: the SDK's own retries are off and the retry policy (providers/retry_policy.py) tries a
 transiently failing call 1 + `provider_retries` times (per run), then falls back. Run from the repository root:
-`.venv/bin/python bench/provider_fallback.py` (uses the local OpenAI stand-in from tests/openai_stub.py).
+`.venv/bin/python bench/provider_fallback.py` (uses the local OpenAI stand-in from tests/support/openai_stub.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from langchain_core.messages import HumanMessage  # noqa: E402
-from openai_stub import OpenAIStub, closed_port_url  # noqa: E402
+from support.openai_stub import OpenAIStub, closed_port_url  # noqa: E402
 
 from nexa_research.config import ResearchConfig  # noqa: E402
 from nexa_research.errors import ProviderError  # noqa: E402

@@ -13,7 +13,10 @@ import pytest
 
 from nexa_research.providers.settings import default_data_dir
 
-pytest_plugins = ["redis_fixtures", "kb_fixtures", "openai_stub", "server_harness", "langsmith_stub"]
+pytest_plugins = [
+    "support.redis_fixtures", "support.kb_fixtures", "support.openai_stub", "support.server_harness", "support.langsmith_stub",
+    "support.research_stub",
+]
 
 SHARED_FROM_USER_DATA = ("models", "openssl11")
 

@@ -1,0 +1,301 @@
+"""The knowledge base and the `kb` search backend, on each store (Redis Stack, embedded Qdrant) with the real MiniLM
+model. Store-specific behaviour: test_redis_kb.py; the part of Qdrant's that is its own is at the end here."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import socket
+import sqlite3
+
+import pytest
+import torch
+from support.kb_fixtures import KB_COLLECTION, NOTES, wiki_subset
+from qdrant_client import QdrantClient
+from threadpoolctl import threadpool_info
+
+from nexa_research.config import ResearchConfig
+from nexa_research.errors import ResearchInputError, SearchBackendError
+from nexa_research.providers.kb.embeddings import MiniLMEmbedder, default_embedder
+from nexa_research.providers.kb.ingest import WIKI_SOURCE
+from nexa_research.providers.kb.filters import SearchFilters
+from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch, deduplicate
+from nexa_research.providers.kb.store import Hit, point_id
+from nexa_research.providers.kb.qdrant_store import QdrantKnowledgeBase
+from nexa_research.providers.search.protocol import SearchBackend, source_id
+from nexa_research.providers.search.registry import build_search_backend
+
+GUTENBERG_ARTICLES = {
+    "https://en.wikipedia.org/wiki/Printing_press",
+    "https://en.wikipedia.org/wiki/Johannes_Gutenberg",
+    "https://en.wikipedia.org/wiki/Gutenberg_Bible",
+}
+
+@pytest.fixture
+def small_kb(make_kb):
+    return make_kb()
+
+
+def test_embedder_gives_normalised_384_dim_vectors():
+    vectors = default_embedder().embed(["printing press", "photosynthesis in plants"])
+    assert len(vectors) == 2 and all(len(v) == 384 for v in vectors)
+    assert all(math.isclose(math.fsum(x * x for x in v), 1.0, rel_tol=1e-4) for v in vectors)
+
+
+def test_reingesting_the_same_articles_keeps_the_point_count(wiki_kb):
+    before = wiki_kb.count()
+    returned = wiki_kb.add_documents(wiki_subset(), source=WIKI_SOURCE)
+    assert before > len(wiki_subset()) - 1
+    assert wiki_kb.count() == before == returned
+
+
+def test_a_shorter_new_version_replaces_all_old_chunks(small_kb):
+    long_text = " ".join(f"Paragraph {i} about tidal forces and the orbit of the Moon." for i in range(60))
+    assert small_kb.add_documents([{"url": "https://example.org/doc", "title": "Doc", "text": long_text}], source="t") > 2
+    small_kb.add_documents([{"url": "https://example.org/doc/", "title": "Doc", "text": "Now it is about bread."}], source="t")
+    assert small_kb.count() == 1
+    assert [h.text for h in small_kb.search("bread", k=5)] == ["Now it is about bread."]
+
+
+def test_point_ids_follow_the_normalised_url():
+    assert point_id("http://www.Example.org/a/", 0) == point_id("https://example.org/a", 0)
+    assert point_id("https://example.org/a", 0) != point_id("https://example.org/a", 1)
+
+
+async def test_gutenberg_query_finds_the_relevant_wikipedia_article_first(wiki_search):
+    results = await wiki_search.search("printing press Gutenberg", k=5)
+    assert results, "no results"
+    assert results[0]["url"] in GUTENBERG_ARTICLES
+    assert all(r["url"].startswith("https://en.wikipedia.org/wiki/") for r in results)
+    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+    assert all(r["id"] == source_id(r["url"], r["text"]) for r in results)
+    assert all(r["score"] >= wiki_search.score_threshold for r in results)
+
+
+async def test_unrelated_results_fall_below_the_threshold(wiki_kb):
+    strict = KnowledgeBaseSearch(wiki_kb, score_threshold=0.9)
+    assert await strict.search("printing press Gutenberg", k=5) == []
+
+
+async def test_filters_select_by_source_and_publication_date(small_kb):
+    small_kb.add_documents(NOTES, source="notes")
+    small_kb.add_documents([{"url": "https://en.wikipedia.org/wiki/Tide", "title": "Tide",
+                             "text": "Tides are the rise and fall of sea levels caused by the Moon."}], source="wikipedia")
+    search = KnowledgeBaseSearch(small_kb, score_threshold=-1.0)  # every match, whatever its score
+
+    notes_only = await search.search("tides and the moon", k=10, filters={"source": "notes"})
+    assert {r["url"] for r in notes_only} == {d["url"] for d in NOTES}
+
+    after = await search.search("tides and the moon", k=10, filters={"published_after": "2020-01-01"})
+    assert {r["url"] for r in after} == {"https://example.org/volcano"}
+
+    before = await search.search("tides and the moon", k=10, filters={"published_before": "2020-01-01"})
+    assert {r["url"] for r in before} == {
+        "https://example.org/tides", "https://example.org/bread", "https://en.wikipedia.org/wiki/Tide",
+    }
+    assert {r["published"] for r in before} == {"2019-05-01", None}
+
+    both = await search.search("tides", k=10, filters={"source": "notes", "published_after": "2019-01-01",
+                                                        "published_before": "2021-01-01"})
+    assert [r["url"] for r in both] == ["https://example.org/tides"]
+    assert small_kb.count({"source": "wikipedia"}) == 1
+
+
+async def test_bad_filters_are_refused_with_the_key_named(small_kb):
+    small_kb.add_documents(NOTES, source="notes")
+    search = KnowledgeBaseSearch(small_kb)
+    with pytest.raises(ResearchInputError, match="published_after"):
+        await search.search("tides", k=3, filters={"published_after": "last spring"})
+    with pytest.raises(ResearchInputError, match="language"):
+        await search.search("tides", k=3, filters={"language": "en"})
+
+
+async def test_the_same_text_under_two_urls_is_returned_once(small_kb):
+    text = "The Gutenberg press used movable metal type to print books in fifteenth-century Mainz."
+    small_kb.add_documents([{"url": "https://a.example/press", "title": "A", "text": text},
+                            {"url": "https://b.example/press", "title": "A", "text": text},
+                            *NOTES], source="notes")
+    results = await KnowledgeBaseSearch(small_kb, score_threshold=0.0).search("Gutenberg movable type", k=3)
+    assert len([r for r in results if "Gutenberg" in r["text"]]) == 1
+    assert len(results) == 3
+
+
+def test_deduplicate_keeps_the_best_of_near_identical_hits():
+    def hit(url, text, score, vector):
+        return Hit(url=url, title="t", text=text, source="s", published=None, chunk=0, score=score, vector=vector)
+
+    hits = [hit("https://x.org/a", "Alpha  text", 0.9, [1.0, 0.0]),
+            hit("https://x.org/a/", "alpha text", 0.8, [0.0, 1.0]),  # same URL and text, other vector
+            hit("https://y.org/b", "different", 0.7, [0.999, 0.0447]),  # cosine > 0.95 with the first
+            hit("https://z.org/c", "other", 0.6, [0.6, 0.8])]
+    assert [h.url for h in deduplicate(hits, k=5)] == ["https://x.org/a", "https://z.org/c"]
+    assert [h.url for h in deduplicate(hits, k=1)] == ["https://x.org/a"]
+
+
+async def test_an_empty_knowledge_base_says_how_to_fill_it(small_kb):
+    with pytest.raises(SearchBackendError, match="empty"):
+        await KnowledgeBaseSearch(small_kb).search("anything", k=3)
+
+
+@pytest.mark.parametrize("name", ["auto", "kb", "qdrant"])  # `qdrant`: the backend's name before it had two stores
+async def test_the_registry_builds_the_kb_backend_from_settings(wiki_kb_settings, name):
+    backend = build_search_backend(ResearchConfig(search_backend=name), wiki_kb_settings)
+    try:
+        assert isinstance(backend, SearchBackend) and backend.name == "kb"
+        assert backend.kb.store == "redis"  # the default store
+        results = await backend.search("photosynthesis in plants", k=3)
+        assert results[0]["url"] == "https://en.wikipedia.org/wiki/Photosynthesis"
+    finally:
+        backend.close()
+
+
+class TinyEmbedder:
+    """An 8-dim stand-in: any object with `dim` and `embed` can replace MiniLM."""
+
+    dim = 8
+
+    def embed(self, texts):
+        return [[1.0] + [0.0] * 7 for _ in texts]
+
+
+def test_a_store_made_with_another_embedder_is_refused(make_kb):
+    with make_kb(TinyEmbedder()) as tiny:
+        assert tiny.add_documents([{"url": "https://x.org", "title": "x", "text": "x"}], source="s") == 1
+    with pytest.raises(SearchBackendError, match="size 8"):
+        make_kb()
+
+
+def test_a_malformed_publication_date_is_refused(make_kb):
+    with make_kb(TinyEmbedder()) as kb:
+        with pytest.raises(ResearchInputError, match="https://x.org/a"):
+            kb.add_documents([{"url": "https://x.org/a", "title": "a", "text": "a", "published": "May 2020"}], source="s")
+        assert kb.count() == 0
+
+
+def test_the_python_and_store_forms_of_a_filter_agree(make_kb):
+    dates = [None, "2019-05-01", "2020-01-01", "2020-01-01T23:00:00+00:00", "2020-01-02T01:00:00+02:00", "2024-12-31"]
+    docs = [{"url": f"https://x.org/{i}", "title": str(i), "text": f"doc {i}", "published": d}
+            for i, d in enumerate(dates)]
+    filters = [{"source": "a"}, {"published_after": "2020-01-01"}, {"published_before": "2020-01-01"},
+               {"published_before": "2020-01-01T23:30:00Z"}, {"published_after": "2020-01-01", "source": "b"},
+               {"published_after": "2019-01-01", "published_before": "2020-06-01"}]
+    with make_kb(TinyEmbedder()) as kb:
+        kb.add_documents(docs[:3], source="a")
+        kb.add_documents(docs[3:], source="b")
+        payloads = [{"source": "a" if i < 3 else "b", "published": d["published"]} for i, d in enumerate(docs)]
+        for f in filters:
+            expected = sum(SearchFilters.parse(f).matches(p) for p in payloads)
+            assert kb.count(f) == expected, f
+
+
+def test_a_filtered_search_finds_rare_matches_beyond_the_ranking_window(small_kb):
+    tides = [{"url": f"https://x.org/tide{i}", "title": f"Tides {i}", "text": f"Tides rise and fall with the Moon, part {i}."}
+             for i in range(12)]
+    small_kb.add_documents(tides, source="a")
+    small_kb.add_documents([{"url": "https://x.org/bread", "title": "Bread", "text": "Bread is baked from flour."}],
+                           source="b")
+    small_kb.prefilter_window = 5  # embedded Qdrant's shortcut (kb_filters); Redis filters inside the query
+    hits = small_kb.search("tides and the moon", k=1, filters={"source": "b"})
+    assert [h.url for h in hits] == ["https://x.org/bread"]
+    assert [h.source for h in small_kb.search("tides and the moon", k=3, filters={"source": "a"})] == ["a"] * 3
+
+
+async def test_concurrent_searches_match_sequential_ones_and_leave_thread_settings_alone(wiki_search):
+    blas_before = [(lib["filepath"], lib["num_threads"]) for lib in threadpool_info() if lib["user_api"] == "blas"]
+    torch_before = torch.get_num_threads()
+    queries = ["printing press", "photosynthesis", "Renaissance art", "Gutenberg Bible",
+               "printmaking techniques", "chlorophyll and light", "fingerprint", "music of the Renaissance"]
+    sequential = [await wiki_search.search(q, k=3) for q in queries]
+    concurrent = await asyncio.gather(*(wiki_search.search(q, k=3) for q in queries))
+    assert [[r["id"] for r in rs] for rs in concurrent] == [[r["id"] for r in rs] for rs in sequential]
+    assert [(lib["filepath"], lib["num_threads"]) for lib in threadpool_info() if lib["user_api"] == "blas"] == blas_before
+    assert torch.get_num_threads() == torch_before
+
+
+def test_many_texts_embed_in_length_batches_in_input_order_like_single_queries():
+    texts = [f"{word} " * n for word, n in [("tides", 3), ("volcano", 40), ("bread", 1), ("printing press", 90),
+                                             ("glacier", 12), ("honey bee", 60), ("comet", 5), ("moon", 25),
+                                             ("Gutenberg", 150), ("fjord", 8)]]
+    threads = torch.get_num_threads()
+    for bfloat16 in (True, False):  # hardware bfloat16 or not, whatever this machine has
+        many = MiniLMEmbedder(batch_size=3, bfloat16=bfloat16).embed(texts)
+        assert torch.get_num_threads() == threads
+        singles = [default_embedder().embed([t])[0] for t in texts]
+        for text, a, b in zip(texts, many, singles, strict=True):
+            assert math.fsum(x * y for x, y in zip(a, b, strict=True)) > 0.999, text[:20]
+            assert math.isclose(math.fsum(x * x for x in a), 1.0, rel_tol=1e-4)
+
+
+class CountingEmbedder:
+    """Counts the texts it embeds; vectors say nothing."""
+
+    dim = 8
+
+    def __init__(self):
+        self.embedded = 0
+
+    def embed(self, texts):
+        self.embedded += len(texts)
+        return [[1.0] + [0.0] * 7 for _ in texts]
+
+
+def test_progress_counts_chunks_and_unchanged_chunks_are_not_embedded_again(make_kb):
+    docs = [{"url": f"https://x.org/{i}", "title": str(i), "text": f"document {i} " * (i * 30 + 1)} for i in range(6)]
+    embedder = CountingEmbedder()
+    with make_kb(embedder) as kb:
+        seen = []
+        total = kb.add_documents(docs, source="s", progress=lambda done, of: seen.append((done, of)), batch_size=2)
+        assert total > len(docs) and embedder.embedded == total
+        assert seen[0] == (0, total) and seen[-1] == (total, total)
+        assert [done for done, _ in seen] == sorted(done for done, _ in seen) and len(seen) > 2
+
+        seen.clear()
+        assert kb.add_documents(docs, source="s", progress=lambda done, of: seen.append((done, of))) == total
+        assert embedder.embedded == total, "unchanged chunks were embedded again"
+        assert seen == [(0, total), (total, total)]
+
+        docs[0]["text"] = "changed"
+        kb.add_documents(docs, source="s")
+        assert embedder.embedded == total + 1 and kb.count() == total
+
+
+# Embedded Qdrant's own behaviour
+
+
+def test_two_knowledge_bases_share_one_folder_in_a_process(wiki_kb_data_dir):
+    first = QdrantKnowledgeBase(path=wiki_kb_data_dir / "qdrant", collection=KB_COLLECTION)
+    other = QdrantKnowledgeBase(path=wiki_kb_data_dir / "qdrant", collection=KB_COLLECTION)
+    assert other.count() == first.count()
+    other.close()
+    assert first.count() > 0  # closing one share leaves the client open for the other
+    first.close()
+
+
+def test_a_folder_locked_by_another_client_is_an_error_naming_it_and_the_shared_stores(tmp_path):
+    folder = tmp_path / "locked"
+    holder = QdrantClient(path=str(folder))  # stands in for another process holding the folder
+    try:
+        with pytest.raises(SearchBackendError, match=str(folder)) as raised:
+            QdrantKnowledgeBase(path=folder)
+        assert "NEXA_KB=redis" in str(raised.value) and "QDRANT_URL" in str(raised.value)
+    finally:
+        holder.close()
+
+
+def test_an_unreachable_server_is_an_error_naming_its_url():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    with pytest.raises(SearchBackendError, match=url):
+        QdrantKnowledgeBase(url=url)
+
+
+def test_embedded_storage_commits_without_an_fsync_per_point(tmp_path):
+    with QdrantKnowledgeBase(path=tmp_path / "q", collection="c", embedder=TinyEmbedder()) as kb:
+        kb.add_documents([{"url": "https://x.org", "title": "x", "text": "x"}], source="s")
+        storage = next((tmp_path / "q").rglob("storage.sqlite"))
+        with sqlite3.connect(storage) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    with QdrantKnowledgeBase(path=tmp_path / "q", collection="c", embedder=TinyEmbedder()) as reopened:
+        assert reopened.count() == 1

@@ -1,0 +1,238 @@
+"""The embedded llama.cpp server, used exactly as the graph uses it: ChatOpenAI built by `build_chat_model`.
+
+Real-model tests are few and short (2 CPU cores): small max_tokens, answers a 0.5B model gets right.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+import xllamacpp
+from support.local_llm_fixtures import wiki_sources, write_tiny_gguf
+from pydantic import BaseModel, ConfigDict, Field
+
+from nexa_research.config import ROLES, ResearchConfig, RoleModel
+from nexa_research.errors import ServiceStartError
+from nexa_research.nodes.planner import PlanOutput, plan_schema
+from nexa_research.nodes.reflect import ReflectionOutput
+from nexa_research.prompts import load_prompt
+from nexa_research.providers.llm import local_server
+from nexa_research.providers.llm.endpoints import Endpoint, build_chat_model
+from nexa_research.providers.llm.local_server import (
+    LOCAL_HTTP_HEADERS,
+    LocalLLMServer,
+    LocalServerSpec,
+    local_endpoint,
+    local_sampling_extras,
+)
+from nexa_research.providers.settings import ProviderSettings
+
+
+class City(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=60, description="The city's name.")
+    country: str = Field(max_length=60, description="The country it is in.")
+
+
+class SearchStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sufficient: bool = Field(description="Whether the notes already answer the question.")
+    next_query: str = Field(max_length=120, description="The next web search query.")
+
+
+def test_every_role_gets_llama_sampling_extras() -> None:
+    for role in ROLES:
+        extras = local_sampling_extras(role)
+        assert 1.0 < extras["repeat_penalty"] <= 1.2, role
+    local_sampling_extras("synthesizer")["repeat_penalty"] = 9.0
+    assert local_sampling_extras("synthesizer")["repeat_penalty"] < 2, "callers must get a copy"
+
+
+def test_model_llama_cannot_load_is_a_service_start_error(tmp_path: Path) -> None:
+    """A header that parses but holds no usable weights: llama.cpp refuses it, and the error names the file."""
+    model = write_tiny_gguf(tmp_path / "hollow.gguf")
+    server = LocalLLMServer(LocalServerSpec(model, ctx_per_slot=512, parallel=1, threads=1))
+    with pytest.raises(ServiceStartError, match=rf"model {model} on 127\.0\.0\.1"):
+        server.start()
+    assert not server.running
+
+
+@pytest.fixture(scope="module")
+def settings() -> ProviderSettings:
+    return ProviderSettings.load()
+
+
+@pytest.fixture(scope="module")
+def endpoint(settings: ProviderSettings) -> Endpoint:
+    return local_endpoint(settings)
+
+
+def _chat(role: str, endpoint: Endpoint, max_tokens: int, temperature: float = 0.0):
+    return build_chat_model(role, RoleModel(temperature=temperature, max_tokens=max_tokens), endpoint)
+
+
+@pytest.mark.e2e
+def test_endpoint_describes_the_local_server(endpoint: Endpoint) -> None:
+    assert endpoint.kind == "local"
+    assert endpoint.base_url.startswith("http://127.0.0.1:") and endpoint.base_url.endswith("/v1")
+    assert endpoint.default_model == "qwen2.5-coder-0.5b-instruct-q4_k_m"
+
+
+@pytest.mark.e2e
+def test_server_is_started_once_and_reused(endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_second_server(*args: object) -> None:
+        raise AssertionError("a second llama.cpp server was started")
+
+    monkeypatch.setattr(xllamacpp, "Server", no_second_server)
+    again = local_endpoint(ProviderSettings.load())
+    assert again.base_url == endpoint.base_url and again.api_key == endpoint.api_key
+
+
+@pytest.mark.e2e
+def test_concurrent_first_use_starts_one_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parallel branches may all ask for the model at once; exactly one server may load it. Stop frees the port."""
+    small = ProviderSettings(local_ctx=512, local_parallel=1, local_threads=1)
+    real_server = xllamacpp.Server
+    started: list[object] = []
+
+    def counting_server(params: object) -> object:
+        started.append(params)
+        return real_server(params)
+
+    monkeypatch.setattr(xllamacpp, "Server", counting_server)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        endpoints = list(pool.map(lambda _: local_endpoint(small), range(4)))
+    assert len(started) == 1
+    assert len({e.base_url for e in endpoints}) == 1
+    server = local_server._servers.pop(LocalServerSpec.from_settings(small))
+    root = server.root_url
+    assert httpx.get(f"{root}/health").status_code == 200
+    server.stop()
+    assert not server.running
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{root}/health", timeout=2)
+
+
+@pytest.mark.e2e
+def test_process_with_a_running_server_exits_cleanly() -> None:
+    """The atexit hook must stop llama.cpp's threads: a CLI run may neither hang nor crash on exit."""
+    code = (
+        "from nexa_research.providers.llm.local_server import local_endpoint\n"
+        "from nexa_research.providers.settings import ProviderSettings\n"
+        "print(local_endpoint(ProviderSettings(local_ctx=512, local_parallel=1)).base_url)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("http://127.0.0.1:")
+
+
+@pytest.mark.e2e
+def test_server_refuses_requests_without_its_key(endpoint: Endpoint) -> None:
+    assert httpx.get(f"{endpoint.base_url}/models").status_code == 401
+    ok = httpx.get(f"{endpoint.base_url}/models", headers={"Authorization": f"Bearer {endpoint.api_key}"})
+    assert ok.status_code == 200
+
+
+@pytest.mark.e2e
+async def test_plain_chat_answer(endpoint: Endpoint) -> None:
+    answer = await _chat("synthesizer", endpoint, 16).ainvoke("What is the capital of France? Answer with one word.")
+    assert "paris" in str(answer.content).lower()
+
+
+@pytest.mark.e2e
+async def test_streaming_arrives_in_pieces(endpoint: Endpoint) -> None:
+    chunks = [c async for c in _chat("synthesizer", endpoint, 24).astream("Count from one to five in words.")]
+    text = "".join(str(c.content) for c in chunks).lower()
+    assert len([c for c in chunks if c.content]) > 3
+    assert "three" in text
+
+
+@pytest.mark.e2e
+async def test_structured_output_city(endpoint: Endpoint) -> None:
+    model = _chat("reflection", endpoint, 60).with_structured_output(City, method="json_schema")
+    city = await model.ainvoke("Extract the city: 'The Eiffel Tower stands in Paris, the capital of France.'")
+    assert isinstance(city, City)
+    assert "paris" in city.name.lower() and "france" in city.country.lower()
+
+
+@pytest.mark.e2e
+async def test_structured_output_search_step(endpoint: Endpoint) -> None:
+    model = _chat("reflection", endpoint, 80).with_structured_output(SearchStep, method="json_schema")
+    step = await model.ainvoke(
+        "Question: who invented the printing press? Notes so far: none. "
+        "Decide whether the notes suffice and write the next web search query."
+    )
+    assert isinstance(step, SearchStep)
+    assert step.sufficient is False
+    assert "print" in step.next_query.lower()
+
+
+TOPICS = {
+    "The history of the printing press": ["Printing press", "Johannes Gutenberg"],
+    "Photosynthesis in plants": ["Photosynthesis", "Chlorophyll"],
+    "The decline of the Roman Empire": ["Roman Empire", "Byzantine Empire"],
+}
+
+
+@pytest.mark.e2e
+async def test_planner_schema_on_three_topics(endpoint: Endpoint) -> None:
+    """The real planner prompt, schema and role settings: llama.cpp's grammar must yield a plan within bounds."""
+    cfg = ResearchConfig(min_sections=3, max_sections=4)
+    model = build_chat_model("planner", cfg.models.planner, endpoint)
+    structured = model.with_structured_output(plan_schema(3, 4), method="json_schema")
+    prompts = [
+        load_prompt("planner").messages(
+            topic=topic, min_sections=3, max_sections=4, language="English", articles=f"- {topic}: the main article."
+        )
+        for topic in TOPICS
+    ]
+    plans = await asyncio.gather(*(structured.ainvoke(p) for p in prompts))
+    for plan in plans:
+        assert isinstance(plan, PlanOutput)
+        assert 3 <= len(plan.paragraphs) <= 4
+        assert all(2 <= len(p.questions) <= 4 for p in plan.paragraphs)
+
+
+@pytest.mark.e2e
+async def test_reflection_schema_on_three_topics(endpoint: Endpoint) -> None:
+    cfg = ResearchConfig()
+    structured = build_chat_model("reflection", cfg.models.reflection, endpoint).with_structured_output(
+        ReflectionOutput, method="json_schema"
+    )
+    prompts = [
+        load_prompt("reflection").messages(
+            topic=topic,
+            title="Overview",
+            outline=f"What {topic.lower()} is and why it matters.",
+            questions="- What is it?\n- Why does it matter?",
+            coverage="- What is it? (answered)\n- Why does it matter? (NOT answered yet)",
+            previous_queries=f"- {topic.lower()}",
+            sources=wiki_sources(titles),
+        )
+        for topic, titles in TOPICS.items()
+    ]
+    answers = await asyncio.gather(*(structured.ainvoke(p) for p in prompts))
+    for answer in answers:
+        assert isinstance(answer, ReflectionOutput)
+        assert len(answer.gaps) <= 3 and len(answer.next_query) <= 200
+
+
+@pytest.mark.e2e
+async def test_back_to_back_streams_need_no_retry(endpoint: Endpoint) -> None:
+    """llama.cpp drops the connection after each stream while advertising keep-alive; with LOCAL_HTTP_HEADERS
+    a client never reuses it (without them about a third of these requests fail with "Server disconnected")."""
+    headers = {"Authorization": f"Bearer {endpoint.api_key}", **LOCAL_HTTP_HEADERS}
+    body = {"messages": [{"role": "user", "content": "Say hi."}], "max_tokens": 4, "stream": True}
+    async with httpx.AsyncClient(base_url=endpoint.base_url, headers=headers, timeout=120) as client:
+        for _ in range(20):
+            async with client.stream("POST", "/chat/completions", json=body) as resp:
+                assert resp.status_code == 200
+                assert b"[DONE]" in await resp.aread()
