@@ -68,7 +68,7 @@ def test_titles_made_only_of_vague_words_are_generic():
         assert not generic_title(title), title
 
 
-def test_titles_about_the_report_itself_are_generic():
+def test_titles_listing_what_the_report_covers_are_generic():
     """From the eval's coral reef plan, which printed both as sections."""
     for title in ("Main topics covered", "Key areas covered by each section", "Key points", "Questions covered", "Example questions"):
         assert generic_title(title), title
