@@ -1,0 +1,70 @@
+"""The job queue: "execute run R" messages on a Redis stream, each delivered to one worker, one at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+
+from redis.asyncio import Redis
+from taskiq_redis import RedisStreamBroker
+
+from nexa_research.server.job_queue import EXECUTE_RUN, GROUP, QUEUE, enqueue_run
+from support.queue_messages import queued_run_ids
+
+
+
+async def receive(broker: RedisStreamBroker, wait: float = 5) -> dict | None:
+    """The next message this worker's listener yields (acknowledged, as the worker does), or None if none comes
+    within `wait` seconds. A waiting message is read at once; an empty queue blocks a read for 1 s (xread_block)."""
+    listener = broker.listen()
+    try:
+        message = await asyncio.wait_for(anext(listener), wait)
+    except TimeoutError:
+        return None
+    finally:
+        await listener.aclose()
+    await message.ack()
+    return json.loads(message.data)
+
+
+async def test_a_run_is_queued_as_one_message_naming_the_task_and_the_run(
+    redis: Redis, broker_for: Callable[[str], RedisStreamBroker]
+) -> None:
+    await enqueue_run(broker_for("api"), "r1")
+
+    assert await queued_run_ids(redis) == ["r1"]
+    [(_, fields)] = await redis.xrange(QUEUE)
+    assert json.loads(fields[b"data"])["task_name"] == EXECUTE_RUN
+
+
+async def test_a_message_queued_before_any_worker_started_is_still_delivered(
+    broker_for: Callable[[str], RedisStreamBroker],
+) -> None:
+    await enqueue_run(broker_for("api"), "r1")
+    worker = broker_for("w1")
+    await worker.startup()  # creates the consumer group after the message was queued
+
+    received = await receive(worker)
+
+    assert received is not None and received["args"] == ["r1"]
+
+
+async def test_each_message_goes_to_one_worker_and_a_worker_takes_one_at_a_time(
+    redis: Redis, broker_for: Callable[[str], RedisStreamBroker]
+) -> None:
+    first, second = broker_for("w1"), broker_for("w2")
+    await first.startup()
+    await second.startup()
+    await enqueue_run(broker_for("api"), "r1")
+    await enqueue_run(broker_for("api"), "r2")
+
+    taken_first = await receive(first)
+    [group] = await redis.xinfo_groups(QUEUE)
+    assert group["name"].decode() == GROUP and group["lag"] == 1  # r2 still waits for any worker
+    taken_second = await receive(second)
+
+    assert taken_first is not None and taken_second is not None
+    assert [taken_first["args"], taken_second["args"]] == [["r1"], ["r2"]]
+    assert await asyncio.gather(receive(first, wait=1.5), receive(second, wait=1.5)) == [None, None]
+
