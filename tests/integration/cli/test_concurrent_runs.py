@@ -3,9 +3,8 @@ server with workers) runs them: they share the embedded Redis Stack, so checkpoi
 the knowledge base itself, and every run finishes. With the knowledge base in embedded Qdrant (NEXA_KB=qdrant)
 the same runs lock each other out: Qdrant locks its folder to one process. That is why Redis is the default store.
 
-The model is the OpenAI-protocol stand-in (tests/openai_stub.py), so the runs are fast and deterministic. It
-holds each run's first planner request until all runs have sent theirs: by then every process has opened
-its knowledge base (the planner's corpus survey comes first), so the runs provably overlap.
+The model is the OpenAI-protocol stand-in (tests/support/openai_stub.py), so the runs are fast and deterministic. It
+holds each run's first planner request until every run has sent its own or exited (see `overlapping_answers`).
 The test process starts the embedded Redis Stack of the data folder itself and keeps it until the end, and the
 runs find it there as they would find another nexa process's server: this does not depend on which process
 started the server, nor on the server outliving it.
@@ -33,14 +32,24 @@ pytestmark = pytest.mark.redis
 NEXA = [sys.executable, "-m", "nexa_research.cli"]
 
 
-def overlapping_answers(runs: int, timeout: float):
-    """`research_answers`, with the first planner request of each run held until all runs have sent theirs."""
-    arrived = threading.Barrier(runs, timeout=timeout)
+def overlapping_answers(runs: int, processes: list[subprocess.Popen], timeout: float):
+    """`research_answers`, with the first planner request of each run held until every run has sent its own or
+    exited. Every process opens its knowledge base before it plans (the corpus survey comes first), so while a
+    request is held its process holds the store: the runs provably overlap. A run that cannot open the store
+    exits without planning; waiting for its planner request would only wait out the timeout."""
+    held = threading.Condition()
     planner_requests = itertools.count()
+    arrived = 0
 
     def respond(body: dict) -> str:
+        nonlocal arrived
         if role_of(body) == "planner" and next(planner_requests) < runs:
-            arrived.wait()
+            with held:
+                arrived += 1
+                held.notify_all()
+                settled = held.wait_for(lambda: arrived + sum(p.poll() is not None for p in processes) >= runs,
+                                        timeout=timeout)
+            assert settled, f"only {arrived} of {runs} runs reached the planner and none of the others exited"
         return research_answers(body)
 
     return respond
@@ -64,14 +73,14 @@ def shared_data_dir(tmp_path, isolated_data_dir, wiki_kb_data_dir, redis_stack_f
 
 @pytest.mark.parametrize(("store", "runs"), [("redis", 3), ("qdrant", 2)])  # two are enough to show the conflict
 def test_concurrent_cli_runs_on_one_data_folder(store, runs, shared_data_dir, serve, tmp_path):
-    stub = serve(respond=overlapping_answers(runs, timeout=240))
+    processes: list[subprocess.Popen] = []
+    stub = serve(respond=overlapping_answers(runs, processes, timeout=240))
     env = {**os.environ, "NEXA_DATA_DIR": str(shared_data_dir), "NEXA_LLM_BASE_URL": stub.base_url,
            "NEXA_KB": store, "NEXA_CHECKPOINTER": "redis", "NEXA_CACHE": "true", "NEXA_RETRY_WAIT_SECONDS": "0",
            "NEXA_MIN_RELEVANCE": "-1", "COLUMNS": "200"}  # fmt: skip
     for unset in ("REDIS_URL", "QDRANT_URL"):
         env.pop(unset, None)
     logs = [tmp_path / f"run-{i}.log" for i in range(runs)]  # files, not pipes: a full pipe would stall a run
-    processes = []
     for i, log in enumerate(logs):
         with log.open("w") as out:
             processes.append(subprocess.Popen(
@@ -82,10 +91,14 @@ def test_concurrent_cli_runs_on_one_data_folder(store, runs, shared_data_dir, se
 
     locked_out = [output for _, output in outcomes if "already accessed by another instance of Qdrant client" in output]
     if store == "qdrant":
-        # While the runs wait for each other, one process holds the folder: every other one failed to open it
-        # (its survey planned blind, and its search fails too unless the holder has finished by then).
+        # While the holder's planner request is held, it holds the folder: every other run failed to open it, and
+        # says what to use instead. The holder itself is not disturbed: it finishes with its report.
         assert len(locked_out) == runs - 1, [output[-2000:] for _, output in outcomes]
         assert all("NEXA_KB=redis" in output for output in locked_out)
+        holder = next(i for i, (_, output) in enumerate(outcomes) if output not in locked_out)
+        assert outcomes[holder][0] == 0, outcomes[holder][1][-2000:]
+        report = json.loads((tmp_path / f"report-{holder}.json").read_text())
+        assert [s["status"] for s in report["sections"]] == ["done"] * 3, report["sections"]
         return
     assert not locked_out
     assert [code for code, _ in outcomes] == [0] * runs, [output[-2000:] for _, output in outcomes]
