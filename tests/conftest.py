@@ -3,6 +3,12 @@
 Every test runs with NEXA_DATA_DIR set to one temporary folder for the session. The user's assembled model and
 OpenSSL 1.1 libraries are linked into it (read-only use), so nothing 491 MB large is rebuilt per session, while
 knowledge bases, Redis data and memory collections written by tests never touch the real data folder.
+
+The layers are folders: tests/unit (in this process: no subprocess, no Redis or other server, no local LLM; loopback
+HTTP stand-ins running in a thread of the test process are allowed), tests/integration (real servers, subprocesses,
+workers, the local model) and tests/e2e (whole research runs on the embedded defaults). A test is marked
+`integration` or `e2e` by its folder, and a unit test that asks for a fixture starting a server is refused at
+collection, so `make test-fast` stays fast and needs nothing but this process.
 """
 
 from __future__ import annotations
@@ -19,6 +25,40 @@ pytest_plugins = [
 ]
 
 SHARED_FROM_USER_DATA = ("models", "openssl11")
+TESTS = Path(__file__).resolve().parent
+LAYER_MARKS = {TESTS / "integration": "integration", TESTS / "e2e": "e2e"}
+# Fixtures that start a Redis server, a cluster of server processes, or fill a knowledge base in one.
+SERVER_FIXTURES = frozenset({
+    "redis_stack", "redis_stack_url", "redis_stack_factory", "embedded_data_dir", "plain_redis_url",
+    "wiki_kb", "wiki_kb_data_dir", "wiki_kb_settings", "wiki_search", "make_kb",
+    "server_env", "cluster_factory", "nexa_server",
+})
+# Tests that run the local llama.cpp model share one xdist worker, so two model servers never compete for the cores.
+LOCAL_MODEL_FILES = frozenset({
+    TESTS / "e2e" / "test_offline_report.py",
+    TESTS / "integration" / "providers" / "llm" / "test_local_server.py",
+})
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its layer and its xdist group; refuse server fixtures in unit tests.
+
+    The group is the test's file (module-scoped servers start once, in one worker), or "local-model" for the files
+    that run the model.
+    """
+    for item in items:
+        path = item.path.resolve()
+        layer = next((mark for folder, mark in LAYER_MARKS.items() if folder in path.parents), None)
+        if layer:
+            item.add_marker(getattr(pytest.mark, layer))
+        elif servers := SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            raise pytest.UsageError(
+                f"{item.nodeid} is a unit test but uses {sorted(servers)}, which start servers: "
+                "move it to tests/integration/"
+            )
+        group = "local-model" if path in LOCAL_MODEL_FILES else str(path.relative_to(TESTS))
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 
 import pytest
 import redis
 
 from nexa_research import ResearchConfig, aresearch
 from nexa_research.nodes.report_cache import report_identity
-from nexa_research.providers import InMemorySearch
+from nexa_research.providers import ConfiguredProviders, InMemorySearch, register_search_backend
 from nexa_research.providers.redis_cache import RedisCache
-from support.scripted_models import corpus_for, providers_for
+from support.research_stub import SEARCH_NAME, research_answers
+from support.research_stub import TITLES as STUB_TITLES
+from support.scripted_models import corpus_for, named_corpus, providers_for
 
 pytestmark = pytest.mark.redis
 TITLES = ["Gutenberg press origins", "Spread across Europe", "Effects on literacy"]
@@ -85,3 +88,23 @@ async def test_redis_stopped_mid_run_the_run_still_finishes(monkeypatch, redis_s
     assert [s.status for s in report.sections] == ["done"] * 3
     assert search.calls == 3
     assert any("running without cache" in r.getMessage() for r in caplog.records)
+
+
+async def test_switching_the_model_endpoint_is_not_served_the_old_models_report(serve, monkeypatch, redis_stack_url):
+    name = f"memory-{uuid.uuid4().hex}"  # search-cache entries of other tests in the shared Redis never match
+    register_search_backend(SEARCH_NAME, lambda cfg, settings: named_corpus(STUB_TITLES, name))
+    monkeypatch.setattr(ConfiguredProviders, "relevance", lambda self: None)
+    for name, value in {"REDIS_URL": redis_stack_url, "NEXA_CHECKPOINTER": "redis", "NEXA_CACHE": "true",
+                        "NEXA_SEARCH_BACKEND": SEARCH_NAME, "NEXA_MAX_ITERATIONS": "1", "NEXA_USE_MEMORY": "false"}.items():
+        monkeypatch.setenv(name, value)
+    local, hosted = serve(respond=research_answers), serve(respond=research_answers)
+    topic = f"The printing press {time.time_ns()}"
+
+    monkeypatch.setenv("NEXA_LLM_BASE_URL", local.base_url)
+    await aresearch(topic)
+    assert (await aresearch(topic)).metadata.cache.get("report_hits") == 1  # same endpoint: served from the cache
+
+    monkeypatch.setenv("NEXA_LLM_BASE_URL", hosted.base_url)  # the same config, another model behind it
+    switched = await aresearch(topic)
+    assert not switched.metadata.cache.get("report_hits")
+    assert hosted.chat_bodies(), "the new endpoint was never asked"
