@@ -1,4 +1,5 @@
-"""Calibrate every threshold on its hand-labelled set and write data/calibration.json.
+"""Calibrate every threshold on its hand-labelled set and write them into the one calibration file
+(nexa_research/kernel/calibration.json, read by the pipeline too).
 
     python -m nexa_research.evals.calibrate [--out PATH]
 
@@ -30,6 +31,7 @@ from nexa_research.evals.relevance import source_text
 from nexa_research.evals.similarity import Similarity
 from nexa_research.evals.support import source_sentences
 from nexa_research.evals.thresholds import MEASURES, data_path
+from nexa_research.kernel.calibration import calibration_path, read_calibration
 
 METHOD = (
     "threshold maximising F1 of the positive class over midpoints of adjacent scores (ties: accuracy, then the "
@@ -170,10 +172,13 @@ def markdown_table(calibration: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="where to write (default: the package's data/calibration.json)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where to write (default: the one calibration file, nexa_research/kernel/calibration.json)")
     args = parser.parse_args(argv)
     calibration = calibrate()
-    out = args.out or data_path("calibration.json")
+    out = args.out or calibration_path()
+    if out.exists():  # the pipeline's block (and anything else) is kept; only the measures are re-calibrated
+        calibration = {**read_calibration(out), **calibration}
     out.write_text(json.dumps(calibration, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(markdown_table(calibration))
     print(f"written to {out}", file=sys.stderr)

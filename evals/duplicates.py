@@ -15,7 +15,7 @@ from pydantic import BaseModel, computed_field
 
 from nexa_research.evals.report_text import report_sentences
 from nexa_research.evals.similarity import Similarity
-from nexa_research.nodes.text.repetition import sentence_key
+from nexa_research.kernel.sentences import sentence_key
 from nexa_research.report import Report
 
 MIN_WORDS = 4

@@ -19,6 +19,7 @@ from collections import Counter
 from pydantic import BaseModel, computed_field
 
 from nexa_research.evals.report_text import report_sentences
+from nexa_research.kernel.sentences import CITATION
 from nexa_research.report import Report
 
 KINDS = ("markup", "foreign_script", "label", "question", "short", "unterminated")
@@ -36,7 +37,6 @@ _LABEL = re.compile(
     r"answer|question|title|section(?:\s+\d+)?|paragraph|outline|findings|conclusion|introduction|overview)\s*:",
     re.I,
 )
-_CITATION = re.compile(r"\[\d+(?:\s*[-–,]\s*\d+)*\]")
 _CLOSERS = "\"'”’)]* "
 
 
@@ -67,7 +67,7 @@ def fragment_kind(sentence: str, english: bool = True) -> str | None:
         return "markup"
     if english and _FOREIGN.search(text):
         return "foreign_script"
-    plain = " ".join(_CITATION.sub(" ", text).split()).rstrip(_CLOSERS)
+    plain = " ".join(CITATION.sub(" ", text).split()).rstrip(_CLOSERS)
     if _LABEL.match(plain) or plain.endswith(":"):
         return "label"
     if plain.endswith("?"):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nexa_research.nodes.text.citations import CITATION, cited_numbers
-from nexa_research.nodes.text.repetition import split_sentences
+from nexa_research.kernel.sentences import CITATION, split_sentences
+from nexa_research.nodes.text.citations import cited_numbers
 from nexa_research.report import BibliographyEntry, Report
 
 _LEADING_CITATIONS = re.compile(r"^((?:\s*\[\d+(?:\s*[-–,]\s*\d+)*\])+)\s*")

@@ -1,4 +1,5 @@
-"""The cut-offs the evaluators apply, read from data/calibration.json (written by `calibrate`).
+"""The cut-offs the evaluators apply, read from the one calibration file (nexa_research.kernel.calibration,
+graph/kernel/calibration.json; written by `calibrate`), whose measures the pipeline reads too.
 
 A threshold on a cosine means nothing until it is checked against labelled examples, so no evaluator carries a
 number of its own: each reads the one calibrated for its measure on a hand-labelled set, and the file says how
@@ -12,13 +13,9 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from nexa_research.errors import NexaError
+from nexa_research.kernel.calibration import CalibrationError, calibration_path
 
 MEASURES = ("source_relevance", "section_support", "sentence_support", "duplicate_sentence", "duplicate_title")
-
-
-class CalibrationError(NexaError):
-    """The calibration file is missing, unreadable or lacks a measure; re-run the calibration."""
 
 
 def data_path(name: str) -> Path:
@@ -48,7 +45,7 @@ class Thresholds:
 
 
 def load_thresholds(path: Path | None = None) -> Thresholds:
-    path = path or data_path("calibration.json")
+    path = path or calibration_path()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Thresholds(**{name: float(data["measures"][name]["threshold"]) for name in MEASURES})

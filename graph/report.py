@@ -20,6 +20,13 @@ class BibliographyEntry(BaseModel):
     )
 
 
+class ResearchRoundRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    queries: list[str]
+    added: int = Field(description="New on-topic sources the round added to the section.")
+
+
 class ReportSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -31,6 +38,9 @@ class ReportSection(BaseModel):
     error: str | None = None
     iterations: int = 0
     queries: list[str] = Field(default_factory=list)
+    rounds: list[ResearchRoundRecord] = Field(
+        default_factory=list, description="Each query -> search round: its queries and the new sources it added."
+    )
     stop_reason: str | None = None
     citation_repairs: int = Field(default=0, description="Citations to sources that do not exist, removed in code.")
     unsupported_removed: int = Field(default=0, description="Sentences no source supports, removed in code.")
@@ -46,6 +56,9 @@ class ReportMetadata(BaseModel):
     models_used: dict[str, list[str]] = Field(default_factory=dict, description="Models that actually answered, per role.")
     prompt_versions: dict[str, str] = Field(default_factory=dict)
     iterations: dict[str, int] = Field(default_factory=dict, description="Research rounds per section title.")
+    sources_per_round: dict[str, list[int]] = Field(
+        default_factory=dict, description="New on-topic sources each research round added, per section title."
+    )
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per node, summed over branches.")
     token_usage: dict[str, dict[str, int]] = Field(default_factory=dict, description="input/output tokens per role.")
     config: dict[str, Any] = Field(default_factory=dict)

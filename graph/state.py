@@ -30,6 +30,13 @@ class Source(TypedDict):
     published: str | None
 
 
+class ResearchRound(TypedDict):
+    """One query -> search round of a section: the queries it ran and how many new on-topic sources they added."""
+
+    queries: list[str]
+    added: int
+
+
 class Paragraph(TypedDict):
     """One planned section and everything its research branch learned.
 
@@ -52,6 +59,7 @@ class Paragraph(TypedDict):
     off_topic_dropped: NotRequired[int]
     # Optional features that failed during this section's research (memory, search cache): what was skipped.
     warnings: NotRequired[list[str]]
+    rounds: NotRequired[list[ResearchRound]]
 
 
 class StepRecord(TypedDict):
@@ -137,6 +145,9 @@ class BranchState(TypedDict):
     topic_cut: NotRequired[float | None]
     subject: NotRequired[dict[str, list[str]] | None]
     pending_query: NotRequired[str | None]
+    # Queries found in code for the next round (unanswered questions, names the sources mention): see
+    # nodes/checks/coverage.py. They run beside `pending_query`, the model's own.
+    pending_queries: NotRequired[list[str]]
     reflection: NotRequired[Reflection | None]
     paragraphs: list[Paragraph]
     sources: Annotated[list[Source], merge_sources]

@@ -26,7 +26,6 @@ from nexa_research.nodes.text.narrative import (
     findings,
     fit,
     framing,
-    introduction_sentences,
     tidied,
     plain_conclusion,
     plain_introduction,
@@ -34,14 +33,16 @@ from nexa_research.nodes.text.narrative import (
     section_evidence,
 )
 from nexa_research.nodes.checks.relevance import section_text
-from nexa_research.nodes.text.ownership import yield_to_owners
-from nexa_research.nodes.text.repetition import drop_near_duplicates, split_sentences, without_orphans
+from nexa_research.nodes.text.key_findings import lift_key_findings
+from nexa_research.nodes.text.ownership import SectionDraft, settle_shared_sources
+from nexa_research.kernel.sentences import split_sentences
+from nexa_research.nodes.text.repetition import drop_near_duplicates, without_orphans
 from nexa_research.nodes.accounting.run_metadata import build_metadata
 from nexa_research.nodes.progress import emit
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.relevance import Relevance
-from nexa_research.report import BibliographyEntry, Report, ReportSection
+from nexa_research.report import BibliographyEntry, Report, ReportSection, ResearchRoundRecord
 from nexa_research.state import ResearchState
 
 Transition = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
@@ -59,8 +60,9 @@ class CollatorOutput(BaseModel):
 def assemble_sections(
     state: ResearchState, relevance: Relevance | None
 ) -> tuple[list[ReportSection], BibliographyBuilder, int, list[str]]:
-    """Drop what another section says (same or near-same sentence: the section the sentence is about keeps it,
-    `yield_to_owners`; between equals, the earlier), then renumber citations globally.
+    """Drop what another section says (a shared source's passage stays in the section it is about,
+    `settle_shared_sources`; a same or near-same sentence of another source, in the earlier), then renumber
+    citations globally.
 
     De-duplication comes first so that a source whose only sentences were repeats never enters the bibliography.
     A section left with nothing of its own is not printed at all (a reader gains nothing from "missing: already
@@ -72,8 +74,9 @@ def assemble_sections(
     repeated: list[str] = []
     paragraphs = sorted(state["paragraphs"], key=lambda p: p["index"])
     done = [p for p in paragraphs if p["status"] == "done"]
-    # a sentence two sections print stays in the one it is about; first-come removes the other copies below
-    owned, removed_total = yield_to_owners(relevance, [section_text(p) for p in done], [p["latest_summary"] for p in done])
+    # a source two sections print stays in the one it is about; first-come removes repeated sentences below
+    drafts = [SectionDraft(section_text(p), p["latest_summary"], p["research"]) for p in done]
+    owned, removed_total = settle_shared_sources(relevance, drafts)
     texts = {p["index"]: text for p, text in zip(done, owned, strict=True)}
     for p in paragraphs:
         content, status, error = "", p["status"], p.get("error")
@@ -94,6 +97,7 @@ def assemble_sections(
                 error=None if status == "done" else error,
                 iterations=p["iterations"],
                 queries=list(p["queries"]),
+                rounds=[ResearchRoundRecord(**r) for r in p.get("rounds") or []],
                 stop_reason=p.get("stop_reason"),
                 citation_repairs=p.get("citation_repairs", 0),
                 unsupported_removed=p.get("unsupported_removed", 0),
@@ -105,28 +109,38 @@ def assemble_sections(
 def checked_narrative(
     relevance: Relevance | None, narrative: CollatorOutput | None, topic: str, sections: list[ReportSection], sources: int
 ) -> CollatorOutput:
-    """The editor's text checked sentence by sentence (nodes/text/narrative.py); an empty part is written from the plan."""
+    """Summary, introduction and conclusion that state findings; transitions from the editor, checked.
+
+    With a scorer, the summary and conclusion are the editor's where the sections support them sentence by
+    sentence (nodes/text/narrative.py); otherwise, like the introduction always, they are the sections' own key
+    sentences, moved up in code (nodes/text/key_findings.py; the section contents are updated in place). A part
+    still empty is written in code from the plan (`plain_summary`, ...).
+    """
     done = [s for s in sections if s.status == "done"]
     titles = [s.title for s in done]
     evidence = section_evidence([s.content for s in done])
     printed = [e.text for e in evidence]
-    if narrative is None:
-        summary = introduction = conclusion = ""
-        transitions: list[str] = []
-    elif relevance is None:
+    summary = introduction = conclusion = ""
+    transitions: list[str] = []
+    if narrative is not None and relevance is None:
         summary = tidied(narrative.executive_summary, printed)
         introduction = tidied(narrative.introduction, printed)
         transitions = [tidied(t, printed) for t in narrative.transitions]
         conclusion = tidied(narrative.conclusion, printed)
-    else:
-        # each part is checked against what is printed before it, the summary as finally printed included: the
-        # model's "This report covers ..." repeated the plain summary's "This report examines ..." (eval, 0.8+)
-        summary = fit(findings(relevance, narrative.executive_summary, evidence, printed)) or plain_summary(topic, titles, sources)
-        printed = [*printed, *split_sentences(summary)]
-        introduction = introduction_sentences(relevance, topic, narrative.introduction, printed)
-        printed = [*printed, *split_sentences(introduction)]
-        transitions = [framing(relevance, topic, t, printed) for t in narrative.transitions]
-        conclusion = findings(relevance, narrative.conclusion, evidence, printed)
+    elif relevance is not None:
+        if narrative is not None:
+            # the editor's summary and conclusion, where the sections support them sentence by sentence
+            summary = fit(findings(relevance, narrative.executive_summary, evidence, printed))
+            conclusion = findings(relevance, narrative.conclusion, evidence, [*printed, *split_sentences(summary)])
+        lifted = lift_key_findings(relevance, topic, titles, [s.content for s in done],
+                                   summary=not summary, conclusion=not conclusion)
+        for section, content in zip(done, lifted.contents, strict=True):
+            section.content = content
+        summary, introduction = summary or lifted.summary, lifted.introduction
+        conclusion = conclusion or lifted.conclusion
+        printed = [*printed, *split_sentences(f"{summary} {introduction} {conclusion}")]
+        if narrative is not None:
+            transitions = [framing(relevance, topic, t, printed) for t in narrative.transitions]
     return CollatorOutput.model_construct(
         executive_summary=fit(summary) or plain_summary(topic, titles, sources),
         introduction=fit(introduction) or plain_introduction(topic, titles),
@@ -143,7 +157,7 @@ def make_collate_node(providers: Providers):
         title = state.get("title") or topic
         relevance = providers.relevance()
         sections, bibliography, removed, repeated = await asyncio.to_thread(assemble_sections, state, relevance)
-        warnings = [f"{removed} sentence(s) repeated across sections were removed"] if removed else []
+        warnings = [f"{removed} passage(s) or sentence(s) repeated across sections were removed"] if removed else []
         warnings += [f"section {title!r} was left out: everything its sources say is already in another section"
                      for title in repeated]
         done = [s for s in sections if s.status == "done"]

@@ -1,9 +1,11 @@
 """reflect: are the sources enough for this section? Structured {sufficient, gaps, next_query}.
 
-Code first measures how well the gathered sentences match each key question (the run's relevance scorer). When
-every question has a matching sentence the section is sufficient without a model call; otherwise the model is
-told which questions are covered and which are not, and asked for the next query. The loop cap is enforced in
-code (search stops at `max_iterations`), never left to the model.
+Code decides by coverage (nodes/checks/coverage.py): a section is sufficient when it has enough on-topic sources
+and a gathered sentence for every key question, whatever a model thinks. When a question is unanswered the
+model is told which, and asked for the gaps and the next query; the next round runs that query beside the ones
+found in code (the unanswered questions, names the sources mention). A section short only of sources searches
+again without a model call. With no scorer at all, the model's verdict is all there is. The loop cap is
+enforced in code (search stops at `max_iterations`), never left to the model.
 """
 
 from __future__ import annotations
@@ -17,15 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import ProviderError
-from nexa_research.nodes.text.fragments import passage_sentences
+from nexa_research.nodes.checks.coverage import Coverage, coverage_text, section_coverage
 from nexa_research.nodes.accounting.metering import StepMeter
 from nexa_research.nodes.progress import section_progress
 from nexa_research.nodes.text.prompt_inputs import numbered_sources, paragraph_fields
 from nexa_research.prompts import load_prompt
 from nexa_research.nodes.query import first_question
 from nexa_research.providers.provider_set import Providers
-from nexa_research.providers.relevance import Relevance
-from nexa_research.state import BranchState, Paragraph
+from nexa_research.state import BranchState
 
 Gap = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
 
@@ -38,59 +39,53 @@ class ReflectionOutput(BaseModel):
     next_query: str = Field(default="", max_length=200, description="The next search query, or empty if sufficient.")
 
 
-def question_coverage(relevance: Relevance, paragraph: Paragraph) -> list[tuple[str, bool]]:
-    """Each key question, and whether some gathered sentence goes some way to answering it."""
-    sentences = [s for source in paragraph["research"] for s in passage_sentences(source["text"])]
-    questions = list(paragraph["questions"])
-    if not sentences or not questions:
-        return [(q, False) for q in questions]
-    best = relevance.similarity(questions, sentences).max(axis=1)
-    return [(q, float(score) >= relevance.thresholds.answers) for q, score in zip(questions, best, strict=True)]
-
-
-def coverage_text(coverage: list[tuple[str, bool]]) -> str:
-    return "\n".join(f"- {q} ({'answered' if ok else 'NOT answered yet'})" for q, ok in coverage)
-
-
 def make_reflect_node(providers: Providers):
     async def reflect(state: BranchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]) -> dict[str, Any]:
         paragraph = state["paragraph"]
         cfg = ResearchConfig.from_runnable_config(config, runtime.context)
         meter = StepMeter("reflect", paragraph["index"])
         relevance = providers.relevance()
-        coverage = [] if relevance is None else await asyncio.to_thread(question_coverage, relevance, paragraph)
-        if coverage and all(answered for _, answered in coverage):
-            reflection = {"sufficient": True, "gaps": [], "next_query": ""}
-            stopped = {**paragraph, "stop_reason": "sufficient"}
-            section_progress(paragraph, "reflected", sufficient=True, iteration=paragraph["iterations"], missing=[])
-            return {"paragraph": stopped, "reflection": reflection, "pending_query": None, "steps": meter.record()}
-        sources_text, _ = numbered_sources(paragraph["research"], cfg.context_token_budget, per_source_chars=500)
-        messages = load_prompt("reflection").messages(
-            topic=state["topic"], sources=sources_text, coverage=coverage_text(coverage) or paragraph_fields(paragraph)["questions"],
-            **paragraph_fields(paragraph)
-        )
-        try:
-            answer = await (await providers.arole_models("reflection", cfg)).structured(ReflectionOutput, messages)
-        except ProviderError as exc:
-            stopped = {**paragraph, "stop_reason": f"reflection failed: {exc}"}
-            return {"paragraph": stopped, "steps": meter.record()}
-        meter.add_call("reflection", answer.model, answer.message)
-        result: ReflectionOutput = answer.parsed
-        next_query = result.next_query.strip()
-        if not result.sufficient and not next_query and any(not answered for _, answered in coverage):
-            next_query = first_question(next(q for q, answered in coverage if not answered))
-        reflection = {"sufficient": result.sufficient, "gaps": list(result.gaps), "next_query": next_query}
+        coverage: Coverage | None = None
+        if relevance is not None:
+            coverage = await asyncio.to_thread(section_coverage, relevance, state["topic"], paragraph)
+        if coverage is not None and (coverage.sufficient or not coverage.unanswered):
+            # enough, or short only of sources: no question for a model to answer
+            sufficient = coverage.sufficient
+            reflection = {"sufficient": sufficient, "gaps": coverage.gaps(), "next_query": ""}
+        else:
+            sources_text, _ = numbered_sources(paragraph["research"], cfg.context_token_budget, per_source_chars=500)
+            questions = coverage_text(coverage.questions) if coverage else paragraph_fields(paragraph)["questions"]
+            messages = load_prompt("reflection").messages(
+                topic=state["topic"], sources=sources_text, coverage=questions, **paragraph_fields(paragraph)
+            )
+            try:
+                answer = await (await providers.arole_models("reflection", cfg)).structured(ReflectionOutput, messages)
+            except ProviderError as exc:
+                stopped = {**paragraph, "stop_reason": f"reflection failed: {exc}"}
+                return {"paragraph": stopped, "steps": meter.record()}
+            meter.add_call("reflection", answer.model, answer.message)
+            result: ReflectionOutput = answer.parsed
+            # with a scorer, "sufficient" is the coverage's verdict; the model names gaps and a query
+            sufficient = result.sufficient if coverage is None else coverage.sufficient
+            gaps = list(result.gaps) if coverage is None else [*coverage.gaps(), *result.gaps]
+            reflection = {"sufficient": sufficient, "gaps": gaps[:6], "next_query": first_question(result.next_query.strip())}
+        queries = [] if coverage is None else coverage.next_queries(reflection["next_query"])
+        if reflection["next_query"] and queries:
+            queries = queries[1:]  # the model's query travels as pending_query
         updated = dict(paragraph)
-        if result.sufficient:
+        if sufficient:
             updated["stop_reason"] = "sufficient"
         elif paragraph["iterations"] >= cfg.max_iterations:
             updated["stop_reason"] = "iteration_cap"
-        section_progress(paragraph, "reflected", sufficient=result.sufficient, iteration=paragraph["iterations"],
-                         missing=reflection["gaps"])
+        elif not reflection["next_query"] and not queries:
+            updated["stop_reason"] = "nothing_left_to_search"
+        section_progress(paragraph, "reflected", sufficient=sufficient, iteration=paragraph["iterations"],
+                         missing=reflection["gaps"], next_queries=[q for q in [reflection["next_query"], *queries] if q])
         return {
             "paragraph": updated,
             "reflection": reflection,
             "pending_query": reflection["next_query"] or None,
+            "pending_queries": [] if sufficient else queries,
             "steps": meter.record(),
         }
 

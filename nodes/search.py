@@ -1,4 +1,4 @@
-"""search: run the paragraph's latest query against the run's search backend, with retries, and gate the results.
+"""search: run the round's queries against the run's search backend, with retries, and gate the results.
 
 The first round also searches with the plan's own words (section title and topic), because a small model's
 query can miss. Results pass the relevance gate (nodes/checks/relevance.py) before they count: only on-topic,
@@ -45,8 +45,9 @@ def make_search_node(providers: Providers):
         paragraph = state["paragraph"]
         cfg = ResearchConfig.from_runnable_config(config, runtime.context)
         meter = StepMeter("search", paragraph["index"])
-        query = paragraph["queries"][-1]
-        queries = [query]
+        rounds = list(paragraph.get("rounds") or [])
+        queries = list(rounds[-1]["queries"]) if rounds else [paragraph["queries"][-1]]
+        query = queries[0]
         relevance = providers.relevance()
         if paragraph["iterations"] <= 1 and relevance is not None:
             queries.append(section_query(state["topic"], paragraph))
@@ -76,8 +77,11 @@ def make_search_node(providers: Providers):
                 topic_cut=state.get("topic_cut"), subject=TopicSubject.from_dict(state.get("subject")),
             )
         new = gate.kept
+        if rounds:
+            rounds[-1] = {**rounds[-1], "added": len(new)}
         updated: dict[str, Any] = {
             **paragraph,
+            "rounds": rounds,
             "research": [*paragraph["research"], *new],
             "off_topic_dropped": paragraph.get("off_topic_dropped", 0) + len(gate.off_topic),
         }

@@ -1,7 +1,7 @@
 """synthesize: write one section from its numbered sources only, with every citation decided or checked in code.
 
 Two ways of writing (config `writing`):
-- extractive (default): the section is the most relevant sentences of its sources, chosen and cited in code
+- extractive (default): the section is the on-topic passages of its sources, chosen and cited in code
   (nodes/text/extractive.py); the model writes only a one- or two-sentence lead, kept where a chosen sentence
   supports it in meaning and in words, subject included (nodes/text/word_support.py). Built for small local models, which cannot paraphrase without drifting.
 - abstractive: the model writes the section from sources numbered 1..k in the order they were gathered (cut to
@@ -31,13 +31,8 @@ from nexa_research.nodes.accounting.metering import StepMeter
 from nexa_research.nodes.progress import section_progress
 from nexa_research.nodes.text.prompt_inputs import numbered_sources, paragraph_fields
 from nexa_research.nodes.text.word_support import LEAD_SHARE, content_stems, words_from
-from nexa_research.nodes.text.repetition import (
-    NEEDS_ANTECEDENT,
-    as_plain_paragraphs,
-    drop_repeated_sentences,
-    split_sentences,
-    without_questions,
-)
+from nexa_research.kernel.sentences import NEEDS_ANTECEDENT, split_sentences
+from nexa_research.nodes.text.repetition import as_plain_paragraphs, drop_repeated_sentences, without_questions
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.llm.chat_models import answered_by
 from nexa_research.providers.provider_set import Providers
@@ -109,8 +104,7 @@ def make_synthesize_node(providers: Providers):
         assert relevance is not None  # chosen only with a scorer (see synthesize)
         sources = paragraph["research"]
         body, chosen = await asyncio.to_thread(
-            extract_section, relevance, state["topic"], paragraph, sources,
-            plan=state.get("plan_sections") or (), min_score=cfg.min_relevance,
+            extract_section, relevance, state["topic"], paragraph, sources, min_score=cfg.min_relevance
         )
         if not chosen:
             return _missing(paragraph, "no sentence of the sources found answers this section")
@@ -126,7 +120,7 @@ def make_synthesize_node(providers: Providers):
             lead, dropped = await asyncio.to_thread(checked_lead, relevance, str(answer.content), chosen)
         except ProviderError as exc:
             logger.warning("section %r: the lead was not written (%s); the section is printed without it", paragraph["title"], exc)
-        text = f"{lead} {body}" if lead else body
+        text = f"{lead}\n\n{body}" if lead else body
         return Paragraph(**{**paragraph, "latest_summary": text, "status": "done", "citation_repairs": 0,
                             "unsupported_removed": dropped})
 

@@ -9,16 +9,16 @@ report. Two scorers share one interface:
   gate, by sentence selection and by the collator.
 - `LexicalRelevance`: overlap of content words, for installs without the embedding model (no `local` extra).
 
-Each scorer carries the thresholds that suit its scale (`RelevanceThresholds`). The embedding `on_topic`,
-`supports` and `duplicate` cut-offs are the ones calibrated on the labelled pairs in evals/data (evals/README.md);
-`on_section` and `answers` were set by reading reports.
+Each scorer carries the thresholds that suit its scale (`RelevanceThresholds`), read from the one calibration
+file (graph/kernel/calibration.json): the embedding `on_topic`, `supports`, `duplicate` and `duplicate_title`
+cut-offs are the evals' thresholds calibrated on the labelled pairs in evals/data (evals/README.md); `on_section`
+and `answers` were set by reading reports, and say so there.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -27,16 +27,9 @@ from typing import Protocol
 
 import numpy as np
 
+from nexa_research.kernel.calibration import scorer_thresholds
+from nexa_research.kernel.words import stems
 from nexa_research.providers.kb.embeddings import Embedder
-
-_WORD = re.compile(r"[a-z0-9][a-z0-9'-]{2,}")
-_STOP = frozenset(
-    "the and for are was were with from that this which their there these those also into than they them what when "
-    "where while about after before other such more most many much very some each made make used uses using during "
-    "how why who whom has have had its not but can could would should may might will been being over under between "
-    "did does doing".split()
-)
-
 
 @dataclass(frozen=True)
 class RelevanceThresholds:
@@ -46,14 +39,22 @@ class RelevanceThresholds:
     on_section: a passage or sentence belongs to a section (compared with its title and outline, or a question).
     supports: a written sentence says what a source sentence says (connecting prose is checked with it).
     duplicate: two sentences say the same thing; the later one goes.
+    duplicate_title: two section titles name the same section.
     answers: a source sentence goes some way to answering a key question (reflection's coverage check).
+
+    Read from the one calibration file (nexa_research.kernel.calibration), which the evals read too.
     """
 
     on_topic: float
     on_section: float
     supports: float
     duplicate: float
+    duplicate_title: float
     answers: float
+
+    @classmethod
+    def calibrated(cls, scorer: str) -> RelevanceThresholds:
+        return cls(**scorer_thresholds(scorer))
 
 
 class Relevance(Protocol):
@@ -69,7 +70,7 @@ class EmbeddingRelevance:
     """Cosine similarity of sentence embeddings, with an in-memory vector cache keyed by the text's hash."""
 
     name = "embedding"
-    thresholds = RelevanceThresholds(on_topic=0.36, on_section=0.25, supports=0.64, duplicate=0.8, answers=0.45)
+    thresholds = RelevanceThresholds.calibrated("embedding")
 
     def __init__(self, embedder: Embedder, cache_size: int = 20000) -> None:
         self.embedder = embedder
@@ -98,20 +99,15 @@ class EmbeddingRelevance:
         return vectors[: len(queries)] @ vectors[len(queries) :].T
 
 
-def content_terms(text: str) -> set[str]:
-    """Lower-case words of three or more letters, minus function words; a crude stem drops a plural 's'."""
-    return {w[:-1] if w.endswith("s") and len(w) > 4 else w for w in _WORD.findall(text.lower()) if w not in _STOP}
-
-
 class LexicalRelevance:
     """Share of the query's content words found in the text (0..1): no model needed, coarser than embeddings."""
 
     name = "lexical"
-    thresholds = RelevanceThresholds(on_topic=0.2, on_section=0.2, supports=0.6, duplicate=0.85, answers=0.4)
+    thresholds = RelevanceThresholds.calibrated("lexical")
 
     def similarity(self, queries: Sequence[str], texts: Sequence[str]) -> np.ndarray:
-        query_terms = [content_terms(q) for q in queries]
-        text_terms = [content_terms(t) for t in texts]
+        query_terms = [stems(q) for q in queries]
+        text_terms = [stems(t) for t in texts]
         out = np.zeros((len(queries), len(texts)), dtype=np.float32)
         for i, q in enumerate(query_terms):
             for j, t in enumerate(text_terms):

@@ -137,7 +137,7 @@ def history(
 
 @eval_app.command()
 def calibrate(
-    out: Annotated[Path | None, typer.Option(help="Where to write; default: the package's data/calibration.json.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write; default: the one calibration file, nexa_research/kernel/calibration.json.")] = None,
 ) -> None:
     """Re-calibrate every threshold on the labelled sets and print precision, recall and F1."""
     from nexa_research.evals.calibrate import main

@@ -47,6 +47,7 @@ def build_metadata(
         models_used=dict(used),
         prompt_versions=prompt_versions(),
         iterations={p["title"]: p["iterations"] for p in paragraphs},
+        sources_per_round={p["title"]: [r["added"] for r in p.get("rounds") or []] for p in paragraphs},
         timings={k: round(v, 3) for k, v in timings.items()},
         token_usage=dict(tokens),
         config=cfg.model_dump(mode="json"),

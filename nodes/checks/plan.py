@@ -12,6 +12,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from nexa_research.kernel.words import STOPWORDS, content_words, stem, words
 from nexa_research.nodes.checks.topic_parts import topic_parts
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import Source
@@ -27,7 +28,6 @@ VAGUE_WORDS = frozenset(
     "significance analysis context aftermath results influence importance role future challenges key main major "
     "general aspects factors features overall".split()
 )
-_FILLER = frozenset("a an the and of in on its their to for with by each all this".split())
 # Words about the report itself: a title made only of these ("Sections", "Main topic", "Main topics covered", "Key
 # areas covered by each section": both from the eval's coral reef plan; "Example questions", the transistor's)
 # names no subject.
@@ -35,7 +35,6 @@ META_WORDS = frozenset(
     "section sections report topic topics chapter chapters part parts paragraph paragraphs title covered cover "
     "covers areas area points point questions question items example examples sample".split()
 )
-_WORDS = re.compile(r"[a-z]+")
 MAX_TITLE_WORDS = 12
 
 
@@ -44,12 +43,12 @@ def generic_title(title: str) -> bool:
     or asks instead of naming ("What are the key questions to answer about the Panama Canal?"), or is a whole
     sentence rather than a heading (more than `MAX_TITLE_WORDS` words: "The Panama Canal is an artificial
     82-kilometer waterway in Panama that connects ...")."""
-    words = _WORDS.findall(title.lower())
+    title_words = words(title)
     if title.strip().endswith("?") or len(title.split()) > MAX_TITLE_WORDS:
         return True
-    if not words or any(w in GENERIC_WORDS for w in words) or " ".join(words) in {"final thoughts", "key findings"}:
+    if not title_words or any(w in GENERIC_WORDS for w in title_words) or " ".join(title_words) in {"final thoughts", "key findings"}:
         return True
-    if all(w in META_WORDS or w in VAGUE_WORDS or w in _FILLER for w in words) and any(w in META_WORDS for w in words):
+    if all(w in META_WORDS or w in VAGUE_WORDS or w in STOPWORDS for w in title_words) and any(w in META_WORDS for w in title_words):
         return True
     return vague_title(title)
 
@@ -81,14 +80,14 @@ def as_heading(title: str) -> str:
 
 def vague_title(title: str) -> bool:
     """An angle without its subject: "Causes", "Effects and impact"."""
-    words = _WORDS.findall(title.lower())
-    return bool(words) and all(w in VAGUE_WORDS or w in _FILLER for w in words)
+    title_words = words(title)
+    return bool(title_words) and all(w in VAGUE_WORDS or w in STOPWORDS for w in title_words)
 
 
 def with_subject(section: PlannedSection, topic: str) -> PlannedSection:
     """"Causes" becomes "Causes of the Black Death in fourteenth-century Europe": the model's angle is often right,
     only its subject is missing. Other titles are returned unchanged."""
-    if not vague_title(section.title) or any(w in GENERIC_WORDS for w in _WORDS.findall(section.title.lower())):
+    if not vague_title(section.title) or any(w in GENERIC_WORDS for w in words(section.title)):
         return section
     first, _, rest = topic.strip().partition(" ")
     subject = f"{first.lower()} {rest}" if first.lower() in {"the", "a", "an"} else topic.strip()
@@ -105,21 +104,21 @@ class PlannedSection:
 
 def _title_key(title: str) -> str:
     """"The Silk Road" and "Silk Road" name one subject."""
-    words = _WORDS.findall(title.lower())
-    return " ".join(words[1:] if words and words[0] in {"the", "a", "an"} else words)
+    title_words = words(title)
+    return " ".join(title_words[1:] if title_words and title_words[0] in {"the", "a", "an"} else title_words)
 
 
 _QUESTION_WORDS = frozenset("how why what when where who which whether did does do was were is are".split())
 
 
 def _stems(text: str) -> set[str]:
-    """Content words cut to five letters, so "discovered"/"discovery" and "antibiotics"/"antibiotic" meet."""
-    return {w[:5] for w in _WORDS.findall(text.lower()) if len(w) > 2 and w not in _FILLER and w not in _QUESTION_WORDS}
+    """The kernel's stems of a title's content words, less question words: "discovered"/"discovery" meet."""
+    return {stem(w) for w in content_words(text) if w not in _QUESTION_WORDS}
 
 
 def _beyond_topic(title: str, topic_stems: set[str]) -> str:
     """The words of a title that the topic does not already say: "Causes" of "Causes of the Black Death"."""
-    return " ".join(w for w in _WORDS.findall(title.lower()) if w[:5] not in topic_stems and w not in _FILLER)
+    return " ".join(w for w in words(title) if stem(w) not in topic_stems and w not in STOPWORDS)
 
 
 def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str], topic: str = "") -> list[tuple[int, int]]:
@@ -136,7 +135,7 @@ def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str], topic: s
     topic_stems = _stems(topic)
     shared = [_stems(t) & topic_stems for t in titles]
     own = [_beyond_topic(t, topic_stems) for t in titles]
-    limit = relevance.thresholds.duplicate
+    limit = relevance.thresholds.duplicate_title
     pairs = []
     for i in range(len(titles)):
         for j in range(i + 1, len(titles)):
@@ -160,7 +159,7 @@ def _words_apart(first: str, second: str) -> tuple[str, str]:
     first_stems, second_stems = _stems(first), _stems(second)
 
     def lacking(title: str, other: set[str]) -> str:
-        return " ".join(w for w in _WORDS.findall(title.lower()) if len(w) > 2 and w not in _FILLER and w[:5] not in other)
+        return " ".join(w for w in content_words(title) if stem(w) not in other)
 
     return lacking(first, second_stems), lacking(second, first_stems)
 
@@ -285,9 +284,9 @@ def report_title(proposed: str, topic: str, sections: Sequence[str]) -> str:
 
     A small model garbles titles ("The Steam Engine Change Industry"); the user's own phrasing never is.
     """
-    known = set(_WORDS.findall(" ".join([topic, *sections]).lower()))
-    words = [w for w in _WORDS.findall(proposed.lower()) if len(w) > 3]
-    if words and all(w in known for w in words):
+    known = set(words(" ".join([topic, *sections])))
+    proposed_words = [w for w in words(proposed) if len(w) > 3]
+    if proposed_words and all(w in known for w in proposed_words):
         return proposed.strip()
     topic = topic.strip()
     return topic[:1].upper() + topic[1:]

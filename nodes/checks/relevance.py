@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nexa_research.kernel.calibration import cutoff
 from nexa_research.nodes.checks.subject import TopicSubject
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import Paragraph, Source
@@ -35,8 +36,8 @@ def section_query(topic: str, paragraph: Paragraph) -> str:
 # ("Black" and "Cro-Magnon" for the Black Death); related articles a report needs reach down to 0.45-0.5 ("Wall
 # Street crash of 1929" 0.48 for the Great Depression and New Deal, "James Watt" 0.50 for the steam engine). The cap
 # keeps those; the margin keeps a thinly covered topic (best article 0.59) near the floor.
-RELATIVE_MARGIN = 0.22
-RAISED_CUT_CAP = 0.45
+RELATIVE_MARGIN = cutoff("relative_margin")
+RAISED_CUT_CAP = cutoff("raised_cut_cap")
 
 
 def topic_cutoff(relevance: Relevance, best_survey_score: float | None, min_relevance: float | None = None) -> float:

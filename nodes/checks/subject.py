@@ -26,21 +26,17 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from nexa_research.kernel.calibration import cutoff
+from nexa_research.kernel.words import STOPWORDS, stem
+from nexa_research.kernel.words import stems as kernel_stems
 from nexa_research.nodes.checks.plan import VAGUE_WORDS
 from nexa_research.state import Source
 from nexa_research.urls import normalize_url
 
-CLOSE_MARGIN = 0.15
+CLOSE_MARGIN = cutoff("subject_close_margin")
 _PARENTHETICAL = re.compile(r"\s*\([^)]*\)")
 _SITE_SUFFIX = re.compile(r"\s+[-|–]\s+[^-|–]+$")  # "Printing press - Wikipedia"
-_WORDS = re.compile(r"[a-z0-9]+")
-_FILLER = frozenset("a an the and or of in on at its their to for with by from as".split())
-
-
-def _stems(text: str) -> set[str]:
-    """Words cut to six letters: "antibiotic" meets "antibiotics" and "vaccine" "vaccination", while "printmaking"
-    stays apart from "printing" (five letters would join them)."""
-    return {w[:6] for w in _WORDS.findall(text.lower()) if w not in _FILLER}
+_WORDS = re.compile(r"[a-z0-9]+")  # a name's words: "rio negro", with no apostrophes or hyphens kept
 
 
 def _name(title: str) -> str:
@@ -56,7 +52,7 @@ def topic_phrases(topic: str) -> set[str]:
     """Runs of two or more consecutive content words of the topic: "printing press" and "europe" is not one."""
     runs: list[list[str]] = [[]]
     for word in _WORDS.findall(topic.lower()):
-        if word in _FILLER or word in VAGUE_WORDS:
+        if word in STOPWORDS or word in VAGUE_WORDS:
             runs.append([])
         else:
             runs[-1].append(word)
@@ -76,7 +72,7 @@ class TopicSubject:
     @classmethod
     def from_survey(cls, topic: str, scored: Sequence[tuple[Source, float]]) -> TopicSubject:
         ranked = sorted(scored, key=lambda pair: -pair[1])
-        stems = _stems(topic) - {w[:6] for w in VAGUE_WORDS}
+        stems = kernel_stems(topic) - {stem(w) for w in VAGUE_WORDS}
         if not ranked:
             return cls(topic_stems=sorted(stems))
         best = ranked[0][1]
@@ -100,5 +96,5 @@ class TopicSubject:
             return True
         if self._named is not None and self._named.search(f"{_name(source['title'])} {_name_text(source['text'])}"):
             return True
-        title = _stems(_name(source["title"]))
+        title = kernel_stems(_name(source["title"]))
         return bool(title) and title <= self.topic_stems

@@ -11,11 +11,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from nexa_research.kernel.sentences import CITATION
 from nexa_research.state import Source
 from nexa_research.urls import normalize_url
 
-# [3], [1, 2], [1-3], [2][4] (the last is two matches)
-CITATION = re.compile(r"\[(\d+(?:\s*[-–,]\s*\d+)*)\]")
 
 
 def _numbers(group: str) -> list[int]:

@@ -1,14 +1,19 @@
-"""Extractive section writing: a section made of the most relevant sentences of its on-topic sources.
+"""Extractive section writing: a section made of the on-topic passages of its sources, each cited.
 
 A 0.5B-1.5B local model paraphrases badly: it repeats itself, drifts off the sources and invents facts. What it
-cannot get wrong is a sentence it did not write. So a section is assembled in code from the sources' own
-sentences (cleaned of debris by nodes/text/fragments.py), each cited to its source:
+cannot get wrong is a sentence it did not write. So a section is assembled in code from its sources' own text
+(cleaned of debris by nodes/text/fragments.py), and the unit is the passage, not the sentence:
 
-- every sentence is scored against the section (title and outline, and each key question) and the topic;
-- the best are taken, skipping near-copies of one already taken, up to a word budget; a sentence that starts
-  with a pronoun ("It", "He") only comes with the sentence before it, so it never loses its subject;
-- they are printed grouped by source, in each source's own order, one paragraph per source, so the text reads
-  as the sources wrote it.
+- each source gives one paragraph: its clean sentences in their own order, each cited, less the sentences off
+  the section and topic. A sentence that leans on the one before it ("He discovered benzylpenicillin in 1928",
+  "In addition, ...") stays exactly when that one stays, so no sentence loses its subject and none that states the
+  section's finding is dropped for opening on a pronoun (picking single best sentences across sources did both:
+  a section on Alexander Fleming printed that he was a Scottish physician and not that he discovered penicillin);
+- sources are taken best first, each up to `SOURCE_WORDS`, the section up to `MAX_WORDS` (the design's 400-800
+  words a section, as far as the sources go); a sentence that near-copies one already taken goes, with the
+  sentences that lean on it;
+- which section prints a source two sections gathered is settled report-wide by the collator
+  (nodes/text/ownership.py), which sees every section.
 The model then writes only a short lead for the section, which is kept only where it is supported.
 """
 
@@ -19,25 +24,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.nodes.checks.relevance import section_text
-from nexa_research.nodes.text.repetition import NEEDS_ANTECEDENT
+from nexa_research.nodes.text.fragments import passage_sentences
+from nexa_research.kernel.sentences import NEEDS_ANTECEDENT
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import Paragraph, Source
 
-MAX_WORDS = 450
-MAX_SENTENCES = 14
-# A sentence is left to another section of the plan when it matches that section better by more than this. It was
-# 0.05, meant to let a sentence serve two sections; in the eval the first section of a plan then took most of its
-# neighbours' sentences (Rio Negro's and Belém's under "The Amazon River": 0.63 against 0.69 for "Rio Negro"), and
-# the collator's first-come de-duplication left those sections with scraps. A section that would be left empty by
-# this rule takes its sentences anyway (`extract_section`).
-OWNERSHIP_MARGIN = 0.0
-# A section left empty by that rule takes the sentences that match another section only a little better (a broad
-# "Key Events of the Mongol Empire" beside article sections), never one that plainly belongs elsewhere: taking
-# everything made it print the first sentences of Batu Khan's and the Kazakh Khanate's articles, and the collator's
-# first-come de-duplication then left those sections a stray sentence or nothing.
-CLEAR_OWNERSHIP_MARGIN = 0.1
+MAX_WORDS = 800
+# One source's share of a section: a long article's passage would otherwise fill the section alone.
+SOURCE_WORDS = 180
 
 
 @dataclass(frozen=True)
@@ -48,72 +43,70 @@ class Candidate:
     score: float
 
 
-def candidates(
-    relevance: Relevance,
-    topic: str,
-    paragraph: Paragraph,
-    sources: Sequence[Source],
-    plan: Sequence[str] = (),
-    margin: float = OWNERSHIP_MARGIN,
-) -> list[Candidate]:
-    """Every clean sentence of every source, scored: 0.6 x best match to the section or a question + 0.4 x topic.
-
-    With the whole plan given, a sentence that matches another section better than this one (by more than
-    `margin`) is left to that section (score 0): branches run apart, but each keeps to its own subject.
-    """
+def candidates(relevance: Relevance, topic: str, paragraph: Paragraph, sources: Sequence[Source]) -> list[Candidate]:
+    """Every clean sentence of every source, scored: 0.6 x best match to the section or a question + 0.4 x topic."""
     sentences = [(n, i, s) for n, src in enumerate(sources, start=1) for i, s in enumerate(passage_sentences(src["text"]))]
     if not sentences:
         return []
     texts = [s for _, _, s in sentences]
-    own = section_text(paragraph)
-    to_own = relevance.similarity([own], texts)[0]
-    to_section = np.maximum(to_own, relevance.similarity(paragraph["questions"], texts).max(axis=0)) if paragraph["questions"] else to_own
-    to_topic = relevance.similarity([topic], texts)[0]
-    scores = 0.6 * to_section + 0.4 * to_topic
-    others = [p for p in plan if p != own]
-    if others:
-        elsewhere = relevance.similarity(others, texts).max(axis=0)
-        scores = np.where(elsewhere > to_own + margin, 0.0, scores)
+    to_section = relevance.similarity([section_text(paragraph)], texts)[0]
+    if paragraph["questions"]:
+        to_section = np.maximum(to_section, relevance.similarity(paragraph["questions"], texts).max(axis=0))
+    scores = 0.6 * to_section + 0.4 * relevance.similarity([topic], texts)[0]
     return [Candidate(n, i, text, float(score)) for (n, i, text), score in zip(sentences, scores, strict=True)]
 
 
-def select(
-    relevance: Relevance,
-    pool: list[Candidate],
-    *,
-    min_score: float,
-    max_words: int = MAX_WORDS,
-    max_sentences: int = MAX_SENTENCES,
-    avoid: Sequence[str] = (),
-) -> list[Candidate]:
-    """The best candidates above `min_score`, no near-copies (of each other or of `avoid`), within the budgets."""
-    by_key = {(c.source, c.position): c for c in pool}
-    chosen: list[Candidate] = []
-    taken: list[str] = list(avoid)
+def passage(sentences: Sequence[Candidate], min_score: float, max_words: int = SOURCE_WORDS) -> list[Candidate]:
+    """One source's sentences worth printing, in order: those on the section, each leaning sentence only with the
+    one it leans on, within `max_words` (the passage's opening is never cut for length)."""
+    kept: list[Candidate] = []
     words = 0
-
-    def duplicate(text: str) -> bool:
-        return bool(taken) and float(relevance.similarity([text], taken).max()) >= relevance.thresholds.duplicate
-
-    for cand in sorted(pool, key=lambda c: -c.score):
-        if cand.score < min_score or len(chosen) >= max_sentences:
+    previous_kept = False
+    for cand in sorted(sentences, key=lambda c: c.position):
+        leans = bool(NEEDS_ANTECEDENT.match(cand.text))
+        take = previous_kept if leans else cand.score >= min_score
+        cost = len(cand.text.split())
+        if take and kept and words + cost > max_words:
             break
-        if cand in chosen or duplicate(cand.text):
+        if take:
+            kept.append(cand)
+            words += cost
+        previous_kept = take
+    return kept
+
+
+def without_near_copies(relevance: Relevance, group: list[Candidate], taken: Sequence[str]) -> list[Candidate]:
+    """`group` less the sentences that near-copy one in `taken` or an earlier one of the group (a passage that
+    repeats itself prints its point once), and less the sentences that lean on a dropped one."""
+    kept: list[Candidate] = []
+    dropped_last = False
+    for cand in group:
+        others = [*taken, *(c.text for c in kept)]
+        copy = bool(others) and float(relevance.similarity([cand.text], others).max()) >= relevance.thresholds.duplicate
+        dropped_last = copy or (dropped_last and bool(NEEDS_ANTECEDENT.match(cand.text)))
+        if not dropped_last:
+            kept.append(cand)
+    return kept
+
+
+def select_passages(
+    relevance: Relevance, pool: list[Candidate], *, min_score: float, max_words: int = MAX_WORDS
+) -> list[Candidate]:
+    """The sources' passages, best source first, within the section's word budget; no near-copies."""
+    by_source: dict[int, list[Candidate]] = {}
+    for cand in pool:
+        by_source.setdefault(cand.source, []).append(cand)
+    ranked = sorted(by_source, key=lambda n: -max(c.score for c in by_source[n]))
+    chosen: list[Candidate] = []
+    taken: list[str] = []
+    words = 0
+    for number in ranked:
+        unique = without_near_copies(relevance, passage(by_source[number], min_score), taken)
+        cost = sum(len(c.text.split()) for c in unique)
+        if not unique or (chosen and words + cost > max_words):
             continue
-        group = [cand]
-        if NEEDS_ANTECEDENT.match(cand.text):
-            before = by_key.get((cand.source, cand.position - 1))
-            if before is None:
-                continue
-            if before not in chosen:
-                if duplicate(before.text):
-                    continue
-                group.insert(0, before)
-        cost = sum(len(c.text.split()) for c in group)
-        if chosen and words + cost > max_words:
-            continue
-        chosen += group
-        taken += [c.text for c in group]
+        chosen += unique
+        taken += [c.text for c in unique]
         words += cost
     return chosen
 
@@ -147,21 +140,11 @@ def extract_section(
     paragraph: Paragraph,
     sources: Sequence[Source],
     *,
-    plan: Sequence[str] = (),
     min_score: float | None = None,
 ) -> tuple[str, list[Candidate]]:
-    """The section text built from its sources, and the sentences chosen (for the lead and for checks)."""
+    """The section text built from its sources' passages, and the sentences chosen (for the lead and for checks)."""
     threshold = relevance.thresholds.on_section if min_score is None else min_score
-    chosen = select(relevance, candidates(relevance, topic, paragraph, sources, plan), min_score=threshold)
-    if not chosen and plan:
-        # Every sentence belongs to another section more than to this one (two sections of one plan on the same
-        # article: in the eval, four of five oil-crisis sections printed "missing"). The section takes those that
-        # are near ties, and failing that all of them; the collator then keeps each repeated sentence only in the
-        # section it is about, and leaves a section out, with a warning, if nothing of its own remains.
-        near = candidates(relevance, topic, paragraph, sources, plan, margin=CLEAR_OWNERSHIP_MARGIN)
-        chosen = select(relevance, near, min_score=threshold) or select(
-            relevance, candidates(relevance, topic, paragraph, sources), min_score=threshold
-        )
+    chosen = select_passages(relevance, candidates(relevance, topic, paragraph, sources), min_score=threshold)
     return arrange(chosen), chosen
 
 

@@ -12,22 +12,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nexa_research.nodes.text.citations import CITATION, cited_numbers
-from nexa_research.nodes.text.repetition import split_sentences
+from nexa_research.kernel.words import stems
+from nexa_research.kernel.sentences import CITATION
+from nexa_research.nodes.text.citations import cited_numbers
+from nexa_research.kernel.sentences import split_sentences
 from nexa_research.state import Source
 
-_WORD = re.compile(r"[a-z0-9][a-z0-9'-]{3,}")
-_STOP = frozenset(
-    "this that with from were have been which their there these those also into than they them what when where "
-    "while about after before other such more most many much very some each made make used uses using during".split()
-)
 # "[2] Printing (https://...)" lines: the model repeating the source list it was given
 _SOURCE_ECHO = re.compile(r"^\s*\[\d+\]\s+.*\((?:https?|file)://[^)]*\)\s*$", re.MULTILINE)
-
-
-def content_words(text: str) -> set[str]:
-    """Lower-case words of four or more characters, minus common function words."""
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
 @dataclass
@@ -54,13 +46,13 @@ def ground_section(text: str, sources: Sequence[Source], min_support: float = 0.
     `sources` are the section's numbered sources, [1] first. A sentence with fewer than `short` content words
     is connective and kept.
     """
-    source_words = [content_words(f"{s['title']} {s['text']}") for s in sources]
+    source_words = [stems(f"{s['title']} {s['text']}") for s in sources]
     attributed = dropped = 0
     paragraphs: list[str] = []
     for paragraph in re.split(r"\n\s*\n", _SOURCE_ECHO.sub("", text).strip()):
         kept: list[str] = []
         for sentence in split_sentences(paragraph):
-            words = content_words(CITATION.sub("", sentence))
+            words = stems(CITATION.sub("", sentence))
             if cited_numbers(sentence) or len(words) < short:
                 kept.append(sentence.strip())
                 continue

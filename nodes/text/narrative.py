@@ -5,23 +5,24 @@ sentences word for word, states things no section says, and leaves fragments. So
 - summary and conclusion state findings: a sentence stays only if a section sentence supports it and nearly
   every word of it is in the sections (nodes/text/word_support.py), and it is cited to that sentence's sources
   (numbers the model wrote are replaced, never trusted);
-- transitions frame the report: they stay when they are on the topic, uncited; the introduction keeps only its
-  sentences that speak of the report itself ("This report covers ..."): the facts a small model states there
-  merge sentences into falsehoods that pass a word check ("The canal begins commercial operation on 26 June 2016",
-  of the Panama Canal, from its expansion's date; "Penicillin, the first antibiotic substance discovered in 1945");
+- transitions frame the report: they stay when they are on the topic, uncited. The editor's introduction is not
+  used: the facts a small model states there merge sentences into falsehoods that pass a word check ("The canal
+  begins commercial operation on 26 June 2016", of the Panama Canal, from its expansion's date); the introduction
+  and summary are the sections' own key sentences, moved up in code (nodes/text/key_findings.py);
 - everything goes if it is a fragment or repeats what is already printed anywhere in the report.
-A part left empty is written in code from the plan (`plain_summary`, ...), within the same length bounds.
+A part left empty is written in code from the plan (`plain_summary`, ...), within the same length bounds: only
+when no section has a sentence to spare.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nexa_research.nodes.text.citations import CITATION
+from nexa_research.kernel.sentences import CITATION
 from nexa_research.nodes.text.fragments import printable
-from nexa_research.nodes.text.repetition import as_plain_paragraphs, drop_near_duplicates, split_sentences
+from nexa_research.kernel.sentences import split_sentences
+from nexa_research.nodes.text.repetition import as_plain_paragraphs, drop_near_duplicates
 from nexa_research.nodes.text.word_support import FINDING_SHARE, content_stems, words_from
 from nexa_research.providers.relevance import Relevance
 
@@ -84,20 +85,6 @@ def _supported(relevance: Relevance, sentences: list[str], evidence: Sequence[Ev
         ok = float(sims[i, j]) >= relevance.thresholds.supports and words_from(sentence, stems, FINDING_SHARE)
         out.append((sentence, f"{sentence.rstrip('.!')} {evidence[j].citations}.".replace(" .", ".") if ok else ""))
     return out
-
-
-_ABOUT_THE_REPORT = re.compile(r"\b(?:report|reports|section|sections|chapter|chapters)\b", re.IGNORECASE)
-
-
-def introduction_sentences(relevance: Relevance, topic: str, text: str, printed: list[str]) -> str:
-    """Only the sentences about the report frame it (on-topic, uncited); a fact is for the sections to state."""
-    sentences = [s for s in _clean_sentences(text) if _ABOUT_THE_REPORT.search(s)]
-    if not sentences:
-        return ""
-    to_topic = relevance.similarity([topic], sentences)[0]
-    kept = [s for s, score in zip(sentences, to_topic, strict=True) if float(score) >= relevance.thresholds.on_section]
-    result, _ = drop_near_duplicates(relevance, " ".join(kept), printed)
-    return result
 
 
 def framing(relevance: Relevance, topic: str, text: str, printed: list[str]) -> str:

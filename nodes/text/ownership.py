@@ -1,66 +1,71 @@
-"""Which section keeps a sentence that two sections print: the one it is about, not the one printed first.
+"""Which section prints a source that two sections gathered: the one the source is about.
 
-Branches research apart, so two sections can print the same source sentence. The collator removes repeats
-report-wide; left to first-come, a broad early section ("Key Events of the Mongol Empire", which took every
-sentence when none matched it best) kept Batu Khan's and the Kazakh Khanate's opening sentences, and the later
-"Batu Khan" section was left one stray line while "Kazakh Khanate" was left out altogether. Here the copy in the
-section whose title and outline the sentence matches best is kept; the collator's first-come pass then removes
-the others.
+Branches research apart, so two sections can gather the same article and print its passage twice. Sections are
+written one paragraph per source (nodes/text/extractive.py), so the unit settled here is that paragraph: it stays
+in the section whose title and outline match the source best, and goes from the others. A section that would be
+left with no source of its own keeps the paragraph instead (the other section has others), so a section is not
+emptied to tidy another. Sentence-level repetition between different sources is the collator's next step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from nexa_research.nodes.text.citations import CITATION
-from nexa_research.nodes.text.repetition import NEEDS_ANTECEDENT, drop_sentences, sentence_key, split_sentences
+from nexa_research.nodes.text.citations import cited_numbers
 from nexa_research.providers.relevance import Relevance
-
-MIN_WORDS = 4  # as the report-wide de-duplication: a short sentence may legitimately recur
-
-
-def _bare_sentences(text: str) -> list[str]:
-    return [CITATION.sub("", s).strip() for s in split_sentences(text.replace("\n\n", " "))]
+from nexa_research.state import Source
+from nexa_research.urls import normalize_url
 
 
-def yield_to_owners(relevance: Relevance | None, about: Sequence[str], contents: Sequence[str]) -> tuple[list[str], int]:
-    """`contents` (section texts in report order; `about[i]` is what section i is about) without the sentences
-    that a later section also prints and matches better, and how many went. Sentences that lean on a removed one
-    ("He ...") go with it."""
-    out = list(contents)
-    if relevance is None or len(contents) < 2:
-        return out, 0
-    bare = [[s for s in _bare_sentences(c) if len(sentence_key(s).split()) >= MIN_WORDS] for c in contents]
-    flat = [s for sentences in bare for s in sentences]
-    if not flat:
-        return out, 0
-    owner_of = [i for i, sentences in enumerate(bare) for _ in sentences]
-    to_section = relevance.similarity(list(about), flat)  # [section, sentence]
-    same = relevance.similarity(flat, flat)
-    limit = relevance.thresholds.duplicate
-    keys = [sentence_key(s) for s in flat]
-    give_up: list[set[str]] = [set() for _ in contents]
-    for a, text in enumerate(flat):
-        i = owner_of[a]
-        for b in range(len(flat)):
-            j = owner_of[b]
-            if j <= i or not (keys[a] == keys[b] or float(same[a, b]) >= limit):
-                continue
-            if float(to_section[j, b]) > float(to_section[i, a]):
-                give_up[i].add(keys[a])
-    removed = 0
-    for i, keys_out in enumerate(give_up):
-        if not keys_out:
+@dataclass(frozen=True)
+class SectionDraft:
+    """A written section as the collator receives it: what it is about, its text (local [n]) and its sources."""
+
+    about: str
+    content: str
+    sources: Sequence[Source]
+
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.content.split("\n\n") if p.strip()]
+
+    def source_of(self, paragraph: str) -> str | None:
+        """The normalised URL a paragraph prints, when it cites exactly one source (a source's passage)."""
+        numbers = set(cited_numbers(paragraph))
+        if len(numbers) != 1:
+            return None
+        n = numbers.pop()
+        return normalize_url(self.sources[n - 1]["url"]) if 1 <= n <= len(self.sources) else None
+
+
+def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionDraft]) -> tuple[list[str], int]:
+    """Section contents with each shared source's paragraph kept in one section only, and how many paragraphs went."""
+    contents = [d.content for d in drafts]
+    if relevance is None or len(drafts) < 2:
+        return contents, 0
+    printed: dict[str, list[tuple[int, str]]] = {}
+    for i, draft in enumerate(drafts):
+        for paragraph in draft.paragraphs():
+            url = draft.source_of(paragraph)
+            if url is not None:
+                printed.setdefault(url, []).append((i, paragraph))
+    drop: dict[int, list[str]] = {}
+    for url, places in printed.items():
+        sections = sorted({i for i, _ in places})
+        if len(sections) < 2:
             continue
-        dropped_last = False
-
-        def gives_up(sentence: str, keys_out: set[str] = keys_out) -> bool:
-            nonlocal dropped_last
-            bare_sentence = CITATION.sub("", sentence).strip()
-            follows = dropped_last and bool(NEEDS_ANTECEDENT.match(bare_sentence))
-            dropped_last = follows or sentence_key(bare_sentence) in keys_out
-            return dropped_last
-
-        out[i], count = drop_sentences(out[i], gives_up)
-        removed += count
-    return out, removed
+        source = next(s for s in drafts[sections[0]].sources if normalize_url(s["url"]) == url)
+        scores = relevance.similarity([drafts[i].about for i in sections], [f"{source['title']}. {source['text']}"])[:, 0]
+        ranked = sorted(zip(scores, sections, strict=True), key=lambda pair: -float(pair[0]))
+        own_sources = {i: {drafts[i].source_of(p) for p in drafts[i].paragraphs()} - {None} for i in sections}
+        alone = [i for _, i in ranked if len(own_sources[i]) == 1]
+        keep = alone[0] if alone else ranked[0][1]
+        for i, paragraph in places:
+            if i != keep:
+                drop.setdefault(i, []).append(paragraph)
+    removed = 0
+    for i, paragraphs in drop.items():
+        kept = [p for p in drafts[i].paragraphs() if p not in paragraphs]
+        removed += len(drafts[i].paragraphs()) - len(kept)
+        contents[i] = "\n\n".join(kept)
+    return contents, removed

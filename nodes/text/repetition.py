@@ -9,37 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from nexa_research.nodes.text.citations import CITATION
+from nexa_research.kernel.sentences import CITATION, NEEDS_ANTECEDENT, sentence_key, split_sentences
 from nexa_research.providers.relevance import Relevance
-
-# No break after an initial or a common abbreviation: "C. A. Parsons and Company", "Dr. Snow", "St. Paul", "c. 1450".
-_SENTENCE_END = re.compile(
-    r"(?<![\s(][A-HJ-UWYZ]\.)(?<!\bMr\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bvs\.)(?<!\bNo\.)(?<!\bc\.)"
-    r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])"
-)
-# A sentence that opens on a pronoun or a demonstrative leans on the one before it, also after a short opening
-# phrase: "Among South American rivers, it is second in length only to the Amazon" is about the Paraná; "In a joint
-# presentation with Alfred Russel Wallace, he introduced ..." about Darwin.
-# A sentence that opens on a connective ("In addition, the classic definition sidelines ...", printed under
-# Xinjiang from the Silk Road article) continues an argument the reader has not seen: it leans on the one before it
-# just as a pronoun does.
-NEEDS_ANTECEDENT = re.compile(
-    r"^(?:(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,60},\s+)?"
-    r"(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b"
-    r"|(?:in addition|additionally|also|moreover|furthermore|however|nevertheless|nonetheless|besides|likewise|"
-    r"similarly|instead|therefore|thus|hence|consequently|as a result|in fact|in turn|meanwhile|otherwise)\b)",
-    re.I,
-)
-
-
-def sentence_key(sentence: str) -> str:
-    """The comparison key of a sentence: words only, lower case, citations removed."""
-    return " ".join(re.sub(r"[^\w\s]", " ", CITATION.sub("", sentence).lower()).split())
-
-
-def split_sentences(paragraph: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(paragraph.strip()) if s.strip()]
-
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s.*$|^\s*(\*\*[^*]+\*\*|[A-Z][^.!?]{0,60}:)\s*$", re.MULTILINE)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+|^\s*\*\*[^*\n]{1,60}\*\*:?\s*", re.MULTILINE)

@@ -12,7 +12,8 @@ from support.paths import REPO
 ROOT = REPO
 PACKAGE_DIRS = {"graph": "nexa_research", "nodes": "nexa_research/nodes", "prompts": "nexa_research/prompts",
                 "providers": "nexa_research/providers", "server": "nexa_research/server", "evals": "nexa_research/evals"}
-EVAL_DATA = {"calibration.json", "topics.jsonl"}  # read by `nexa eval` at run time
+EVAL_DATA = {"topics.jsonl"}  # read by `nexa eval` at run time
+PACKAGE_DATA = {"nexa_research/kernel/calibration.json"}  # the one calibration file: pipeline and evals read it
 
 
 def _expected_files() -> set[str]:
@@ -24,7 +25,7 @@ def _expected_files() -> set[str]:
                     continue  # only top-level docs ship (prompts, the evals README)
                 files.add(f"{target}/{path.relative_to(ROOT / folder).as_posix()}")
     files |= {f"nexa_research/evals/data/{name}" for name in EVAL_DATA}
-    return files
+    return files | PACKAGE_DATA
 
 
 def _checkout_copy(dest: Path) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nexa_research.nodes.text.narrative import Evidence, introduction_sentences
+from nexa_research.nodes.text.narrative import Evidence
 from nexa_research.nodes.text.word_support import FINDING_SHARE, LEAD_SHARE, content_stems, words_from
 from nexa_research.providers.kb.embeddings import default_embedder
 from nexa_research.providers.relevance import EmbeddingRelevance
@@ -42,13 +42,24 @@ def relevance():
     return EmbeddingRelevance(default_embedder())
 
 
-def test_an_introduction_frames_the_report_and_leaves_facts_to_the_sections(relevance):
-    text = ("This report covers the discovery of penicillin and the rise of antibiotics. "
-            "Penicillin's curative effect can be life-saving, while its antiprotozoal activity has prevented many "
-            "types of bacteria from developing resistance. "
-            "Penicillins were among the first medications effective against many bacterial infections.")
-    out = introduction_sentences(relevance, "The discovery of penicillin and the rise of antibiotics", text, [])
-    assert out == "This report covers the discovery of penicillin and the rise of antibiotics."
+def test_the_introduction_states_a_finding_not_the_editors_framing(relevance):
+    """The editor's introduction ("This report covers ...") is not printed: the introduction is the sentence of
+    the sections that defines the subject, moved up and cited (nodes/text/key_findings.py)."""
+    from nexa_research.nodes.collator import CollatorOutput, checked_narrative
+    from nexa_research.report import ReportSection
+
+    topic = "The discovery of penicillin and the rise of antibiotics"
+    content = ("Penicillin is a group of antibiotics first obtained from Penicillium moulds [1]. Alexander Fleming "
+               "discovered penicillin in 1928 [1]. Penicillins were among the first medications effective against "
+               "many bacterial infections [1]. Many types of bacteria have developed resistance following "
+               "extensive use [1].")
+    sections = [ReportSection(index=0, title="Penicillin", content=content, status="done", iterations=1, queries=[])]
+    narrative = CollatorOutput(executive_summary="This report covers penicillin and antibiotics in one section.",
+                               introduction="This report covers the discovery of penicillin and the rise of antibiotics.",
+                               transitions=[], conclusion="This report covers penicillin and antibiotics.")
+    checked = checked_narrative(relevance, narrative, topic, sections, 1)
+    assert "This report" not in checked.introduction and checked.introduction.endswith("[1].")
+    assert checked.introduction not in sections[0].content  # moved, not copied
 
 
 def test_the_introduction_does_not_repeat_the_summary_printed_above_it(relevance):

@@ -1,0 +1,161 @@
+"""When a section has researched enough, and what it searches next: decided by coverage, in code.
+
+A section whose first search found one article used to stop there as "sufficient": the model said so, and the
+key questions looked answered because one article's opening touches all of them. So "sufficient" is earned here:
+a section needs `TARGET_SOURCES` on-topic sources AND a gathered sentence answering each key question. Until then
+it searches again (up to the configured cap of rounds), with several queries a round:
+
+- the key questions no gathered sentence answers yet (asked as they are: a knowledge base or a web search takes
+  a question);
+- leads: the names the gathered text mentions that are close to the section ("the Yalta Conference" in an
+  article on the Cold War, "Howard Florey" in one on penicillin) and have not been searched or gathered yet. A
+  reference corpus gives the things it names their own article, so following names is how a researcher widens
+  a section from one article to the several that cover it;
+- the query the reflection model proposed, when it was asked (the node adds it).
+Whatever is found still passes the relevance gate (nodes/checks/relevance.py), so a lead off the subject costs
+one search and adds nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from nexa_research.nodes.checks.relevance import section_text
+from nexa_research.nodes.text.fragments import passage_sentences
+from nexa_research.providers.relevance import Relevance
+from nexa_research.state import Paragraph
+
+# Sources a section needs before its research may stop as sufficient: a section drawn from one or two articles
+# reads as their summary, not as research (issue 17: 1.25 sources per section in the evals).
+TARGET_SOURCES = 4
+# Names followed per round, and queries per round in all (model's, questions, names): each is one search call.
+MAX_LEADS = 2
+MAX_QUERIES = 4
+
+# A run of capitalised words, joined by the short words names contain ("Treaty of Versailles", "Leonardo da Vinci").
+_CAPITALISED = re.compile(r"[A-Z][\w'’.-]*[\w]")
+_JOINERS = frozenset("of the de da di del von van der den du la le al for on".split())
+_NOT_NAMES = frozenset(
+    "The A An In On At By For From With After Before During Since Until While When Where Which Who Whose It Its "
+    "This That These Those He She His Her They Their There Some Many Most Other Such Both Each Several However "
+    "Although Because As If Also Later Today According Under Over January February March April May June July "
+    "August September October November December".split()
+)
+
+
+def mentioned_names(text: str) -> list[str]:
+    """Proper names in `text`, in order of first mention: runs of capitalised words, joiners allowed inside.
+
+    A lone capitalised word opening a sentence is not taken (every sentence opens with one); a run of two or more
+    is ("Pablo Picasso was ..."). Function words that open a sentence are cut off the run.
+    """
+    names: list[str] = []
+    for sentence in passage_sentences(text):
+        words = sentence.split()
+        run: list[str] = []
+        start = 0
+        for position, raw in enumerate([*words, ""]):
+            word = raw.strip(",;:()\"'“”.")
+            initial = bool(run) and len(word) == 1 and word.isupper() and raw.endswith(".")  # "Harry S. Truman"
+            capital = initial or bool(_CAPITALISED.fullmatch(word))
+            if capital or (run and word.lower() in _JOINERS and word.islower()):
+                if not run:
+                    start = position
+                run.append(word)
+                if not raw.endswith((",", ";", ":", ")")):
+                    continue
+            elif not run:
+                continue
+            while run and (run[-1].lower() in _JOINERS and run[-1].islower()):
+                run.pop()
+            while run and run[0] in _NOT_NAMES:
+                run.pop(0)
+                start += 1
+            if run and (len(run) > 1 or start > 0):
+                name = " ".join(run)
+                if name not in names:
+                    names.append(name)
+            run = []
+    return names
+
+
+@dataclass
+class Coverage:
+    """What a section's research has, and what it lacks."""
+
+    questions: list[tuple[str, bool]]
+    sources: int
+    leads: list[str] = field(default_factory=list)
+
+    @property
+    def unanswered(self) -> list[str]:
+        return [q for q, answered in self.questions if not answered]
+
+    @property
+    def sufficient(self) -> bool:
+        return self.sources >= TARGET_SOURCES and not self.unanswered
+
+    def gaps(self) -> list[str]:
+        """What is missing, as a reader of the section would say it."""
+        out = [f"not answered yet: {q}" for q in self.unanswered]
+        if self.sources < TARGET_SOURCES:
+            out.append(f"only {self.sources} source(s); at least {TARGET_SOURCES} wanted")
+        return out
+
+    def next_queries(self, model_query: str = "") -> list[str]:
+        """This round's queries: the model's, then unanswered questions, then leads; at most MAX_QUERIES."""
+        out: list[str] = []
+        for query in [model_query, *self.unanswered[:2], *self.leads]:
+            key = query_key(query)
+            if key and key not in {query_key(q) for q in out}:
+                out.append(query.strip())
+        return out[:MAX_QUERIES]
+
+
+def query_key(query: str) -> str:
+    """Queries that differ only in case, spacing or end punctuation are the same query."""
+    return " ".join(query.lower().split()).strip(" ?.!\"'")
+
+
+def question_coverage(relevance: Relevance, paragraph: Paragraph) -> list[tuple[str, bool]]:
+    """Each key question, and whether some gathered sentence goes some way to answering it."""
+    sentences = [s for source in paragraph["research"] for s in passage_sentences(source["text"])]
+    questions = list(paragraph["questions"])
+    if not sentences or not questions:
+        return [(q, False) for q in questions]
+    best = relevance.similarity(questions, sentences).max(axis=1)
+    return [(q, float(score) >= relevance.thresholds.answers) for q, score in zip(questions, best, strict=True)]
+
+
+def leads(relevance: Relevance, topic: str, paragraph: Paragraph, limit: int = MAX_LEADS) -> list[str]:
+    """Names the gathered sources mention that are about this section and not yet searched or gathered."""
+    known = {query_key(q) for q in paragraph["queries"]}
+    known |= {query_key(s["title"]) for s in paragraph["research"]}
+    topic_key = query_key(topic)
+    names = [
+        n for s in paragraph["research"] for n in mentioned_names(s["text"])
+        if query_key(n) not in known and query_key(n) not in topic_key and len(n) >= 4
+    ]
+    names = list(dict.fromkeys(names))
+    if not names:
+        return []
+    about = [f"{section_text(paragraph)} ({topic})"]
+    scores = relevance.similarity(about, names)[0]
+    ranked = sorted(
+        (float(score), name) for score, name in zip(scores, names, strict=True)
+        if float(score) >= relevance.thresholds.on_section
+    )
+    return [name for _, name in reversed(ranked)][:limit]
+
+
+def section_coverage(relevance: Relevance, topic: str, paragraph: Paragraph) -> Coverage:
+    coverage = Coverage(question_coverage(relevance, paragraph), len(paragraph["research"]))
+    if not coverage.sufficient:
+        coverage.leads = leads(relevance, topic, paragraph)
+    return coverage
+
+
+def coverage_text(coverage: Sequence[tuple[str, bool]]) -> str:
+    return "\n".join(f"- {q} ({'answered' if ok else 'NOT answered yet'})" for q, ok in coverage)

@@ -1,0 +1,171 @@
+"""Summary, introduction and conclusion that state what was found, written in code from the sections' sentences.
+
+A small model's summary sentences rarely survive the support check, and the fixed text that replaced them told a
+reader nothing ("Each of the 3 sections below answers its own questions ..."). What a reader needs up front is
+the finding itself: what the subject is, and the central statement of each section, cited. Those sentences are
+in the sections already, so they are *moved*, not copied (a copy is a repetition a reader notices):
+
+- the introduction takes the sentence that defines the subject: of the sentences opening a source's passage,
+  the one closest to the topic (then a second one from another section when it is nearly as close);
+- the summary takes, for each section, its sentence closest to the section's title and the topic;
+- the conclusion takes the sentences closest to the topic among those that close a passage.
+A sentence moves only when it stands alone: it does not lean on the one before it ("He ..."), the next does not
+lean on it, it carries a citation, it is not its section's only sentence citing that source, and the section
+keeps `MIN_LEFT` sentences. So every section still reads on its own, and no source leaves a section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from nexa_research.kernel.calibration import cutoff
+from nexa_research.kernel.sentences import CITATION
+from nexa_research.nodes.text.citations import cited_numbers
+from nexa_research.kernel.calibration import cutoff
+from nexa_research.kernel.sentences import NEEDS_ANTECEDENT, split_sentences
+from nexa_research.providers.relevance import Relevance
+
+MIN_LEFT = 3
+MIN_WORDS = 6
+INTRODUCTION_SENTENCES = 2
+CONCLUSION_SENTENCES = 2
+# A second introduction sentence must be nearly as close to the topic as the first (cosine, embedding scale).
+SECOND_INTRODUCTION_GAP = cutoff("second_introduction_gap")
+
+
+@dataclass
+class _Sentence:
+    section: int
+    paragraph: int
+    position: int
+    text: str
+    last: bool
+
+    @property
+    def bare(self) -> str:
+        return " ".join(CITATION.sub("", self.text).split())
+
+
+@dataclass
+class KeyFindings:
+    """The lifted parts and the section contents they were moved out of."""
+
+    summary: str = ""
+    introduction: str = ""
+    conclusion: str = ""
+    contents: list[str] = field(default_factory=list)
+
+
+def _parse(contents: Sequence[str]) -> list[list[list[str]]]:
+    """section -> paragraph -> sentences."""
+    return [[split_sentences(p) for p in content.split("\n\n") if p.strip()] for content in contents]
+
+
+class _Sections:
+    """The sections' sentences, and which of them may still move."""
+
+    def __init__(self, contents: Sequence[str]) -> None:
+        self.parsed = _parse(contents)
+        self.moved: set[tuple[int, int, int]] = set()
+
+    def left(self, section: int) -> int:
+        total = sum(len(p) for p in self.parsed[section])
+        return total - sum(1 for s, _, _ in self.moved if s == section)
+
+    def _cites_elsewhere(self, s: _Sentence) -> bool:
+        """Every source the sentence cites is cited by another sentence of its section that stays."""
+        others = [
+            cited_numbers(text)
+            for p, sentences in enumerate(self.parsed[s.section])
+            for k, text in enumerate(sentences)
+            if (p, k) != (s.paragraph, s.position) and (s.section, p, k) not in self.moved
+        ]
+        cited_by_others = {n for numbers in others for n in numbers}
+        return all(n in cited_by_others for n in cited_numbers(s.text))
+
+    def movable(self) -> list[_Sentence]:
+        out = []
+        for i, paragraphs in enumerate(self.parsed):
+            if self.left(i) <= MIN_LEFT:
+                continue
+            for p, sentences in enumerate(paragraphs):
+                for k, text in enumerate(sentences):
+                    if (i, p, k) in self.moved:
+                        continue
+                    s = _Sentence(i, p, k, text, k == len(sentences) - 1)
+                    follower = sentences[k + 1] if k + 1 < len(sentences) else ""
+                    if (
+                        not cited_numbers(text)
+                        or len(s.bare.split()) < MIN_WORDS
+                        or NEEDS_ANTECEDENT.match(s.bare)
+                        or (follower and NEEDS_ANTECEDENT.match(CITATION.sub("", follower).strip()))
+                        or not self._cites_elsewhere(s)
+                    ):
+                        continue
+                    out.append(s)
+        return out
+
+    def move(self, s: _Sentence) -> str:
+        self.moved.add((s.section, s.paragraph, s.position))
+        return s.text.strip()
+
+    def contents(self) -> list[str]:
+        out = []
+        for i, paragraphs in enumerate(self.parsed):
+            kept = []
+            for p, sentences in enumerate(paragraphs):
+                text = " ".join(t.strip() for k, t in enumerate(sentences) if (i, p, k) not in self.moved)
+                if text:
+                    kept.append(text)
+            out.append("\n\n".join(kept))
+        return out
+
+
+def _best(relevance: Relevance, query: str, pool: list[_Sentence]) -> list[tuple[float, _Sentence]]:
+    if not pool:
+        return []
+    scores = relevance.similarity([query], [s.bare for s in pool])[0]
+    return sorted(zip((float(x) for x in scores), pool, strict=True), key=lambda pair: -pair[0])
+
+
+def lift_key_findings(
+    relevance: Relevance,
+    topic: str,
+    titles: Sequence[str],
+    contents: Sequence[str],
+    *,
+    summary: bool = True,
+    conclusion: bool = True,
+) -> KeyFindings:
+    """Introduction, summary and conclusion moved out of the section `contents` (global citation numbers), and
+    the contents left. `summary` / `conclusion` False: the editor's own was kept, so none is lifted."""
+    sections = _Sections(contents)
+    floor = relevance.thresholds.on_section
+    introduction: list[str] = []
+    openings = [s for s in sections.movable() if s.position == 0]
+    ranked = _best(relevance, topic, openings)
+    if ranked and ranked[0][0] >= floor:
+        top, first = ranked[0]
+        introduction.append(sections.move(first))
+        for score, s in ranked[1:]:
+            if len(introduction) >= INTRODUCTION_SENTENCES or score < top - SECOND_INTRODUCTION_GAP:
+                break
+            if s.section != first.section and s in sections.movable():
+                introduction.append(sections.move(s))
+    central: list[str] = []
+    for i, title in enumerate(titles if summary else ()):
+        pool = [s for s in sections.movable() if s.section == i]
+        ranked = _best(relevance, f"{title} ({topic})", pool)
+        if ranked and ranked[0][0] >= floor:
+            central.append(sections.move(ranked[0][1]))
+    closing: list[str] = []
+    if conclusion:
+        used: set[int] = set()
+        for score, s in _best(relevance, topic, [s for s in sections.movable() if s.last]):
+            if len(closing) >= CONCLUSION_SENTENCES or score < floor:
+                break
+            if s.section not in used and s in sections.movable():
+                closing.append(sections.move(s))
+                used.add(s.section)
+    return KeyFindings(" ".join(central), " ".join(introduction), " ".join(closing), sections.contents())

@@ -1,0 +1,62 @@
+"""Reflection decides by coverage (nodes/checks/coverage.py): enough sources and every key question answered,
+or another round with the unanswered questions and the names the sources mention."""
+
+from __future__ import annotations
+
+import pytest
+
+from nexa_research.nodes.checks.coverage import (
+    TARGET_SOURCES,
+    Coverage,
+    leads,
+    mentioned_names,
+    section_coverage,
+)
+from nexa_research.providers.kb.embeddings import default_embedder
+from nexa_research.providers.relevance import EmbeddingRelevance
+from nexa_research.state import new_paragraph
+
+COLD_WAR = ("The Cold War was a period of geopolitical tension between the United States and the Soviet Union. "
+            "Its origins lie in the Yalta Conference of 1945, where Franklin D. Roosevelt, Winston Churchill and "
+            "Joseph Stalin met, and in the Potsdam Conference that followed.")
+
+
+@pytest.fixture(scope="module")
+def relevance():
+    return EmbeddingRelevance(default_embedder())
+
+
+def test_names_are_runs_of_capitalised_words_not_sentence_openings():
+    names = mentioned_names(COLD_WAR)
+    assert "Yalta Conference" in names and "Franklin D Roosevelt" in names and "Joseph Stalin" in names
+    assert "United States" in names and "Soviet Union" in names
+    assert "The Cold War" not in names and "Its" not in names and "Cold War" in names
+
+
+def test_sufficient_needs_enough_sources_and_every_question_answered():
+    assert not Coverage([("Q?", True)], TARGET_SOURCES - 1).sufficient  # one article is not research
+    assert not Coverage([("Q?", False)], TARGET_SOURCES + 3).sufficient
+    assert Coverage([("Q?", True)], TARGET_SOURCES).sufficient
+
+
+def test_next_round_asks_unanswered_questions_and_follows_names_without_repeats():
+    coverage = Coverage([("What started it?", False), ("Who led it?", True)], 1, leads=["Yalta Conference"])
+    assert coverage.next_queries("origins of the cold war") == [
+        "origins of the cold war", "What started it?", "Yalta Conference"]
+    assert coverage.next_queries("What started it?") == ["What started it?", "Yalta Conference"]
+
+
+def test_a_one_source_section_follows_the_names_that_are_about_it(relevance):
+    """From the issue: "Origins of the Cold War" stopped after one article although the knowledge base holds the
+    Yalta Conference, Truman and Stalin."""
+    topic = "The origins of the Cold War and the nuclear arms race"
+    section = new_paragraph(0, "Origins of the Cold War", "How the wartime alliance broke apart after 1945.",
+                            ["How did the Cold War begin?"])
+    section["research"] = [{"id": "1", "url": "https://en.wikipedia.org/wiki/Cold_War", "title": "Cold War",
+                            "text": COLD_WAR, "score": 0.7, "published": None}]
+    section["queries"] = ["origins of the cold war"]
+    coverage = section_coverage(relevance, topic, section)
+    assert not coverage.sufficient and coverage.leads
+    assert "Cold War" not in coverage.leads  # the gathered article's own title is not a lead
+    assert set(coverage.leads) <= set(mentioned_names(COLD_WAR))
+    assert leads(relevance, topic, {**section, "research": []}) == []

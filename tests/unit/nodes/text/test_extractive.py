@@ -1,0 +1,64 @@
+"""Sections are their sources' passages (nodes/text/extractive.py): whole, in order, cited; a sentence that leans
+on the one before it comes with it. Real MiniLM relevance."""
+
+from __future__ import annotations
+
+import pytest
+
+from nexa_research.nodes.text.extractive import Candidate, extract_section, passage
+from nexa_research.providers.kb.embeddings import default_embedder
+from nexa_research.providers.relevance import EmbeddingRelevance
+from nexa_research.state import new_paragraph
+
+FLEMING = (
+    "Sir Alexander Fleming was a Scottish physician and microbiologist, best known for discovering the world's first "
+    "broadly effective antibiotic substance. He discovered benzylpenicillin in 1928 at St Mary's Hospital in London. "
+    "His discovery of penicillin marked the start of modern antibiotics. He shared the 1945 Nobel Prize in "
+    "Physiology or Medicine with Howard Florey and Ernst Chain for the discovery of penicillin."
+)
+PENICILLIN = (
+    "Penicillins are a group of beta-lactam antibiotics originally obtained from Penicillium moulds. Penicillin G "
+    "and penicillin V are the natural penicillins still in clinical use."
+)
+
+
+def source(n: int, title: str, text: str) -> dict:
+    return {"id": str(n), "url": f"https://en.wikipedia.org/wiki/{title.replace(' ', '_')}", "title": title,
+            "text": text, "score": 0.6, "published": None}
+
+
+@pytest.fixture(scope="module")
+def relevance():
+    return EmbeddingRelevance(default_embedder())
+
+
+def test_a_section_keeps_the_sentences_that_state_the_discovery(relevance):
+    """From the issue: the "Alexander Fleming" section printed only that he was a Scottish physician; the 1928
+    discovery and the 1945 Nobel Prize, which open on "He" and "His", were dropped."""
+    topic = "The discovery of penicillin and the development of antibiotics"
+    section = new_paragraph(0, "Alexander Fleming", "Who discovered penicillin, and how.",
+                            ["Who discovered penicillin?"])
+    text, chosen = extract_section(relevance, topic, section, [source(1, "Alexander Fleming", FLEMING),
+                                                               source(2, "Penicillin", PENICILLIN)])
+    assert "He discovered benzylpenicillin in 1928 at St Mary's Hospital in London [1]." in text
+    assert "1945 Nobel Prize" in text
+    paragraphs = text.split("\n\n")
+    assert len(paragraphs) == 2 and {c.source for c in chosen} == {1, 2}  # one paragraph per source, both used
+    assert paragraphs[0].startswith("Sir Alexander Fleming")  # the passage reads in its own order
+
+
+def test_a_leaning_sentence_goes_with_the_sentence_it_leans_on():
+    """An off-section sentence is left out, and so is the "He ..." that follows it; the rest of the passage stays."""
+    sentences = [Candidate(1, 0, "Fleming was born in Ayrshire.", 0.1),
+                 Candidate(1, 1, "He studied at St Mary's.", 0.9),
+                 Candidate(1, 2, "Penicillin was discovered in 1928.", 0.8),
+                 Candidate(1, 3, "It was first mass-produced in 1942.", 0.2)]
+    assert [c.position for c in passage(sentences, min_score=0.3)] == [2, 3]
+
+
+def test_a_passage_that_repeats_itself_prints_its_point_once(relevance):
+    topic = "Penicillin"
+    section = new_paragraph(0, "Penicillin", "What penicillin is.", ["What is penicillin?"])
+    repeated = f"{PENICILLIN} Penicillins are a group of beta-lactam antibiotics originally obtained from Penicillium moulds."
+    text, _ = extract_section(relevance, topic, section, [source(1, "Penicillin", repeated)])
+    assert text.count("beta-lactam") == 1

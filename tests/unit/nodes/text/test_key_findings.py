@@ -1,0 +1,64 @@
+"""Introduction, summary and conclusion state findings: the sections' own key sentences, moved up in code
+(nodes/text/key_findings.py), never a sentence about the report. Real MiniLM relevance."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from nexa_research.nodes.text.key_findings import MIN_LEFT, lift_key_findings
+from nexa_research.providers.kb.embeddings import default_embedder
+from nexa_research.providers.relevance import EmbeddingRelevance
+
+TOPIC = "The discovery of penicillin and the development of antibiotics"
+FLEMING = (
+    "Sir Alexander Fleming was a Scottish physician and microbiologist [1]. He discovered benzylpenicillin in 1928 "
+    "at St Mary's Hospital in London [1]. Fleming shared the 1945 Nobel Prize in Physiology or Medicine for the "
+    "discovery of penicillin [1].\n\n"
+    "Howard Florey was an Australian pharmacologist who led the team that turned penicillin into a drug [2]. "
+    "Florey and Ernst Chain purified penicillin at Oxford in 1940 [2]."
+)
+ANTIBIOTICS = (
+    "An antibiotic is a type of antimicrobial substance active against bacteria [3]. Antibiotics are widely used "
+    "in the treatment and prevention of bacterial infections [3]. They may either kill or inhibit the growth of "
+    "bacteria [3].\n\n"
+    "Antimicrobial resistance occurs when microbes evolve mechanisms that protect them from antibiotics [4]. "
+    "The misuse of antibiotics speeds the spread of resistant bacteria [4]."
+)
+
+
+@pytest.fixture(scope="module")
+def relevance():
+    return EmbeddingRelevance(default_embedder())
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=\.)\s+", text.replace("\n\n", " ")) if s]
+
+
+def test_key_sentences_move_up_cited_and_leave_no_copy_behind(relevance):
+    lifted = lift_key_findings(relevance, TOPIC, ["Discovery of penicillin", "Antibiotics"], [FLEMING, ANTIBIOTICS])
+    up_front = sentences(f"{lifted.introduction} {lifted.summary} {lifted.conclusion}")
+    assert lifted.introduction and lifted.summary
+    assert all(re.search(r"\[\d+\]\.$", s) for s in up_front)  # every sentence cited
+    body = " ".join(lifted.contents)
+    for sentence in up_front:  # moved, not copied
+        assert sentence in FLEMING + ANTIBIOTICS and sentence not in body
+    assert not any(re.search(r"\b(?:report|section)s?\b", s, re.I) for s in up_front)
+
+
+def test_a_sentence_that_leans_or_is_leaned_on_stays_in_its_section(relevance):
+    lifted = lift_key_findings(relevance, TOPIC, ["Discovery of penicillin", "Antibiotics"], [FLEMING, ANTIBIOTICS])
+    up_front = f"{lifted.introduction} {lifted.summary} {lifted.conclusion}"
+    assert "He discovered" not in up_front and "They may" not in up_front
+    assert "Scottish physician" not in up_front  # "He discovered ..." leans on it
+    for before, after in zip([FLEMING, ANTIBIOTICS], lifted.contents, strict=True):
+        assert len(sentences(after)) >= MIN_LEFT
+        assert set(re.findall(r"\[\d+\]", after)) == set(re.findall(r"\[\d+\]", before))  # no source leaves
+
+
+def test_a_short_section_gives_nothing_up(relevance):
+    short = "Penicillin was discovered in 1928 by Alexander Fleming [1]. It was mass-produced from 1942 [1]."
+    lifted = lift_key_findings(relevance, TOPIC, ["Penicillin"], [short])
+    assert lifted.contents == [short] and not lifted.summary and not lifted.introduction
