@@ -10,7 +10,13 @@ OUT ?= reports
 SECTIONS ?= 3
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: venv setup test test-fast run bench eval clean-venv
+# Both cores: tests of one file share a worker (and its module-scoped servers), see tests/conftest.py.
+PYTEST_WORKERS ?= -n 2 --dist loadgroup
+# mypy checks the package as it is imported (nexa_research.nodes, ...): a tree of links maps it to the folders.
+TYPECHECK := $(VENV)/typecheck
+PACKAGE_FOLDERS := nodes prompts providers server evals
+
+.PHONY: venv setup test test-fast lint run bench eval clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,11 +33,24 @@ venv: $(STAMP)
 setup: venv
 	$(NEXA) setup
 
+# Everything: unit, integration (servers, workers, subprocesses, the local model) and e2e. CI runs this.
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_WORKERS) --durations=30
 
+# The unit layer only: this process, no subprocess, no server, no local LLM.
 test-fast: venv
-	$(PY) -m pytest -m "not e2e"
+	$(PY) -m pytest tests/unit $(PYTEST_WORKERS) --durations=10
+
+# ruff, then mypy on the package; both run and report even when the first fails.
+lint: venv
+	@rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/nexa_research
+	@ln -s $(CURDIR)/graph/* $(TYPECHECK)/nexa_research/
+	@for d in $(PACKAGE_FOLDERS); do ln -s $(CURDIR)/$$d $(TYPECHECK)/nexa_research/$$d; done
+	@status=0; \
+	echo "ruff check ."; $(VENV)/bin/ruff check . || status=1; \
+	echo "mypy -p nexa_research"; cd $(TYPECHECK) && $(CURDIR)/$(VENV)/bin/mypy --config-file $(CURDIR)/pyproject.toml \
+		--cache-dir $(CURDIR)/.mypy_cache -p nexa_research || status=1; \
+	exit $$status
 
 run: setup
 	$(NEXA) research "$(TOPIC)" --sections $(SECTIONS) --out-dir $(OUT) --ingest-if-empty

@@ -22,8 +22,8 @@ from simulated_providers import simulated_providers  # noqa: E402
 
 from nexa_research import build_graph  # noqa: E402
 from nexa_research.api import aresearch  # noqa: E402
-from nexa_research.runtime import ResearchRuntime  # noqa: E402
 from nexa_research.providers import ProviderSettings  # noqa: E402
+from nexa_research.runtime import ResearchRuntime  # noqa: E402
 
 KNOBS = {"max_iterations": 3, "min_sections": 5, "max_sections": 5, "search_results": 3, "retry_wait_seconds": 0}
 

@@ -31,11 +31,11 @@ import redis
 from nexa_research.providers.kb.embeddings import Embedder, default_embedder
 from nexa_research.providers.kb.ingest import WIKI_SOURCE, wikipedia_documents
 from nexa_research.providers.kb.migration import copy_knowledge_base
-from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch
-from nexa_research.providers.kb.store import KnowledgeBase
-from nexa_research.providers.services.openssl import ensure_libssl11
 from nexa_research.providers.kb.qdrant_store import QdrantKnowledgeBase
 from nexa_research.providers.kb.redis_store import RedisKnowledgeBase
+from nexa_research.providers.kb.store import KnowledgeBase
+from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch
+from nexa_research.providers.services.openssl import ensure_libssl11
 from nexa_research.providers.services.redis_server import EmbeddedRedis
 from nexa_research.providers.settings import ProviderSettings
 

@@ -22,8 +22,8 @@ from redisvl.schema import IndexSchema
 import nexa_research.providers.kb.redis_store as redis_kb
 from nexa_research.providers.kb.embeddings import default_embedder
 from nexa_research.providers.kb.migration import copy_knowledge_base
-from nexa_research.providers.services.openssl import ensure_libssl11
 from nexa_research.providers.kb.qdrant_store import QdrantKnowledgeBase
+from nexa_research.providers.services.openssl import ensure_libssl11
 from nexa_research.providers.services.redis_server import EmbeddedRedis
 from nexa_research.providers.settings import ProviderSettings
 

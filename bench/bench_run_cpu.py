@@ -31,6 +31,7 @@ MODES = ("none", "redis", "redis-library-serializer")
 async def measure(runs: int, mode: str) -> float:
     sys.path.insert(0, str(BENCH))
     from bench_server import KNOBS, providers
+
     from nexa_research.runtime import ResearchRuntime
 
     async with ResearchRuntime(providers(), use_cache=False) as runtime:

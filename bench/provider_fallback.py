@@ -15,11 +15,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from langchain_core.messages import HumanMessage  # noqa: E402
-from support.openai_stub import OpenAIStub, closed_port_url  # noqa: E402
 
 from nexa_research.config import ResearchConfig  # noqa: E402
 from nexa_research.errors import ProviderError  # noqa: E402
 from nexa_research.providers import ConfiguredProviders, ProviderSettings  # noqa: E402
+from support.openai_stub import OpenAIStub, closed_port_url  # noqa: E402
 
 
 async def seconds_to_give_up(role: dict, **knobs: object) -> float:

@@ -11,10 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from nexa_research.providers.services.openssl import find_libssl11
 from nexa_research.providers.redis_cache import RedisCache
-from nexa_research.providers.services.redis_server import EmbeddedRedis
 from nexa_research.providers.search.protocol import make_source
+from nexa_research.providers.services.openssl import find_libssl11
+from nexa_research.providers.services.redis_server import EmbeddedRedis
 from nexa_research.providers.settings import ProviderSettings
 
 

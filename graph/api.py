@@ -13,7 +13,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from langgraph.types import Checkpointer, Command
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.types import Command
 
 from nexa_research.config import ResearchConfig
 from nexa_research.errors import NexaError, ResearchInputError
@@ -22,7 +23,6 @@ from nexa_research.report import Report
 from nexa_research.runtime import ResearchRuntime
 from nexa_research.state import validate_topic
 from nexa_research.tracing import trace_options, with_trace_options
-
 
 UpdateHandler = Callable[[tuple[str, ...], dict[str, Any]], None]
 
@@ -92,7 +92,7 @@ async def aresearch(
     config: ResearchConfig | Mapping[str, Any] | None = None,
     *,
     providers: Providers | None = None,
-    checkpointer: Checkpointer = None,
+    checkpointer: BaseCheckpointSaver | None = None,
     thread_id: str | None = None,
     resume: Any = None,
     on_update: UpdateHandler | None = None,
@@ -118,7 +118,7 @@ async def aresume(
     resume: Any = None,
     checkpoint_id: str | None = None,
     providers: Providers | None = None,
-    checkpointer: Checkpointer = None,
+    checkpointer: BaseCheckpointSaver | None = None,
 ) -> Report:
     """Continue the run stored on `thread_id` (or replay it from `checkpoint_id`: time travel) with its own config."""
     async with ResearchRuntime(providers, checkpointer=checkpointer) as runtime:

@@ -8,25 +8,27 @@ test swaps models or search by passing `StaticProviders` instead of patching.
 
 from __future__ import annotations
 
+from typing import cast
+
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer, Send
 
 from nexa_research.config import ResearchKnobs
+from nexa_research.nodes.checks.relevance import section_text
 from nexa_research.nodes.collator import make_collate_node
 from nexa_research.nodes.plan_review import review_plan
 from nexa_research.nodes.planner import make_plan_node
 from nexa_research.nodes.query import make_generate_query_node
 from nexa_research.nodes.reflect import make_reflect_node
-from nexa_research.nodes.checks.relevance import section_text
 from nexa_research.nodes.report_cache import make_cached_report_node, make_store_report_node
 from nexa_research.nodes.search import make_search_node
 from nexa_research.nodes.synthesizer import make_synthesize_node
 from nexa_research.prompts import prompt_versions
 from nexa_research.providers.provider_set import ConfiguredProviders, Providers
-from nexa_research.tracing import tag_nodes
 from nexa_research.state import BranchInput, BranchOutput, BranchState, ResearchInput, ResearchState
+from nexa_research.tracing import tag_nodes
 
 
 def _loop_ended(state: BranchState) -> bool:
@@ -71,7 +73,7 @@ def research_paragraph_node(subgraph: CompiledStateGraph):
     """
 
     async def research_paragraph(state: BranchInput, config: RunnableConfig) -> BranchOutput:
-        return await subgraph.ainvoke(state, config)
+        return cast(BranchOutput, await subgraph.ainvoke(state, config))
 
     return research_paragraph
 
@@ -110,7 +112,8 @@ def build_graph(
     )
     builder.add_node("cached_report", make_cached_report_node(providers), destinations=("plan", END))
     builder.add_node("plan", make_plan_node(providers))
-    builder.add_node("review_plan", review_plan)
+    # (state, config, runtime) nodes run, but add_node's overloads list only (state, config) and (state, runtime)
+    builder.add_node("review_plan", review_plan)  # type: ignore[call-overload]
     builder.add_node("research_paragraph", research_paragraph_node(build_research_subgraph(providers)))
     builder.add_node("collate", make_collate_node(providers))
     builder.add_node("store_report", make_store_report_node(providers))

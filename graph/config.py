@@ -19,7 +19,7 @@ import json
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from langgraph.runtime import get_runtime
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
@@ -241,7 +241,13 @@ def _knobs_model() -> type[BaseModel]:
     return create_model("ResearchKnobs", __config__=ConfigDict(extra="allow"), **fields)
 
 
-ResearchKnobs = _knobs_model()
+if TYPE_CHECKING:  # built from ResearchConfig's fields at import; to a type checker, a model like any other
+
+    class ResearchKnobs(BaseModel):
+        pass
+
+else:
+    ResearchKnobs = _knobs_model()
 
 
 def _describe(exc: ValidationError) -> str:

@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
-from typing import Any, Self
+from typing import Any, Self, cast
 
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Checkpointer
 
 from nexa_research.builder import build_graph
 from nexa_research.errors import ResearchInputError
 from nexa_research.providers.provider_set import ConfiguredProviders, Providers
 from nexa_research.providers.settings import ProviderSettings
 from nexa_research.tracing import configure_tracing
-
 
 # Threads checkpointed in memory live as long as this process: enough for plan review in a notebook or script.
 PROCESS_MEMORY_SAVER = InMemorySaver()
@@ -45,7 +45,7 @@ class ResearchRuntime:
         providers: Providers | None = None,
         *,
         settings: ProviderSettings | None = None,
-        checkpointer: Checkpointer = None,
+        checkpointer: BaseCheckpointSaver | None = None,
         use_cache: bool = True,
         external_checkpointer: bool = False,
     ) -> None:
@@ -56,7 +56,7 @@ class ResearchRuntime:
         self._external = external_checkpointer
         self._stack: AsyncExitStack | None = None
         self.providers: Providers | None = None
-        self.checkpointer: Checkpointer = None
+        self.checkpointer: BaseCheckpointSaver | None = None
         self.cache: Any = None  # a RedisCache, or None when caching is off or Redis is not used
         self.redis_url: str | None = None
         self._graph: CompiledStateGraph | None = None
@@ -96,7 +96,7 @@ class ResearchRuntime:
             from nexa_research.providers.services.redis_server import ensure_redis_url
 
             self.redis_url = await asyncio.to_thread(ensure_redis_url, settings)
-        saver: Checkpointer = self._given_checkpointer
+        saver: BaseCheckpointSaver | None = self._given_checkpointer
         if saver is None and wants_redis:
             from nexa_research.providers.checkpointer import open_async_checkpointer
 
@@ -123,11 +123,11 @@ class ResearchRuntime:
         # "sync" durability with no checkpointer trips LangGraph 1.2 (AttributeError _put_checkpoint_fut)
         durability: dict[str, Any] = {"durability": "sync"} if graph.checkpointer is not None else {}
         if on_update is None:
-            return await graph.ainvoke(payload, run_config, **durability)
+            return await graph.ainvoke(payload, cast(RunnableConfig, run_config), **durability)
         result: dict[str, Any] = {}
         interrupts: list[Any] = []
         async for namespace, mode, chunk in graph.astream(
-            payload, run_config, stream_mode=["updates", "values"], subgraphs=True, **durability
+            payload, cast(RunnableConfig, run_config), stream_mode=["updates", "values"], subgraphs=True, **durability
         ):
             if mode == "updates":
                 on_update(namespace, chunk)
@@ -142,5 +142,5 @@ class ResearchRuntime:
             return None
         if not thread_id:
             raise ResearchInputError("thread_id: must not be empty")
-        lookup = {"configurable": {"thread_id": thread_id, **({"checkpoint_id": checkpoint_id} if checkpoint_id else {})}}
+        lookup: RunnableConfig = {"configurable": {"thread_id": thread_id, **({"checkpoint_id": checkpoint_id} if checkpoint_id else {})}}
         return await self.graph.aget_state(lookup)

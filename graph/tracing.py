@@ -21,13 +21,14 @@ import asyncio
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from nexa_research.config import ROLES, ResearchConfig
 from nexa_research.prompts import prompt_versions
 
 if TYPE_CHECKING:
     from langgraph.graph.state import CompiledStateGraph
+    from langgraph.pregel import Pregel
 
 logger = logging.getLogger("nexa_research.tracing")
 
@@ -71,7 +72,7 @@ def configure_tracing() -> bool:
     import langsmith
     from langsmith import utils as ls_utils
 
-    ls_utils.get_env_var.cache_clear()  # langsmith caches its env reads for the process
+    cast(Any, ls_utils.get_env_var).cache_clear()  # langsmith caches its env reads (lru_cache, typed without it)
     if tracing_requested() and not tracing_enabled():
         if not _switched_off:
             logger.warning("LANGSMITH_TRACING is true but LANGSMITH_API_KEY is not set: runs are not traced")
@@ -126,7 +127,7 @@ def with_trace_options(config: Mapping[str, Any], options: Mapping[str, Any]) ->
     return merged
 
 
-def tag_nodes(graph: CompiledStateGraph) -> CompiledStateGraph:
+def tag_nodes(graph: CompiledStateGraph[Any, Any, Any, Any]) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Tag each node of a compiled graph `node:<name>`, in place (idempotent); the graph, for chaining.
 
     LangGraph names a node's run after the node and puts `langgraph_node` in the metadata of the node's run and
@@ -135,7 +136,8 @@ def tag_nodes(graph: CompiledStateGraph) -> CompiledStateGraph:
     LangGraph finds under a node are tagged too, so `generate_query` in a section's branch carries both
     `node:research_paragraph` and `node:generate_query`.
     """
-    for compiled in (graph, *(sub for _, sub in graph.get_subgraphs(recurse=True))):
+    subgraphs = [cast("Pregel[Any, Any, Any, Any]", sub) for _, sub in graph.get_subgraphs(recurse=True)]
+    for compiled in (graph, *subgraphs):
         for name, node in compiled.nodes.items():
             tag = f"node:{name}"
             if not name.startswith("__") and tag not in (node.tags or []):

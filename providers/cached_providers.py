@@ -9,8 +9,8 @@ from __future__ import annotations
 from nexa_research.config import ResearchConfig
 from nexa_research.providers.llm.chat_models import RoleModelSet
 from nexa_research.providers.provider_set import Providers
-from nexa_research.providers.relevance import Relevance
 from nexa_research.providers.redis_cache import CachedSearch, RedisCache
+from nexa_research.providers.relevance import Relevance
 from nexa_research.providers.search.protocol import SearchBackend
 
 

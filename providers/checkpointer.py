@@ -87,10 +87,15 @@ class ReportingAsyncRedisSaver(AsyncRedisSaver):
                 yield item
 
     async def aput(
-        self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        stream_mode: str = "values",
     ) -> RunnableConfig:
         with self._reported(_thread(config)):
-            return await super().aput(config, checkpoint, metadata, new_versions)
+            return await super().aput(config, checkpoint, metadata, new_versions, stream_mode)
 
     async def aput_writes(
         self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""

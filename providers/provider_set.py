@@ -22,7 +22,6 @@ from nexa_research.providers.retry_policy import RetryPolicy
 from nexa_research.providers.search.protocol import SearchBackend
 from nexa_research.providers.settings import ProviderSettings
 
-
 T = TypeVar("T")
 
 # The event loop an `arole_models` call was awaited on, for `role_models` running in a worker thread on its behalf.

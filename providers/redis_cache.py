@@ -19,13 +19,12 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from nexa_research.providers.services.redis_server import redact_url
-from nexa_research.providers.search.protocol import SearchBackend
 from nexa_research.providers.search.outcome import SearchOutcome, search_outcome
+from nexa_research.providers.search.protocol import SearchBackend
+from nexa_research.providers.services.redis_server import redact_url
 from nexa_research.state import Source
 
 logger = logging.getLogger(__name__)
@@ -181,6 +180,7 @@ class CachedSearch:
 
     async def _optional(self, warnings: list[str], what: str, call: Awaitable[Any]) -> Any:
         """Await a cache call; on a Redis failure (raised, or absorbed by `RedisCache` as an outage) note it once."""
+        reason: str | None
         try:
             result = await call
         except RedisError as exc:

@@ -4,6 +4,8 @@ typed errors (it reads `message`, then `detail`). Nothing a caller sends may bec
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
@@ -32,11 +34,13 @@ async def redis_error_handler(_: Request, exc: Exception) -> JSONResponse:
 
 
 # The error responses each route may give, for the OpenAPI docs at /docs.
-ERROR_MODEL = {"content": {"application/json": {"example": {"detail": "thread 'x' not found", "message": "..."}}}}
-NOT_FOUND = {404: {"description": "Unknown assistant, thread or run", **ERROR_MODEL}}
-CONFLICT = {409: {"description": "The thread is busy, or the run is not interrupted", **ERROR_MODEL}}
-INVALID = {422: {"description": "Invalid input, knob or id: the message names the field", **ERROR_MODEL}}
-TOO_LARGE = {413: {"description": "Request body over the limit", **ERROR_MODEL}}
-UNAUTHORIZED = {401: {"description": "No API key, or not a valid one", **ERROR_MODEL}}
-FORBIDDEN = {403: {"description": "A knob over the key's tier limit, or an endpoint knob not accepted", **ERROR_MODEL}}
-LIMITED = {429: {"description": "Daily quota, concurrent runs or request rate exceeded (see Retry-After)", **ERROR_MODEL}}
+# The shape FastAPI takes for `responses=`; spelled out so `{**NOT_FOUND, **CONFLICT}` type-checks as one.
+Responses = dict[int | str, dict[str, Any]]
+ERROR_MODEL: dict[str, Any] = {"content": {"application/json": {"example": {"detail": "thread 'x' not found", "message": "..."}}}}
+NOT_FOUND: Responses = {404: {"description": "Unknown assistant, thread or run", **ERROR_MODEL}}
+CONFLICT: Responses = {409: {"description": "The thread is busy, or the run is not interrupted", **ERROR_MODEL}}
+INVALID: Responses = {422: {"description": "Invalid input, knob or id: the message names the field", **ERROR_MODEL}}
+TOO_LARGE: Responses = {413: {"description": "Request body over the limit", **ERROR_MODEL}}
+UNAUTHORIZED: Responses = {401: {"description": "No API key, or not a valid one", **ERROR_MODEL}}
+FORBIDDEN: Responses = {403: {"description": "A knob over the key's tier limit, or an endpoint knob not accepted", **ERROR_MODEL}}
+LIMITED: Responses = {429: {"description": "Daily quota, concurrent runs or request rate exceeded (see Retry-After)", **ERROR_MODEL}}

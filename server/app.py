@@ -26,11 +26,11 @@ from nexa_research.server.access.settings import AccessSettings
 from nexa_research.server.api_errors import ApiError, api_error_handler, redis_error_handler
 from nexa_research.server.body_limit import BodyLimit
 from nexa_research.server.context import ServerContext
+from nexa_research.server.langserve_graph import add_research_routes
 from nexa_research.server.observability.http_metrics import HttpMetrics
 from nexa_research.server.observability.logs import CorrelationIds, configure_logging
 from nexa_research.server.observability.metrics import cluster_metrics, make_registry, metrics_response
 from nexa_research.server.observability.run_metrics import RunMetrics
-from nexa_research.server.langserve_graph import add_research_routes
 from nexa_research.server.provider_factory import providers_from_env
 from nexa_research.server.reaper import live_workers
 from nexa_research.server.routes import assistants, run_streams, runs, threads

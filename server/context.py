@@ -10,7 +10,6 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import Any, Self
 
-
 from nexa_research.errors import NexaError
 from nexa_research.providers.provider_set import Providers
 from nexa_research.runtime import ResearchRuntime

@@ -52,7 +52,7 @@ class EventLog:
         await self.redis.expire(key, self.retention)
 
     async def ended(self, run_id: str) -> bool:
-        last = await self.redis.xrevrange(log_key(run_id), count=1)
+        last: Any = await self.redis.xrevrange(log_key(run_id), count=1)
         return bool(last) and _field(last[0][1], "event") == END_EVENT
 
     async def exists(self, run_id: str) -> bool:
@@ -67,7 +67,7 @@ class EventLog:
         """Entries after `after` until the end marker; None after each `block_ms` without an entry (a heartbeat)."""
         key, cursor = log_key(run_id), after or "0"
         while True:
-            batch = await self.redis.xread({key: cursor}, block=block_ms, count=100)
+            batch: Any = await self.redis.xread({key: cursor}, block=block_ms, count=100)
             if not batch:
                 yield None
                 continue
@@ -81,4 +81,6 @@ class EventLog:
 
 def _field(fields: dict[Any, Any], name: str) -> str:
     value = fields.get(name.encode(), fields.get(name))
-    return value.decode() if isinstance(value, bytes) else value
+    if isinstance(value, bytes):
+        return value.decode()
+    return value if isinstance(value, str) else ""

@@ -13,9 +13,10 @@ branches that had not finished run again.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, cast
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
 from nexa_research.config import ResearchConfig
@@ -98,14 +99,14 @@ async def execute_run(
         await publish(name, to_jsonable(chunk))
 
     if "events" in wanted:
-        async for event in graph.astream_events(payload, config, version="v2", **options):
+        async for event in graph.astream_events(payload, cast(RunnableConfig, config), version="v2", **options):
             if event["event"] == "on_chain_stream" and event.get("run_id") == run["run_id"]:
                 namespace, mode, chunk = event["data"]["chunk"]
                 await handle(tuple(namespace), mode, chunk)
             else:
                 await publish("events", to_jsonable(_event_view(event)))
     else:
-        async for namespace, mode, chunk in graph.astream(payload, config, **options):
+        async for namespace, mode, chunk in graph.astream(payload, cast(RunnableConfig, config), **options):
             await handle(tuple(namespace), mode, chunk)
     result = to_jsonable(final)
     if interrupts:
@@ -113,7 +114,7 @@ async def execute_run(
     return result
 
 
-def _event_view(event: dict[str, Any]) -> dict[str, Any]:
+def _event_view(event: Mapping[str, Any]) -> dict[str, Any]:
     """An `astream_events` v2 event without objects that do not travel (callbacks, runnables)."""
     keep = ("event", "name", "run_id", "parent_ids", "tags", "metadata", "data")
     view = {k: event.get(k) for k in keep if k in event}

@@ -47,4 +47,5 @@ def make_broker(redis_url: str, consumer_name: str | None = None) -> RedisStream
 
 async def enqueue_run(broker: AsyncBroker, run_id: str) -> None:
     """Ask some worker to execute `run_id` (no-op for it when the run is finished or held by another worker)."""
-    await AsyncKicker(EXECUTE_RUN, broker, labels={}).kiq(run_id)
+    kicker: AsyncKicker[[str], None] = AsyncKicker(EXECUTE_RUN, broker, labels={})  # typed: the task is by name
+    await kicker.kiq(run_id)

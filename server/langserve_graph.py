@@ -42,7 +42,7 @@ import uuid
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -72,7 +72,7 @@ _RUNS_API_HINT = (
 )
 
 
-class RequestKnobs(ResearchKnobs):  # type: ignore[misc, valid-type]
+class RequestKnobs(ResearchKnobs):
     """What `configurable` may hold on /research: the knobs and the thread, nothing else (unknown keys are a 422)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -149,8 +149,8 @@ class RuntimeGraph(Runnable[dict[str, Any], dict[str, Any]]):
         runtime = self._runtime()
         graph = runtime.graph
         validate_topic(input.get("topic") if isinstance(input, dict) else input)
-        config = dict(config or {})  # type: ignore[assignment]
-        configurable = {k: v for k, v in (config.get("configurable") or {}).items() if v is not None}
+        given: dict[str, Any] = dict(config or {})
+        configurable = {k: v for k, v in (given.get("configurable") or {}).items() if v is not None}
         names = ResearchConfig.field_names()
         knobs = {k: v for k, v in configurable.items() if k in names}
         cfg = ResearchConfig.from_values(knobs)
@@ -159,8 +159,8 @@ class RuntimeGraph(Runnable[dict[str, Any], dict[str, Any]]):
         if graph.checkpointer is None:
             if thread_id is not None or cfg.review_plan:
                 raise ResearchInputError("thread_id: this server keeps no checkpoints (NEXA_CHECKPOINTER=none)")
-            return _Call(graph, input, {**config, "configurable": configurable})
-        call = _Call(graph, input, config, {"durability": "sync"})
+            return _Call(graph, input, cast(RunnableConfig, {**given, "configurable": configurable}))
+        call = _Call(graph, input, cast(RunnableConfig, given), {"durability": "sync"})
         if thread_id is None:
             if cfg.review_plan:
                 raise ResearchInputError(
@@ -170,7 +170,7 @@ class RuntimeGraph(Runnable[dict[str, Any], dict[str, Any]]):
             configurable["thread_id"] = uuid.uuid4().hex
         else:
             await self._continue_thread(runtime, thread_id, input, configurable, call)
-        call.config = {**config, "configurable": configurable}  # type: ignore[typeddict-item]
+        call.config = cast(RunnableConfig, {**given, "configurable": configurable})
         return call
 
     @staticmethod

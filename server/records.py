@@ -29,6 +29,11 @@ def running_runs_key(owner: str) -> str:
     return f"{PREFIX}:quota:{owner}:running"
 
 
+def _texts(raw: Any) -> list[str]:
+    """Members as read from Redis (bytes without decode_responses) as strings."""
+    return [i.decode() if isinstance(i, bytes) else str(i) for i in raw]
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -91,11 +96,11 @@ class RecordStore:
     async def thread_ids(self, offset: int, limit: int) -> list[str]:
         """Thread ids, most recently updated first."""
         ids = await self.redis.zrevrange(self.THREADS, offset, offset + limit - 1)
-        return [i.decode() if isinstance(i, bytes) else i for i in ids]
+        return _texts(ids)
 
     async def all_thread_ids(self) -> list[str]:
         ids = await self.redis.zrevrange(self.THREADS, 0, -1)
-        return [i.decode() if isinstance(i, bytes) else i for i in ids]
+        return _texts(ids)
 
     async def delete_thread(self, thread_id: str) -> list[str]:
         """Delete the thread's record and its runs' records; return the run ids."""
@@ -142,7 +147,7 @@ class RecordStore:
     async def run_ids(self, thread_id: str) -> list[str]:
         """The thread's run ids, oldest first."""
         ids = await self.redis.zrange(self.thread_runs_key(thread_id), 0, -1)
-        return [i.decode() if isinstance(i, bytes) else i for i in ids]
+        return _texts(ids)
 
     async def runs_of(self, thread_id: str) -> list[dict[str, Any]]:
         """The thread's runs, oldest first."""
@@ -164,7 +169,7 @@ class RecordStore:
 
     async def active_run_ids(self) -> list[str]:
         ids = await self.redis.zrange(self.ACTIVE, 0, -1)
-        return [i.decode() if isinstance(i, bytes) else i for i in ids]
+        return _texts(ids)
 
     def thread_lock(self, thread_id: str, timeout: float = 10.0) -> Any:
         """A short lock across API processes around "check the thread's active runs, then add one"."""

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from fastapi import Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from nexa_research.server.access.admission import api_key_of, fit_knobs, quota_headers, take_quota
 from nexa_research.server.api_errors import ApiError, not_found
@@ -90,7 +89,7 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
     if fitted != knobs:
         check_knobs(kwargs["config"], kwargs["context"])  # the tier's filled-in limits must fit the rest
     new_thread = thread_id is None
-    if new_thread:
+    if thread_id is None:
         thread, _ = await ctx.store.create_thread(None, {"stateless": True, **(body.metadata or {})}, owner)
         thread_id = thread["thread_id"]
     elif await ctx.thread_record(thread_id, owner) is None:
@@ -102,7 +101,7 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
         await ctx.store.create_thread(thread_id, body.metadata or {}, owner)
     snapshot = None if new_thread else await ctx.runtime.snapshot(thread_id)  # a new thread has no state
     has_state = snapshot is not None and bool(snapshot.values)
-    if kwargs["command"] is not None and "resume" in kwargs["command"] and not (has_state and snapshot.interrupts):
+    if kwargs["command"] is not None and "resume" in kwargs["command"] and not (has_state and snapshot is not None and snapshot.interrupts):
         raise ApiError(409, f"command.resume: thread {thread_id!r} is not interrupted; there is nothing to resume")
     if kwargs["input"] is None and kwargs["command"] is None and not has_state:
         raise ApiError(422, 'input: a new thread needs an input like {"topic": "..."}')

@@ -8,9 +8,8 @@ and a sixth of it), so pick-up takes at most TTL + period + one queue read, abou
 from __future__ import annotations
 
 from pydantic import Field
-from redis.asyncio import BlockingConnectionPool, Redis
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from redis.asyncio import BlockingConnectionPool, Redis
 
 # Longer than any blocking read the server makes (an SSE heartbeat's XREAD, the queue's XREADGROUP), and than an
 # event loop stall, so a quiet stream or a busy worker is never mistaken for a dead Redis (redis-py's default is 5 s).

@@ -8,6 +8,7 @@ run failed, else `idle`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from langgraph.types import StateSnapshot
@@ -15,7 +16,7 @@ from langgraph.types import StateSnapshot
 from nexa_research.server.serialize import to_jsonable
 
 
-def checkpoint_ref(config: dict[str, Any] | None) -> dict[str, Any] | None:
+def checkpoint_ref(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not config:
         return None
     configurable = config.get("configurable") or {}

@@ -18,9 +18,8 @@ import logging
 import os
 import socket
 import time
-from typing import Any
-
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
@@ -34,11 +33,11 @@ from nexa_research.server.job_queue import EXECUTE_RUN, enqueue_run, make_broker
 from nexa_research.server.lease import RunLease, cancel_requested
 from nexa_research.server.observability.logs import bind_run
 from nexa_research.server.observability.run_metrics import RunMetrics
-from nexa_research.tracing import aflush_traces
 from nexa_research.server.reaper import Reaper
 from nexa_research.server.records import FINAL_STATUSES, RecordStore, new_id
 from nexa_research.server.run_results import store_result
 from nexa_research.server.settings import ServerSettings
+from nexa_research.tracing import aflush_traces
 
 logger = logging.getLogger("nexa_research.worker")
 

@@ -13,13 +13,13 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
+from nexa_research.api import PlanReviewPending, aresearch, resolve_config
 from nexa_research.cli import eval as eval_commands
 from nexa_research.cli import keys as keys_commands
 from nexa_research.cli import serve as serve_commands
 from nexa_research.cli import services as services_commands
 from nexa_research.cli import setup as setup_commands
 from nexa_research.cli import threads as threads_commands
-from nexa_research.api import PlanReviewPending, aresearch, resolve_config
 from nexa_research.cli.progress import SectionProgress
 from nexa_research.errors import NexaError
 from nexa_research.providers.settings import ProviderSettings

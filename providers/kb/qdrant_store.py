@@ -21,11 +21,11 @@ from qdrant_client.common.client_exceptions import QdrantException
 from qdrant_client.http.exceptions import ApiException
 
 from nexa_research.errors import SearchBackendError
-from nexa_research.providers.kb.embeddings import Embedder
 from nexa_research.providers.kb.chunks import PAYLOAD_KEYS, Hit, StoredPoint
+from nexa_research.providers.kb.embeddings import Embedder
 from nexa_research.providers.kb.filters import SearchFilters
-from nexa_research.providers.kb.store import KnowledgeBase
 from nexa_research.providers.kb.qdrant_clients import acquire_client, one_blas_thread, relax_commit_sync, release_client
+from nexa_research.providers.kb.store import KnowledgeBase
 
 # Failures of the store: server answers, transport errors (qdrant-client wraps httpx's as ApiException), the
 # disk. Opening also meets the embedded folder lock (a RuntimeError). A ValueError or TypeError from a call is

@@ -32,8 +32,8 @@ from redisvl.query import CountQuery, VectorQuery
 from redisvl.schema import IndexSchema
 
 from nexa_research.errors import ResearchInputError, SearchBackendError
-from nexa_research.providers.kb.embeddings import Embedder
 from nexa_research.providers.kb.chunks import PAYLOAD_KEYS, Hit, StoredPoint, batches
+from nexa_research.providers.kb.embeddings import Embedder
 from nexa_research.providers.kb.filters import REDIS_PUBLISHED_FIELD, REDIS_SOURCE_FIELD, SearchFilters, parse_iso
 from nexa_research.providers.kb.store import KnowledgeBase
 from nexa_research.providers.services.redis_server import redact_url
@@ -141,7 +141,8 @@ class RedisKnowledgeBase(KnowledgeBase):
             for point in points:
                 key = self._key(point.id)
                 pipe.delete(key)
-                pipe.hset(key, mapping=_hash_fields(point))
+                fields: Mapping[Any, Any] = _hash_fields(point)
+                pipe.hset(key, mapping=fields)
             pipe.execute()
 
         self._guard("write", write)

@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from nexa_research.providers.kb.embeddings import Embedder, default_embedder
 from nexa_research.providers.kb.chunks import (
     CHUNK_OVERLAP,
     CHUNK_SIZE,
@@ -36,6 +35,7 @@ from nexa_research.providers.kb.chunks import (
     point_id,
     unit_vectors,
 )
+from nexa_research.providers.kb.embeddings import Embedder, default_embedder
 from nexa_research.providers.kb.filters import SearchFilters
 from nexa_research.providers.settings import ProviderSettings
 

@@ -27,8 +27,8 @@ from pydantic import BaseModel
 
 from nexa_research.errors import ProviderError, StructuredOutputError
 from nexa_research.providers.llm.failures import MODEL_CALL_FAILURES, model_failure
-from nexa_research.providers.retry_policy import RetryPolicy
 from nexa_research.providers.llm.schema_repair import validate_or_repair
+from nexa_research.providers.retry_policy import RetryPolicy
 
 T = TypeVar("T", bound=BaseModel)
 

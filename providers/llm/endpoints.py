@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
 
 from nexa_research.config import ROLE_DEFAULTS, ROLES, FallbackModel, RoleModel, RoleModels
 from nexa_research.errors import ResearchInputError
@@ -104,9 +105,9 @@ def resolve_endpoint(
         url = _checked_url(base_url, f"{where}.base_url")
         key = _key_from_env(api_key_env, f"{where}.api_key_env") or NO_KEY
         return Endpoint("custom", url, key, settings.llm_model or "default")
-    key = _key_from_env(api_key_env, f"{where}.api_key_env")
+    env_key = _key_from_env(api_key_env, f"{where}.api_key_env")
     endpoint = default_endpoint(settings)
-    return Endpoint(endpoint.kind, endpoint.base_url, key, endpoint.default_model) if key else endpoint
+    return Endpoint(endpoint.kind, endpoint.base_url, env_key, endpoint.default_model) if env_key else endpoint
 
 
 def build_chat_model(
@@ -123,7 +124,11 @@ def build_chat_model(
     headers = None
     max_tokens = settings.max_tokens
     if endpoint.kind == "local":
-        from nexa_research.providers.llm.local_server import LOCAL_HTTP_HEADERS, local_output_budget, local_sampling_extras
+        from nexa_research.providers.llm.local_server import (
+            LOCAL_HTTP_HEADERS,
+            local_output_budget,
+            local_sampling_extras,
+        )
 
         extra_body = local_sampling_extras(role)
         headers = dict(LOCAL_HTTP_HEADERS)
@@ -132,9 +137,9 @@ def build_chat_model(
     return ChatOpenAI(
         model=model or settings.model or endpoint.default_model,
         base_url=endpoint.base_url,
-        api_key=endpoint.api_key,
+        api_key=SecretStr(endpoint.api_key),
         temperature=settings.temperature,
-        max_tokens=max_tokens,
+        max_completion_tokens=max_tokens,  # the field `max_tokens`, by its alias
         frequency_penalty=settings.frequency_penalty,
         presence_penalty=settings.presence_penalty,
         timeout=settings.timeout_seconds,

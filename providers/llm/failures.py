@@ -12,6 +12,7 @@ Anything else raised during a call (a ValueError or KeyError from our own code) 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import httpx2
@@ -45,7 +46,7 @@ def model_failure(exc: BaseException, *, role: str, model: str) -> ProviderError
         exc.model = exc.model or model
         exc.endpoint = exc.endpoint or model
         return exc
-    where = {"role": role, "model": model, "endpoint": model}
+    where: dict[str, Any] = {"role": role, "model": model, "endpoint": model}
     if isinstance(exc, _TIMEOUTS):
         return ProviderError(f"{model}: timed out ({type(exc).__name__})", reason="timed out", transient=True, **where)
     if isinstance(exc, _NO_CONNECTION):
@@ -73,7 +74,7 @@ def model_failure(exc: BaseException, *, role: str, model: str) -> ProviderError
     return ProviderError(f"{model}: {reason}", reason=reason, transient=False, **where)
 
 
-def _status_failure(exc: openai.APIStatusError, where: dict[str, str]) -> ProviderError:
+def _status_failure(exc: openai.APIStatusError, where: dict[str, Any]) -> ProviderError:
     """An HTTP error answer: its status and message, what to do about it, and the wait the server asked for."""
     status = exc.status_code
     body = exc.body if isinstance(exc.body, dict) else {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -43,7 +44,7 @@ def _parent(data: Any, loc: tuple[Any, ...]) -> tuple[Any, Any]:
     return node, loc[-1]
 
 
-def _apply(data: Any, error: dict[str, Any]) -> bool:
+def _apply(data: Any, error: Mapping[str, Any]) -> bool:
     loc = tuple(error["loc"])
     if not loc:
         return False

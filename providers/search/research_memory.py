@@ -22,10 +22,10 @@ from typing import Any
 
 from nexa_research.errors import SearchBackendError, ServiceStartError
 from nexa_research.providers.kb.embeddings import default_embedder
-from nexa_research.providers.search.knowledge_base import BACKEND_NAME, KnowledgeBaseSearch
 from nexa_research.providers.kb.store import KnowledgeBase, open_knowledge_base
-from nexa_research.providers.search.protocol import SearchBackend
+from nexa_research.providers.search.knowledge_base import BACKEND_NAME, KnowledgeBaseSearch
 from nexa_research.providers.search.outcome import SearchOutcome, search_outcome
+from nexa_research.providers.search.protocol import SearchBackend
 from nexa_research.providers.services.redis_server import RedisModulesMissingError, RedisUnavailableError
 from nexa_research.providers.settings import ProviderSettings
 from nexa_research.state import Source

@@ -14,7 +14,12 @@ from redis.exceptions import ResponseError
 
 from nexa_research.errors import NexaError
 from nexa_research.providers.services.openssl import find_libssl11
-from nexa_research.providers.services.redis_embedded import EmbeddedRedis, EmbeddedRedisSettings, embedded_folder, ensure_server
+from nexa_research.providers.services.redis_embedded import (
+    EmbeddedRedis,
+    EmbeddedRedisSettings,
+    embedded_folder,
+    ensure_server,
+)
 from nexa_research.providers.services.redis_folder import UNREACHABLE, tool_client
 from nexa_research.providers.settings import ProviderSettings
 

@@ -123,4 +123,5 @@ class KeyStore:
 
 
 def _record(stored: dict[str, Any]) -> ApiKey:
-    return ApiKey(**{k: stored.get(k) for k in ApiKey.__dataclass_fields__})
+    fields: dict[str, Any] = {k: stored.get(k) for k in ApiKey.__dataclass_fields__}
+    return ApiKey(**fields)

@@ -23,7 +23,7 @@ class EndpointKnobError(Exception):
 
 def _endpoints(knobs: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """(field path, kind, value) of every endpoint knob: base_url and api_key_env, fallbacks included."""
-    found = []
+    found: list[tuple[str, str, Any]] = []
     models = knobs.get("models") or {}
     if not isinstance(models, dict):
         return found

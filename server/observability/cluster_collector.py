@@ -86,11 +86,12 @@ class ClusterCollector(Collector):
         pipe.hgetall(keys.workers)
         pipe.xlen(keys.queue)
         pipe.xinfo_groups(keys.queue)
-        *hashes, active, workers, length, groups = pipe.execute(raise_on_error=False)
-        for value in (*hashes, active, workers, length):
+        runs, run_seconds, tokens, cache, refusals, active, workers, length, groups = pipe.execute(raise_on_error=False)
+        for value in (runs, run_seconds, tokens, cache, refusals, active, workers, length):
             if isinstance(value, Exception):
                 raise value
-        return _Snapshot(*hashes, active=int(active), workers=workers, queue_depth=self._queue_depth(length, groups))
+        return _Snapshot(runs, run_seconds, tokens, cache, refusals, active=int(active), workers=workers,
+                         queue_depth=self._queue_depth(length, groups))
 
     def _queue_depth(self, length: int, groups: list[dict[str, Any]] | Exception) -> int:
         """Messages no worker has read yet, plus those read and not acknowledged.
@@ -107,7 +108,8 @@ class ClusterCollector(Collector):
         lag = group.get("lag")
         if lag is None:  # Redis cannot tell after some deletions: count what lies past the last delivery
             after = f"({_text(group['last-delivered-id'])}"
-            lag = len(self._redis.xrange(self.keys.queue, after, "+", count=LAG_SCAN_CAP))
+            scanned: list[Any] = self._redis.xrange(self.keys.queue, after, "+", count=LAG_SCAN_CAP)  # type: ignore[assignment]
+            lag = len(scanned)
         return int(lag) + int(group.get("pending") or 0)
 
     # exporting ----------------------------------------------------------------------------------------------

@@ -73,8 +73,9 @@ class HttpMetrics:
 def route_template(scope: Scope, app: Any) -> str:
     """The template of the route that served (or would have served) the request."""
     route = scope.get("route")
-    if isinstance(route, BaseRoute) and getattr(route, "path", None) is not None:
-        return _mount_prefix(scope) + route.path
+    path = getattr(route, "path", None) if isinstance(route, BaseRoute) else None
+    if path is not None:
+        return _mount_prefix(scope) + path
     routes = getattr(getattr(app, "router", None), "routes", None) or []
     partial = None
     for candidate in routes:

@@ -92,21 +92,21 @@ def configure_logging(level: int | str = "INFO", json: bool = True, stream: IO[s
     records reach ours.
     """
     timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
-    before = [merge_contextvars, structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name, timestamper]
+    before: list[Any] = [merge_contextvars, structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name, timestamper]
+    processors: list[Any] = [structlog.stdlib.filter_by_level, *before, structlog.processors.StackInfoRenderer(),
+                             redact, structlog.stdlib.ProcessorFormatter.wrap_for_formatter]
     structlog.configure(
         # `redact` already here, so any other handler on the way (pytest's, an error reporter's) gets redacted fields
-        processors=[structlog.stdlib.filter_by_level, *before, structlog.processors.StackInfoRenderer(), redact,
-                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=processors,
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*before, structlog.stdlib.ExtraAdder(), _drop_console_markup],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.format_exc_info,
-                    redact, renderer, _mask_rendered],
-    )
+    foreign: list[Any] = [*before, structlog.stdlib.ExtraAdder(), _drop_console_markup]
+    rendering: list[Any] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                            structlog.processors.format_exc_info, redact, renderer, _mask_rendered]
+    formatter = structlog.stdlib.ProcessorFormatter(foreign_pre_chain=foreign, processors=rendering)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter)
     setattr(handler, _OUR_HANDLER, True)

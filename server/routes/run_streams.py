@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
+from nexa_research.server.api_errors import Responses
 from nexa_research.server.context import ServerContext
 from nexa_research.server.execution import requested_modes
 from nexa_research.server.lease import request_cancel
@@ -26,7 +27,7 @@ from nexa_research.server.run_requests import RunCreate, admitted_headers, creat
 
 router = APIRouter(tags=["runs"])
 ALWAYS_SENT = frozenset({"metadata", "error"})
-SSE_RESPONSE = {200: {"description": "Server-sent events", "content": {"text/event-stream": {}}}}
+SSE_RESPONSE: Responses = {200: {"description": "Server-sent events", "content": {"text/event-stream": {}}}}
 
 
 async def sse_events(

@@ -15,7 +15,15 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from nexa_research.server.api_errors import (
-    CONFLICT, FORBIDDEN, INVALID, LIMITED, NOT_FOUND, TOO_LARGE, UNAUTHORIZED, ApiError, not_found,
+    CONFLICT,
+    FORBIDDEN,
+    INVALID,
+    LIMITED,
+    NOT_FOUND,
+    TOO_LARGE,
+    UNAUTHORIZED,
+    ApiError,
+    not_found,
 )
 from nexa_research.server.context import ServerContext
 from nexa_research.server.lease import request_cancel

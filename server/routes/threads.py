@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
+from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexa_research.server.api_errors import CONFLICT, INVALID, NOT_FOUND, ApiError, not_found
@@ -75,11 +76,11 @@ async def view_of(ctx: ServerContext, record: dict[str, Any]) -> dict[str, Any]:
     return thread_view(record, snapshot, active, runs[-1]["status"] if runs else None)
 
 
-def _lookup(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
+def _lookup(thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
     configurable = {"thread_id": thread_id, "checkpoint_ns": ""}
     if checkpoint_id:
         configurable["checkpoint_id"] = checkpoint_id
-    return {"configurable": configurable}
+    return RunnableConfig(configurable=configurable)
 
 
 @router.post("/threads", responses={**CONFLICT, **INVALID}, summary="Create a thread")
@@ -191,11 +192,11 @@ async def update_state(ctx: Ctx, owner: Owner, thread_id: str, body: StateUpdate
 @router.post("/threads/{thread_id}/history", responses=NOT_FOUND, summary="The thread's checkpoints, newest first")
 async def history(ctx: Ctx, owner: Owner, thread_id: str, body: HistoryRequest) -> list[dict[str, Any]]:
     await thread_record(ctx, thread_id, owner)
-    before = body.before
-    if isinstance(before, str):
-        before = _lookup(thread_id, before)
-    elif isinstance(before, dict):
-        before = {"configurable": {**before, "thread_id": thread_id}}
+    before: RunnableConfig | None = None
+    if isinstance(body.before, str):
+        before = _lookup(thread_id, body.before)
+    elif isinstance(body.before, dict):
+        before = RunnableConfig(configurable={**body.before, "thread_id": thread_id})
     states = []
     history = ctx.runtime.graph.aget_state_history(
         _lookup(thread_id, (body.checkpoint or {}).get("checkpoint_id")), filter=body.metadata, before=before,

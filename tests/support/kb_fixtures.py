@@ -23,10 +23,10 @@ import pytest
 
 from nexa_research.providers.kb.embeddings import Embedder
 from nexa_research.providers.kb.ingest import WIKI_SOURCE, wikipedia_documents
-from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch
-from nexa_research.providers.kb.store import KnowledgeBase
 from nexa_research.providers.kb.qdrant_store import QdrantKnowledgeBase
 from nexa_research.providers.kb.redis_store import RedisKnowledgeBase
+from nexa_research.providers.kb.store import KnowledgeBase
+from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch
 from nexa_research.providers.services.redis_server import EmbeddedRedis
 from nexa_research.providers.settings import ProviderSettings
 

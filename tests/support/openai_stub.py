@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import pytest
+
 from support.stub_server import RecordedRequest, ScriptedHTTPStub, StubHandler
 
 logger = logging.getLogger(__name__)

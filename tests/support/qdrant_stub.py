@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import numpy as np
+
 from support.stub_server import RecordedRequest, ScriptedHTTPStub, StubHandler
 
 _ROUTE = re.compile(r"^/collections/(?P<name>[^/]+)(?P<rest>(/[a-z_/]+)?)$")

@@ -16,10 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for `support`
 
-from support.scripted_models import ScriptedChatModel, field, providers_for  # noqa: E402
-
 from nexa_research import aresearch  # noqa: E402
 from nexa_research.providers import InMemorySearch  # noqa: E402
+from support.scripted_models import ScriptedChatModel, field, providers_for  # noqa: E402
 
 TITLES = ["Alpha origins", "Beta spread", "Gamma slow effects", "Delta slow legacy"]
 TOPIC = "The printing press"

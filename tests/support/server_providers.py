@@ -16,9 +16,8 @@ import json
 import os
 from pathlib import Path
 
-from support.scripted_models import ScriptedChatModel, corpus_for, field, providers_for
-
 from nexa_research.providers import InMemorySearch
+from support.scripted_models import ScriptedChatModel, corpus_for, field, providers_for
 
 TITLES = ["Alpha origins", "Beta spread", "Gamma slow effects", "Delta slow legacy"]
 TOPIC = "The printing press"

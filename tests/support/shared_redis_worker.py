@@ -15,10 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for `support`
 
-from support.scripted_models import corpus_for, providers_for  # noqa: E402
-
 from nexa_research import aresearch  # noqa: E402
 from nexa_research.providers import InMemorySearch  # noqa: E402
+from support.scripted_models import corpus_for, providers_for  # noqa: E402
 
 TITLES = ["Alpha origins", "Beta spread", "Gamma gated effects"]
 TOPIC = "The printing press"

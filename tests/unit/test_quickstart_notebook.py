@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+
 from support.paths import REPO
 
 NOTEBOOK = REPO / "notebooks" / "quickstart.ipynb"

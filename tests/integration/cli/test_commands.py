@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+
 from support.research_stub import research_answers
 
 pytestmark = pytest.mark.redis

@@ -22,11 +22,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from support.kb_fixtures import KB_COLLECTION
-from support.research_stub import research_answers, role_of
 
 from nexa_research.providers.kb.qdrant_store import QdrantKnowledgeBase
 from nexa_research.providers.kb.redis_store import RedisKnowledgeBase
+from support.kb_fixtures import KB_COLLECTION
+from support.research_stub import research_answers, role_of
 
 pytestmark = pytest.mark.redis
 NEXA = [sys.executable, "-m", "nexa_research.cli"]

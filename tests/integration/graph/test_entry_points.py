@@ -22,8 +22,8 @@ from nexa_research.cli import app as cli_app
 from nexa_research.providers import ConfiguredProviders, register_search_backend
 from nexa_research.providers.checkpointer import open_async_checkpointer
 from nexa_research.report import Report
-from support.scripted_models import named_corpus
 from support.research_stub import SEARCH_NAME, TITLES, research_answers
+from support.scripted_models import named_corpus
 
 pytestmark = pytest.mark.redis
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from langgraph_sdk import get_client
+
 from support.paths import REPO
 from support.research_stub import TITLES, research_answers
 

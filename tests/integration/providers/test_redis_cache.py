@@ -14,8 +14,8 @@ import redis.asyncio as aioredis
 
 from nexa_research.errors import SearchBackendError
 from nexa_research.providers.redis_cache import SEARCH_TTL, CachedSearch, RedisCache
-from nexa_research.providers.services.redis_server import EmbeddedRedis
 from nexa_research.providers.search.protocol import SearchBackend, make_source
+from nexa_research.providers.services.redis_server import EmbeddedRedis
 from nexa_research.state import Source
 
 pytestmark = pytest.mark.redis

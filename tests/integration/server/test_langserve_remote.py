@@ -28,9 +28,10 @@ from nexa_research.builder import build_graph
 from nexa_research.providers import StaticProviders
 from nexa_research.runtime import ResearchRuntime
 from nexa_research.server.langserve_graph import add_research_routes
-from support.server_harness import auth_headers
 from support.scripted_models import field, providers_for
-from support.server_providers import TITLES as SERVER_TITLES, TOPIC as SERVER_TOPIC
+from support.server_harness import auth_headers
+from support.server_providers import TITLES as SERVER_TITLES
+from support.server_providers import TOPIC as SERVER_TOPIC
 
 pytestmark = pytest.mark.redis
 TITLES = ["Gutenberg press origins", "Spread across Europe", "Effects on literacy"]

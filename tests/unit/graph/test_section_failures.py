@@ -9,7 +9,15 @@ import pytest
 from nexa_research import ProviderError, aresearch
 from nexa_research.errors import SearchBackendError
 from nexa_research.providers import InMemorySearch, StaticProviders
-from support.scripted_models import ScriptedChatModel, collator, corpus_for, planner_for, providers_for, query_writer, reflection_always
+from support.scripted_models import (
+    ScriptedChatModel,
+    collator,
+    corpus_for,
+    planner_for,
+    providers_for,
+    query_writer,
+    reflection_always,
+)
 
 TITLES = ["Gutenberg press origins", "Spread across Europe", "Effects on literacy"]
 

@@ -11,7 +11,6 @@ import uuid
 import langsmith
 import pytest
 
-from support.langsmith_stub import LangSmithStub, reset_langsmith
 from nexa_research.builder import build_graph
 from nexa_research.config import ResearchConfig
 from nexa_research.prompts import prompt_versions
@@ -25,6 +24,7 @@ from nexa_research.tracing import (
     tracing_requested,
     with_trace_options,
 )
+from support.langsmith_stub import LangSmithStub, reset_langsmith
 from support.scripted_models import providers_for
 
 TITLES = ["Gutenberg press origins", "Spread across Europe", "Effects on literacy"]

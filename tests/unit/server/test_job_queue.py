@@ -13,7 +13,6 @@ from nexa_research.server.job_queue import EXECUTE_RUN, GROUP, QUEUE, enqueue_ru
 from support.queue_messages import queued_run_ids
 
 
-
 async def receive(broker: RedisStreamBroker, wait: float = 5) -> dict | None:
     """The next message this worker's listener yields (acknowledged, as the worker does), or None if none comes
     within `wait` seconds. A waiting message is read at once; an empty queue blocks a read for 1 s (xread_block)."""

@@ -10,20 +10,20 @@ import sqlite3
 
 import pytest
 import torch
-from support.kb_fixtures import KB_COLLECTION, NOTES, wiki_subset
 from qdrant_client import QdrantClient
 from threadpoolctl import threadpool_info
 
 from nexa_research.config import ResearchConfig
 from nexa_research.errors import ResearchInputError, SearchBackendError
 from nexa_research.providers.kb.embeddings import MiniLMEmbedder, default_embedder
-from nexa_research.providers.kb.ingest import WIKI_SOURCE
 from nexa_research.providers.kb.filters import SearchFilters
-from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch, deduplicate
-from nexa_research.providers.kb.store import Hit, point_id
+from nexa_research.providers.kb.ingest import WIKI_SOURCE
 from nexa_research.providers.kb.qdrant_store import QdrantKnowledgeBase
+from nexa_research.providers.kb.store import Hit, point_id
+from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch, deduplicate
 from nexa_research.providers.search.protocol import SearchBackend, source_id
 from nexa_research.providers.search.registry import build_search_backend
+from support.kb_fixtures import KB_COLLECTION, NOTES, wiki_subset
 
 GUTENBERG_ARTICLES = {
     "https://en.wikipedia.org/wiki/Printing_press",

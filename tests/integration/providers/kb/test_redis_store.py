@@ -10,17 +10,17 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from support.kb_fixtures import NOTES as SHARED_NOTES
-from support.kb_fixtures import open_wiki_kb
 from redisvl.exceptions import RedisSearchError, RedisVLError
 
 from nexa_research.errors import ResearchInputError, SearchBackendError
 from nexa_research.providers.kb.embeddings import default_embedder
 from nexa_research.providers.kb.migration import copy_from_embedded_qdrant, seed_if_empty
-from nexa_research.providers.kb.store import open_knowledge_base, resolve_kb_store
 from nexa_research.providers.kb.qdrant_store import QdrantKnowledgeBase
 from nexa_research.providers.kb.redis_store import RedisKnowledgeBase
+from nexa_research.providers.kb.store import open_knowledge_base, resolve_kb_store
 from nexa_research.providers.settings import ProviderSettings
+from support.kb_fixtures import NOTES as SHARED_NOTES
+from support.kb_fixtures import open_wiki_kb
 
 pytestmark = pytest.mark.redis
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 import xllamacpp
-from support.local_llm_fixtures import wiki_sources, write_tiny_gguf
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexa_research.config import ROLES, ResearchConfig, RoleModel
@@ -32,6 +31,7 @@ from nexa_research.providers.llm.local_server import (
     local_sampling_extras,
 )
 from nexa_research.providers.settings import ProviderSettings
+from support.local_llm_fixtures import wiki_sources, write_tiny_gguf
 
 
 class City(BaseModel):

@@ -9,16 +9,16 @@ import uuid
 
 import pytest
 import redis
-from support.scripted_models import corpus_for, providers_for
-from support.configured_search import TITLES, ScriptedModelsConfiguredSearch
 
 from nexa_research import ResearchConfig, aresearch
 from nexa_research.errors import SearchBackendError
 from nexa_research.providers import InMemorySearch, ProviderSettings, register_search_backend
-from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch
-from nexa_research.providers.redis_cache import CachedSearch, RedisCache
 from nexa_research.providers.kb.redis_store import RedisKnowledgeBase
+from nexa_research.providers.redis_cache import CachedSearch, RedisCache
+from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch
 from nexa_research.providers.search.research_memory import RememberingSearch
+from support.configured_search import TITLES, ScriptedModelsConfiguredSearch
+from support.scripted_models import corpus_for, providers_for
 
 pytestmark = pytest.mark.redis
 TOPIC = "The printing press"

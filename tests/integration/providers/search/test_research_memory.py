@@ -9,7 +9,7 @@ import pytest
 
 from nexa_research import aresearch
 from nexa_research.errors import SearchBackendError
-from nexa_research.providers import ConfiguredProviders, InMemorySearch, ProviderSettings, register_search_backend
+from nexa_research.providers import InMemorySearch, ProviderSettings, register_search_backend
 from nexa_research.providers.kb.embeddings import default_embedder
 from nexa_research.providers.search.research_memory import open_memory
 from support.configured_search import TITLES, ScriptedModelsConfiguredSearch

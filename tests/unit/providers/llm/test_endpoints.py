@@ -16,7 +16,6 @@ import uuid
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableLambda
-from support.openai_stub import closed_port_url
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexa_research.config import ROLE_DEFAULTS, ResearchConfig
@@ -25,6 +24,7 @@ from nexa_research.providers import ConfiguredProviders, ProviderSettings
 from nexa_research.providers.llm import local_server
 from nexa_research.providers.llm.chat_models import answered_by
 from nexa_research.providers.llm.endpoints import OPENAI_BASE_URL, Endpoint, build_role_models, default_endpoint
+from support.openai_stub import closed_port_url
 
 GUARD_SECONDS = 20  # a broken timeout fails the test instead of stalling the suite
 QUICK = {"timeout_seconds": 2}

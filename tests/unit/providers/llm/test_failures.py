@@ -15,9 +15,7 @@ import httpx2
 import openai
 import pytest
 from langchain_core.messages import HumanMessage
-from support.openai_stub import closed_port_url
 from pydantic import BaseModel, ConfigDict
-from support.scripted_models import ScriptedChatModel, providers_for
 
 from nexa_research import aresearch
 from nexa_research.config import ResearchConfig
@@ -25,6 +23,8 @@ from nexa_research.errors import ProviderError, StructuredOutputError
 from nexa_research.providers import ConfiguredProviders, ProviderSettings
 from nexa_research.providers.llm.failures import model_failure
 from nexa_research.providers.retry_policy import RetryPolicy
+from support.openai_stub import closed_port_url
+from support.scripted_models import ScriptedChatModel, providers_for
 
 GUARD_SECONDS = 20
 MESSAGES = [HumanMessage("Say something.")]

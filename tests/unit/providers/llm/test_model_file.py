@@ -10,11 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.local_llm_fixtures import tiny_gguf_bytes, write_tiny_gguf
 from typer.testing import CliRunner
 
-from nexa_research.cli import setup as setup_commands
 from nexa_research.cli import app
+from nexa_research.cli import setup as setup_commands
 from nexa_research.errors import ModelAssetError
 from nexa_research.providers.llm import model_file
 from nexa_research.providers.llm.gguf import GGUFArray
@@ -34,6 +33,7 @@ from nexa_research.providers.llm.model_file import (
     resolve_model_path,
 )
 from nexa_research.providers.settings import ProviderSettings
+from support.local_llm_fixtures import tiny_gguf_bytes, write_tiny_gguf
 
 
 def _settings(tmp_path: Path, model: Path | None = None, name: str | None = None) -> ProviderSettings:

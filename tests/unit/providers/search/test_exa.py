@@ -12,8 +12,6 @@ import asyncio
 import socket
 
 import pytest
-from support.exa_stub import DEFAULT_DOCUMENTS, ExaStub
-from support.scripted_models import providers_for
 
 from nexa_research import build_graph
 from nexa_research.config import ResearchConfig
@@ -23,6 +21,8 @@ from nexa_research.providers.search.protocol import SearchBackend, source_id
 from nexa_research.providers.search.registry import build_search_backend
 from nexa_research.providers.settings import ProviderSettings
 from nexa_research.report import Report
+from support.exa_stub import DEFAULT_DOCUMENTS, ExaStub
+from support.scripted_models import providers_for
 
 KEY = "test-exa-key"
 HANG_GUARD_SECONDS = 30  # a broken timeout fails the test instead of stalling the suite
