@@ -4,25 +4,20 @@ model. Store-specific behaviour: test_redis_kb.py; the part of Qdrant's that is 
 from __future__ import annotations
 
 import asyncio
-import math
-import socket
-import sqlite3
 
 import pytest
 import torch
-from qdrant_client import QdrantClient
 from threadpoolctl import threadpool_info
 
 from nexa_research.config import ResearchConfig
 from nexa_research.errors import ResearchInputError, SearchBackendError
-from nexa_research.providers.kb.embeddings import MiniLMEmbedder, default_embedder
 from nexa_research.providers.kb.filters import SearchFilters
 from nexa_research.providers.kb.ingest import WIKI_SOURCE
 from nexa_research.providers.kb.qdrant_store import QdrantKnowledgeBase
-from nexa_research.providers.kb.store import Hit, point_id
-from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch, deduplicate
+from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch
 from nexa_research.providers.search.protocol import SearchBackend, source_id
 from nexa_research.providers.search.registry import build_search_backend
+from support.embedders import TinyEmbedder
 from support.kb_fixtures import KB_COLLECTION, NOTES, wiki_subset
 
 GUTENBERG_ARTICLES = {
@@ -34,12 +29,6 @@ GUTENBERG_ARTICLES = {
 @pytest.fixture
 def small_kb(make_kb):
     return make_kb()
-
-
-def test_embedder_gives_normalised_384_dim_vectors():
-    vectors = default_embedder().embed(["printing press", "photosynthesis in plants"])
-    assert len(vectors) == 2 and all(len(v) == 384 for v in vectors)
-    assert all(math.isclose(math.fsum(x * x for x in v), 1.0, rel_tol=1e-4) for v in vectors)
 
 
 def test_reingesting_the_same_articles_keeps_the_point_count(wiki_kb):
@@ -55,11 +44,6 @@ def test_a_shorter_new_version_replaces_all_old_chunks(small_kb):
     small_kb.add_documents([{"url": "https://example.org/doc/", "title": "Doc", "text": "Now it is about bread."}], source="t")
     assert small_kb.count() == 1
     assert [h.text for h in small_kb.search("bread", k=5)] == ["Now it is about bread."]
-
-
-def test_point_ids_follow_the_normalised_url():
-    assert point_id("http://www.Example.org/a/", 0) == point_id("https://example.org/a", 0)
-    assert point_id("https://example.org/a", 0) != point_id("https://example.org/a", 1)
 
 
 async def test_gutenberg_query_finds_the_relevant_wikipedia_article_first(wiki_search):
@@ -120,18 +104,6 @@ async def test_the_same_text_under_two_urls_is_returned_once(small_kb):
     assert len(results) == 3
 
 
-def test_deduplicate_keeps_the_best_of_near_identical_hits():
-    def hit(url, text, score, vector):
-        return Hit(url=url, title="t", text=text, source="s", published=None, chunk=0, score=score, vector=vector)
-
-    hits = [hit("https://x.org/a", "Alpha  text", 0.9, [1.0, 0.0]),
-            hit("https://x.org/a/", "alpha text", 0.8, [0.0, 1.0]),  # same URL and text, other vector
-            hit("https://y.org/b", "different", 0.7, [0.999, 0.0447]),  # cosine > 0.95 with the first
-            hit("https://z.org/c", "other", 0.6, [0.6, 0.8])]
-    assert [h.url for h in deduplicate(hits, k=5)] == ["https://x.org/a", "https://z.org/c"]
-    assert [h.url for h in deduplicate(hits, k=1)] == ["https://x.org/a"]
-
-
 async def test_an_empty_knowledge_base_says_how_to_fill_it(small_kb):
     with pytest.raises(SearchBackendError, match="empty"):
         await KnowledgeBaseSearch(small_kb).search("anything", k=3)
@@ -147,15 +119,6 @@ async def test_the_registry_builds_the_kb_backend_from_settings(wiki_kb_settings
         assert results[0]["url"] == "https://en.wikipedia.org/wiki/Photosynthesis"
     finally:
         backend.close()
-
-
-class TinyEmbedder:
-    """An 8-dim stand-in: any object with `dim` and `embed` can replace MiniLM."""
-
-    dim = 8
-
-    def embed(self, texts):
-        return [[1.0] + [0.0] * 7 for _ in texts]
 
 
 def test_a_store_made_with_another_embedder_is_refused(make_kb):
@@ -212,20 +175,6 @@ async def test_concurrent_searches_match_sequential_ones_and_leave_thread_settin
     assert torch.get_num_threads() == torch_before
 
 
-def test_many_texts_embed_in_length_batches_in_input_order_like_single_queries():
-    texts = [f"{word} " * n for word, n in [("tides", 3), ("volcano", 40), ("bread", 1), ("printing press", 90),
-                                             ("glacier", 12), ("honey bee", 60), ("comet", 5), ("moon", 25),
-                                             ("Gutenberg", 150), ("fjord", 8)]]
-    threads = torch.get_num_threads()
-    for bfloat16 in (True, False):  # hardware bfloat16 or not, whatever this machine has
-        many = MiniLMEmbedder(batch_size=3, bfloat16=bfloat16).embed(texts)
-        assert torch.get_num_threads() == threads
-        singles = [default_embedder().embed([t])[0] for t in texts]
-        for text, a, b in zip(texts, many, singles, strict=True):
-            assert math.fsum(x * y for x, y in zip(a, b, strict=True)) > 0.999, text[:20]
-            assert math.isclose(math.fsum(x * x for x in a), 1.0, rel_tol=1e-4)
-
-
 class CountingEmbedder:
     """Counts the texts it embeds; vectors say nothing."""
 
@@ -271,31 +220,3 @@ def test_two_knowledge_bases_share_one_folder_in_a_process(wiki_kb_data_dir):
     first.close()
 
 
-def test_a_folder_locked_by_another_client_is_an_error_naming_it_and_the_shared_stores(tmp_path):
-    folder = tmp_path / "locked"
-    holder = QdrantClient(path=str(folder))  # stands in for another process holding the folder
-    try:
-        with pytest.raises(SearchBackendError, match=str(folder)) as raised:
-            QdrantKnowledgeBase(path=folder)
-        assert "NEXA_KB=redis" in str(raised.value) and "QDRANT_URL" in str(raised.value)
-    finally:
-        holder.close()
-
-
-def test_an_unreachable_server_is_an_error_naming_its_url():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    with pytest.raises(SearchBackendError, match=url):
-        QdrantKnowledgeBase(url=url)
-
-
-def test_embedded_storage_commits_without_an_fsync_per_point(tmp_path):
-    with QdrantKnowledgeBase(path=tmp_path / "q", collection="c", embedder=TinyEmbedder()) as kb:
-        kb.add_documents([{"url": "https://x.org", "title": "x", "text": "x"}], source="s")
-        storage = next((tmp_path / "q").rglob("storage.sqlite"))
-        with sqlite3.connect(storage) as db:
-            assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    with QdrantKnowledgeBase(path=tmp_path / "q", collection="c", embedder=TinyEmbedder()) as reopened:
-        assert reopened.count() == 1

@@ -16,7 +16,7 @@ import pytest
 import xllamacpp
 from pydantic import BaseModel, ConfigDict, Field
 
-from nexa_research.config import ROLES, ResearchConfig, RoleModel
+from nexa_research.config import ResearchConfig, RoleModel
 from nexa_research.errors import ServiceStartError
 from nexa_research.nodes.planner import PlanOutput, plan_schema
 from nexa_research.nodes.reflect import ReflectionOutput
@@ -28,7 +28,6 @@ from nexa_research.providers.llm.local_server import (
     LocalLLMServer,
     LocalServerSpec,
     local_endpoint,
-    local_sampling_extras,
 )
 from nexa_research.providers.settings import ProviderSettings
 from support.local_llm_fixtures import wiki_sources, write_tiny_gguf
@@ -46,14 +45,6 @@ class SearchStep(BaseModel):
 
     sufficient: bool = Field(description="Whether the notes already answer the question.")
     next_query: str = Field(max_length=120, description="The next web search query.")
-
-
-def test_every_role_gets_llama_sampling_extras() -> None:
-    for role in ROLES:
-        extras = local_sampling_extras(role)
-        assert 1.0 < extras["repeat_penalty"] <= 1.2, role
-    local_sampling_extras("synthesizer")["repeat_penalty"] = 9.0
-    assert local_sampling_extras("synthesizer")["repeat_penalty"] < 2, "callers must get a copy"
 
 
 def test_model_llama_cannot_load_is_a_service_start_error(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ error, and a machine that was not set up is told to run `nexa setup` instead of 
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import json
 import os
@@ -21,7 +20,7 @@ from nexa_research.providers.services import openssl
 from nexa_research.providers.services.openssl import SetupRequiredError
 from nexa_research.providers.services.redis_folder import read_record, server_pids
 from nexa_research.providers.services.redis_server import RedisConnectionLostError, ping
-from support.paths import REPO, SUPPORT
+from support.paths import SUPPORT
 from support.redis_fixtures import service_processes
 from support.scripted_models import corpus_for, providers_for
 
@@ -149,21 +148,3 @@ async def test_a_run_on_a_machine_not_set_up_says_to_run_nexa_setup_and_installs
     assert not providers._chat["planner"].calls
 
 
-def test_only_the_setup_command_runs_apt_get() -> None:
-    root = REPO
-    users = sorted(str(path.relative_to(root)) for folder in PACKAGE_FOLDERS for path in (root / folder).rglob("*.py")
-                   if "apt-get" in path.read_text(encoding="utf-8"))  # fmt: skip
-    assert users == ["graph/cli/setup_openssl.py"]
-    importers = sorted(str(path.relative_to(root)) for folder in PACKAGE_FOLDERS for path in (root / folder).rglob("*.py")
-                       if "setup_openssl" in _imported_modules(path))  # fmt: skip
-    assert importers == ["graph/cli/setup.py"]  # and only `nexa setup` imports it
-
-
-def _imported_modules(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom):
-            names |= {(node.module or "").rsplit(".", 1)[-1], *(alias.name for alias in node.names)}
-        elif isinstance(node, ast.Import):
-            names |= {alias.name.rsplit(".", 1)[-1] for alias in node.names}
-    return names

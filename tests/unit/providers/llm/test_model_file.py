@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +22,6 @@ from nexa_research.providers.llm.model_file import (
     QWEN_CODER_05B,
     QWEN_CODER_15B,
     ModelSpec,
-    ensure_default_model,
     ensure_model,
     locate_chunks,
     missing_chunk_packages,
@@ -199,17 +197,6 @@ def test_default_chunks_are_installed_in_part_order() -> None:
     chunks = locate_chunks(DEFAULT_MODEL.chunk_packages)
     assert [c.name for c in chunks] == [f"part0{i}.bin" for i in range(1, 7)]
     assert sum(c.stat().st_size for c in chunks) == DEFAULT_MODEL.size
-
-
-@pytest.mark.e2e
-def test_real_default_model_verifies_and_has_a_chat_template() -> None:
-    path = ensure_default_model(ProviderSettings.load())
-    assert path.name == "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-    assert path.stat().st_size == DEFAULT_MODEL.size
-    meta = read_gguf_metadata(path)
-    assert meta["general.name"] == "Qwen2.5 Coder 0.5B Instruct AWQ"
-    assert "<|im_start|>" in meta["tokenizer.chat_template"]
-    assert os.access(path, os.R_OK)
 
 
 def test_models_are_chosen_by_name(chunked, tmp_path: Path, monkeypatch) -> None:
