@@ -18,7 +18,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from nexa_research.evals.aggregate import Aggregate, TopicRow, aggregate, target_results, topic_row
+from nexa_research.evals.aggregate import (
+    Aggregate,
+    TopicRow,
+    aggregate,
+    informational_results,
+    target_results,
+    topic_row,
+)
 from nexa_research.evals.scorer import ReportEval
 from nexa_research.evals.thresholds import Thresholds
 
@@ -46,6 +53,7 @@ class EvalRun(BaseModel):
     judge: str | None = None
     aggregate: Aggregate
     targets: dict[str, bool | None]
+    informational: dict[str, bool | None] = Field(default_factory=dict)
     topics: list[TopicRow]
     failures: list[FailedTopic] = Field(default_factory=list)
 
@@ -118,6 +126,7 @@ def make_run(
         judge=judge,
         aggregate=agg,
         targets=target_results(agg),
+        informational=informational_results(agg),
         topics=[topic_row(e) for e in evals],
         failures=list(failures),
     )

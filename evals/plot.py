@@ -30,7 +30,8 @@ def write_plot(run: EvalRun, path: Path) -> Path:
 
     series = [("on-topic sources", [r.on_topic for r in rows], 0.90),
               ("supported sentences", [r.supported for r in rows], 0.95),
-              ("expected-source recall", [r.recall for r in rows], 2 / 3)]
+              ("expected-source recall", [r.recall for r in rows], 2 / 3),
+              ("relevant-source recall", [r.relevant_recall for r in rows], 0.60)]
     bar = 0.8 / len(series)
     for i, (name, values, target) in enumerate(series):
         color = f"C{i}"
@@ -44,12 +45,13 @@ def write_plot(run: EvalRun, path: Path) -> Path:
     shares.legend(loc="lower right", fontsize="small")
 
     left = np.zeros(len(rows))
-    for i, (name, values) in enumerate([("title issues", [r.title_problems for r in rows]),
-                                        ("unsupported sections", [r.unsupported_sections for r in rows]),
-                                        ("fragments", [r.fragments for r in rows]),
-                                        ("near-duplicate pairs", [r.near_duplicates for r in rows])]):
-        counts.barh(y[: len(rows)], values, left=left, color=f"C{i + 3}", label=name)
-        left += np.asarray(values, dtype=float)
+    for i, (name, defects) in enumerate([("title issues", [r.title_problems for r in rows]),
+                                         ("unsupported sections", [r.unsupported_sections for r in rows]),
+                                         ("fragments", [r.fragments for r in rows]),
+                                         ("near-duplicate pairs", [r.near_duplicates for r in rows]),
+                                         ("self-references", [r.self_references for r in rows])]):
+        counts.barh(y[: len(rows)], defects, left=left, color=f"C{i + 4}", label=name)
+        left += np.asarray(defects, dtype=float)
     counts.set_xlabel("defects (target: 0)")
     counts.legend(loc="lower right", fontsize="small")
 

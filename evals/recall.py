@@ -1,8 +1,15 @@
-"""Did the report find the sources any report on its topic should cite? Recall of the dataset's expected articles.
+"""Did the report find the sources a report on its topic should cite? Recall against two lists of the dataset.
 
-A report on the French Revolution that never cites the article on the French Revolution has missed the obvious
-source, however fluent it is. Recall = expected URLs found in the bibliography / expected URLs, after URL
-normalisation (scheme, `www.`, trailing slash and tracking parameters do not count as differences).
+`expect_urls` are the two to four articles a report on the topic can hardly do without: a report on the French
+Revolution that never cites the article on the French Revolution has missed the obvious source, however fluent
+it is. Recall = expected URLs found in the bibliography / expected URLs.
+
+`relevant_urls` are the 8-15 articles of the corpus a careful researcher would cite, chosen by reading the
+corpus. A deep report should draw on most of them, but needing all fifteen would punish a topic for being well
+covered, so its recall is found / min(10, relevant URLs), capped at 1.0: ten relevant sources are a full score.
+
+URLs are compared after normalisation (scheme, `www.`, trailing slash and tracking parameters do not count as
+differences).
 """
 
 from __future__ import annotations
@@ -12,19 +19,37 @@ from pydantic import BaseModel, computed_field
 from nexa_research.report import Report
 from nexa_research.urls import normalize_url
 
+# Relevant sources that make a full score: a researcher cites ten good articles, not every one that exists.
+RELEVANT_ENOUGH = 10
+
 
 class SourceRecall(BaseModel):
     expected: list[str]
     found: list[str]
     missing: list[str]
+    needed: int | None = None  # found URLs that make recall 1.0; None: every expected URL
 
     @computed_field
     @property
     def recall(self) -> float | None:
-        return len(self.found) / len(self.expected) if self.expected else None
+        denominator = self.needed or len(self.expected)
+        return min(1.0, len(self.found) / denominator) if denominator else None
+
+
+def _found(report: Report, urls: list[str]) -> tuple[list[str], list[str]]:
+    cited = {normalize_url(e.url) for e in report.bibliography}
+    found = [u for u in urls if normalize_url(u) in cited]
+    return found, [u for u in urls if u not in found]
 
 
 def score_recall(report: Report, expect_urls: list[str]) -> SourceRecall:
-    cited = {normalize_url(e.url) for e in report.bibliography}
-    found = [u for u in expect_urls if normalize_url(u) in cited]
-    return SourceRecall(expected=list(expect_urls), found=found, missing=[u for u in expect_urls if u not in found])
+    """Recall of the must-have articles: every one of them counts."""
+    found, missing = _found(report, expect_urls)
+    return SourceRecall(expected=list(expect_urls), found=found, missing=missing)
+
+
+def score_relevant_recall(report: Report, relevant_urls: list[str]) -> SourceRecall:
+    """Recall of the articles a careful researcher would cite: min(10, len) of them make a full score."""
+    found, missing = _found(report, relevant_urls)
+    return SourceRecall(expected=list(relevant_urls), found=found, missing=missing,
+                        needed=min(RELEVANT_ENOUGH, len(relevant_urls)))

@@ -39,6 +39,12 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "report"
 
 
+def sections_asked(overrides: dict[str, Any]) -> int | None:
+    """The section count the run asked every report for (`--sections N` sets min = max = N), if it fixed one."""
+    low, high = overrides.get("min_sections"), overrides.get("max_sections")
+    return high if isinstance(high, int) and low == high else None
+
+
 async def _research(topic: str, overrides: dict[str, Any]) -> Report:
     from nexa_research import aresearch
 
@@ -86,7 +92,8 @@ def run_topics(
         path = reports_dir / f"{number:02d}-{slug(case.topic)}.json"
         path.write_text(report.to_json(), encoding="utf-8")
         path.with_suffix(".md").write_text(report.to_markdown(), encoding="utf-8")
-        result = score_report(report, expect_urls=case.expect_urls, category=case.category, seconds=seconds,
+        result = score_report(report, expect_urls=case.expect_urls, relevant_urls=case.relevant_urls,
+                              sections_asked=sections_asked(overrides), category=case.category, seconds=seconds,
                               file=path, thresholds=thresholds, similarity=similarity, judge=judge)
         outcome.evals.append(result)
         if on_done:

@@ -14,14 +14,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from nexa_research.evals.dataset import packaged_relevant_urls
 from nexa_research.evals.duplicates import NearDuplicates, score_duplicates
 from nexa_research.evals.fragments import Fragments, score_fragments
+from nexa_research.evals.framing import Framing, score_framing
 from nexa_research.evals.integrity import CitationIntegrity, score_integrity
 from nexa_research.evals.judge import JudgeResult, judge_report
 from nexa_research.evals.length import ReportLength, score_length
 from nexa_research.evals.plan import PlanSanity, score_plan
-from nexa_research.evals.recall import SourceRecall, score_recall
+from nexa_research.evals.recall import SourceRecall, score_recall, score_relevant_recall
 from nexa_research.evals.relevance import SourceRelevance, score_sources
+from nexa_research.evals.section_sources import SectionSources, score_section_sources
 from nexa_research.evals.similarity import Similarity
 from nexa_research.evals.support import CitationSupport, score_support
 from nexa_research.evals.thresholds import Thresholds, load_thresholds
@@ -45,6 +48,9 @@ class ReportEval(BaseModel):
     integrity: CitationIntegrity
     length: ReportLength
     recall: SourceRecall | None = None
+    relevant_recall: SourceRecall | None = None
+    section_sources: SectionSources | None = None
+    framing: Framing | None = None
     judge: JudgeResult | None = None
 
 
@@ -60,6 +66,8 @@ def score_report(
     report: Report,
     *,
     expect_urls: list[str] | None = None,
+    relevant_urls: list[str] | None = None,
+    sections_asked: int | None = None,
     category: str = "",
     seconds: float | None = None,
     file: Path | None = None,
@@ -67,9 +75,15 @@ def score_report(
     similarity: Similarity | None = None,
     judge: Judge | None = None,
 ) -> ReportEval:
-    """Every measure for `report`. `expect_urls` enables recall; `seconds` is the wall time of the run."""
+    """Every measure for `report`. `expect_urls` and `relevant_urls` enable the two recalls (relevant URLs are looked
+    up in the packaged sets when only expected ones are given); `sections_asked` is the run's request (else read
+    from the report's config); `seconds` is the wall time of the run."""
     thresholds = thresholds or load_thresholds()
     similarity = similarity or Similarity()
+    if relevant_urls is None and expect_urls:
+        relevant_urls = packaged_relevant_urls(report.topic, expect_urls)
+    relevance = score_sources(report, similarity, thresholds.source_relevance)
+    support = score_support(report, similarity, thresholds.sentence_support)
     return ReportEval(
         topic=report.topic,
         title=report.title,
@@ -79,13 +93,16 @@ def score_report(
         missing_sections=len(report.missing_sections),
         models=report.metadata.models,
         prompt_versions=report.metadata.prompt_versions,
-        relevance=score_sources(report, similarity, thresholds.source_relevance),
-        support=score_support(report, similarity, thresholds.sentence_support),
+        relevance=relevance,
+        support=support,
         plan=score_plan(report, similarity, thresholds.duplicate_title, thresholds.section_support),
         duplicates=score_duplicates(report, similarity, thresholds.duplicate_sentence),
         fragments=score_fragments(report),
         integrity=score_integrity(report),
-        length=score_length(report, seconds),
+        length=score_length(report, seconds, sections_asked),
         recall=score_recall(report, expect_urls) if expect_urls else None,
+        relevant_recall=score_relevant_recall(report, relevant_urls) if relevant_urls else None,
+        section_sources=score_section_sources(report, relevance),
+        framing=score_framing(report, support),
         judge=judge_report(report, judge.chat_model, judge.label) if judge else None,
     )

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from nexa_research.evals.aggregate import TARGETS, TopicRow
 from nexa_research.evals.history import EvalRun
 from nexa_research.evals.scorer import ReportEval
+from nexa_research.evals.section_sources import ENOUGH_SOURCES, SectionSources
 
 MAX_ITEMS = 8
 
@@ -23,6 +24,10 @@ def mark(met: bool | None) -> str:
     return "n/a" if met is None else ("✅ pass" if met else "❌ fail")
 
 
+def num(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
 def _cell(text: str) -> str:
     return " ".join(text.replace("|", "\\|").split())
 
@@ -33,15 +38,20 @@ def _clip(text: str, limit: int = 160) -> str:
 
 
 def topic_table(rows: Sequence[TopicRow]) -> list[str]:
-    out = ["| topic | sections | words | sources | on-topic | supported | recall | title issues | unsupported sections "
-           "| fragments | near-dups | seconds | tokens | judge |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    out = ["| topic | sections | words | sources | on-topic | supported | recall | relevant recall | sources/section "
+           "| self-refs | framing supported | title issues | unsupported sections | fragments | near-dups | seconds "
+           "| tokens | judge |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         sections = f"{r.sections}" + (f" ({r.missing_sections} missing)" if r.missing_sections else "")
+        if r.sections_asked:
+            sections = f"{r.sections_printed}/{r.sections_asked} asked" + (f" ({r.missing_sections} missing)"
+                                                                          if r.missing_sections else "")
         out.append(
             f"| {_cell(r.topic)} | {sections} | {r.words} | {r.sources} | {pct(r.on_topic)} | {pct(r.supported)} "
-            f"| {pct(r.recall)} | {r.title_problems} | {r.unsupported_sections} | {r.fragments} | {r.near_duplicates} "
-            f"| {'–' if r.seconds is None else f'{r.seconds:.0f}'} | {r.tokens} "
+            f"| {pct(r.recall)} | {pct(r.relevant_recall)} | {num(r.sources_per_section)} | {r.self_references} "
+            f"| {pct(r.framing_supported)} | {r.title_problems} | {r.unsupported_sections} | {r.fragments} "
+            f"| {r.near_duplicates} | {'–' if r.seconds is None else f'{r.seconds:.0f}'} | {r.tokens} "
             f"| {'–' if r.judge is None else f'{r.judge:.2f}'} |"
         )
     return out
@@ -56,10 +66,24 @@ def targets_table(run: EvalRun) -> list[str]:
         "fragments": str(agg.fragments),
         "near_duplicates": str(agg.near_duplicates),
         "sentences_supported": f"{pct(agg.sentences_supported)} of {agg.sentences_cited}",
+        "relevant_recall_mean": pct(agg.relevant_recall_mean),
+        "sources_per_section": f"{num(agg.sources_per_section)} over {agg.sections_scored} sections",
+        "self_references": f"{agg.self_references} in {agg.framing_sentences} sentences",
+        "words_goal_met": f"{pct(agg.words_goal_met)} (mean {num(agg.words_mean, 0)} words)",
     }
+    results = {**run.targets, **run.informational}
     out = ["| measure | value | target | result |", "| --- | --- | --- | --- |"]
-    out += [f"| {t.label} | {values[t.name]} | {t.goal} | {mark(run.targets[t.name])} |" for t in TARGETS]
+    out += [f"| {t.label} | {values[t.name]} | {t.goal} | {mark(results.get(t.name))} |" for t in TARGETS]
+    printed = (f"{agg.sections_printed} of {agg.sections_asked} asked ({pct(agg.sections_printed / agg.sections_asked)})"
+               if agg.sections_asked else "– (no section count asked)")
+    out += [f"| sections printed | {printed} | - | |",
+            f"| framing sentences cited and supported | {pct(agg.framing_supported)} of {agg.framing_sentences} | - | |"]
     return out
+
+
+def _thin_sections(sources: SectionSources | None) -> list[str]:
+    return [f"  - section {s.number} \"{_cell(s.title)}\": {s.count} (cites {s.cited or 'nothing'})"
+            for s in (sources.sections if sources else []) if s.count < ENOUGH_SOURCES]
 
 
 def _capped(lines: list[str]) -> list[str]:
@@ -94,6 +118,10 @@ def findings(e: ReportEval) -> list[str]:
         ("unresolved citations", [f"  - [{u.number}] in {u.where}" for u in e.integrity.unresolved]),
         ("duplicate bibliography URLs", [f"  - {u}" for u in e.integrity.duplicate_urls]),
         ("expected sources not cited", [f"  - {u}" for u in (e.recall.missing if e.recall else [])]),
+        ("relevant sources not cited", [f"  - {u}" for u in (e.relevant_recall.missing if e.relevant_recall else [])]),
+        (f"sections with fewer than {ENOUGH_SOURCES} on-topic sources", _thin_sections(e.section_sources)),
+        ("self-references", [f"  - {r.kind}, {r.where}: \"{_clip(r.sentence)}\""
+                             for r in (e.framing.self_references if e.framing else [])]),
         ("judge", [f"  - section {v.number} \"{_cell(v.title)}\": "
                    + (f"error {v.error}" if v.error else f"{v.score:.2f} {_clip(v.reasoning, 200)}")
                    for v in (e.judge.sections if e.judge else []) if v.error or (v.score is not None and v.score < 1)]),
@@ -129,16 +157,17 @@ def history_markdown(groups: dict[str, list[EvalRun]]) -> str:
     lines = ["# Eval history", ""]
     for key, runs in groups.items():
         lines += [f"## {key}", "",
-                  "| date | run | commit | reports | failed | on-topic | supported | recall | title issues | fragments "
-                  "| near-dups | targets met |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "| date | run | commit | reports | failed | on-topic | supported | recall | relevant recall "
+                  "| sources/section | self-refs | title issues | fragments | near-dups | targets met |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for r in runs:
             a = r.aggregate
             met = sum(1 for v in r.targets.values() if v)
             applicable = sum(1 for v in r.targets.values() if v is not None)
             commit = (r.git_commit or "–")[:10] + ("*" if r.git_dirty else "")
             lines.append(f"| {r.date} | {r.run_id} | {commit} | {a.reports} | {a.failed} | {pct(a.sources_on_topic)} "
-                         f"| {pct(a.sentences_supported)} | {pct(a.recall_mean)} | {a.title_problems} | {a.fragments} "
+                         f"| {pct(a.sentences_supported)} | {pct(a.recall_mean)} | {pct(a.relevant_recall_mean)} "
+                         f"| {num(a.sources_per_section)} | {a.self_references} | {a.title_problems} | {a.fragments} "
                          f"| {a.near_duplicates} | {met}/{applicable} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

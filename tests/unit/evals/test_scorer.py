@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from nexa_research.evals import ReportEval, score_report
+from nexa_research.evals.dataset import expected_for, load_topics
 from nexa_research.evals.fragments import fragment_kind
 from nexa_research.evals.plan import is_generic
 from nexa_research.evals.report_text import split_text
@@ -169,3 +170,11 @@ def test_sentences_keep_abbreviations_and_citations_written_after_the_full_stop(
     assert split_text("Printed c. 1450 in Mainz by J. Gutenberg. It spread quickly. [2] Then it reached Venice.") == [
         "Printed c. 1450 in Mainz by J. Gutenberg.", "It spread quickly. [2]", "Then it reached Venice.",
     ]
+
+
+def test_relevant_urls_of_a_packaged_topic_are_used_when_only_expected_urls_are_given(clean, similarity):
+    packaged = expected_for(clean.topic, load_topics())
+    assert clean.relevant_recall is not None and clean.relevant_recall.expected == packaged.relevant_urls
+    assert clean.relevant_recall.found == [*EXPECTED, wikipedia_url("Printing")]
+    assert score_report(make_report(), expect_urls=EXPECTED, relevant_urls=[], similarity=similarity).relevant_recall is None
+    assert clean.section_sources.mean == 1.0 and len(clean.framing.self_references) == 1
