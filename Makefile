@@ -10,8 +10,8 @@ OUT ?= reports
 SECTIONS ?= 3
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-# Both cores: tests of one file share a worker (and its module-scoped servers), see tests/conftest.py.
-PYTEST_WORKERS ?= -n 2 --dist loadgroup
+# Both cores; the tests of one file share a worker, so a module-scoped server starts once.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 # mypy checks the package as it is imported (nexa_research.nodes, ...): a tree of links maps it to the folders.
 TYPECHECK := $(VENV)/typecheck
 PACKAGE_FOLDERS := nodes prompts providers server evals

@@ -13,6 +13,9 @@ collection, so `make test-fast` stays fast and needs nothing but this process.
 
 from __future__ import annotations
 
+import fcntl
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,20 +36,15 @@ SERVER_FIXTURES = frozenset({
     "wiki_kb", "wiki_kb_data_dir", "wiki_kb_settings", "wiki_search", "make_kb",
     "server_env", "cluster_factory", "nexa_server",
 })
-# Tests that run the local llama.cpp model share one xdist worker, so two model servers never compete for the cores.
+# Files whose tests run the local llama.cpp model: never two at once under xdist (see `_one_local_model_at_a_time`).
 LOCAL_MODEL_FILES = frozenset({
     TESTS / "e2e" / "test_offline_report.py",
     TESTS / "integration" / "providers" / "llm" / "test_local_server.py",
 })
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark each test with its layer and its xdist group; refuse server fixtures in unit tests.
-
-    The group is the test's file (module-scoped servers start once, in one worker), or "local-model" for the files
-    that run the model.
-    """
+    """Mark each test with its layer; refuse server fixtures in unit tests."""
     for item in items:
         path = item.path.resolve()
         layer = next((mark for folder, mark in LAYER_MARKS.items() if folder in path.parents), None)
@@ -57,8 +55,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 f"{item.nodeid} is a unit test but uses {sorted(servers)}, which start servers: "
                 "move it to tests/integration/"
             )
-        group = "local-model" if path in LOCAL_MODEL_FILES else str(path.relative_to(TESTS))
-        item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_local_model_at_a_time(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Two llama.cpp servers on two cores make each several times slower (their threads wait for each other at
+    every step): under pytest-xdist, a file that runs the model holds a lock shared by the workers while it runs.
+    (`--dist loadgroup` would say this with a group, but pytest-xdist 3.8 cannot set groups on pytest 9.2.)"""
+    if request.path.resolve() not in LOCAL_MODEL_FILES or "PYTEST_XDIST_WORKER" not in os.environ:
+        yield
+        return
+    lock_path = tmp_path_factory.getbasetemp().parent / "local-model.lock"  # the run's folder, above each worker's
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
