@@ -111,10 +111,10 @@ def checked_narrative(
 ) -> CollatorOutput:
     """Summary, introduction and conclusion that state findings; transitions from the editor, checked.
 
-    With a scorer, the summary and conclusion are the editor's where the sections support them sentence by
-    sentence (nodes/text/narrative.py); otherwise, like the introduction always, they are the sections' own key
-    sentences, moved up in code (nodes/text/key_findings.py; the section contents are updated in place). A part
-    still empty is written in code from the plan (`plain_summary`, ...).
+    With a scorer, the introduction, summary and conclusion are the sections' own key sentences, moved up in
+    code (nodes/text/key_findings.py; the section contents are updated in place); where no section has a
+    sentence to spare, the editor's summary and conclusion where the sections support them sentence by sentence
+    (nodes/text/narrative.py). A part still empty is written in code from the plan (`plain_summary`, ...).
     """
     done = [s for s in sections if s.status == "done"]
     titles = [s.title for s in done]
@@ -128,16 +128,18 @@ def checked_narrative(
         transitions = [tidied(t, printed) for t in narrative.transitions]
         conclusion = tidied(narrative.conclusion, printed)
     elif relevance is not None:
-        if narrative is not None:
-            # the editor's summary and conclusion, where the sections support them sentence by sentence
-            summary = fit(findings(relevance, narrative.executive_summary, evidence, printed))
-            conclusion = findings(relevance, narrative.conclusion, evidence, [*printed, *split_sentences(summary)])
-        lifted = lift_key_findings(relevance, topic, titles, [s.content for s in done],
-                                   summary=not summary, conclusion=not conclusion)
+        lifted = lift_key_findings(relevance, topic, titles, [s.content for s in done])
         for section, content in zip(done, lifted.contents, strict=True):
             section.content = content
-        summary, introduction = summary or lifted.summary, lifted.introduction
-        conclusion = conclusion or lifted.conclusion
+        summary, introduction, conclusion = lifted.summary, lifted.introduction, lifted.conclusion
+        if narrative is not None and not (summary and conclusion):
+            # where no section has a sentence to spare: the editor's, where the sections support it sentence by
+            # sentence (a 0.5B editor's "a diverse field that spans various historical periods" passed that check,
+            # so it never comes before the sections' own words)
+            printed = [*printed, *split_sentences(f"{summary} {introduction} {conclusion}")]
+            summary = summary or fit(findings(relevance, narrative.executive_summary, evidence, printed))
+            printed = [*printed, *split_sentences(summary)]
+            conclusion = conclusion or findings(relevance, narrative.conclusion, evidence, printed)
         printed = [*printed, *split_sentences(f"{summary} {introduction} {conclusion}")]
         if narrative is not None:
             transitions = [framing(relevance, topic, t, printed) for t in narrative.transitions]

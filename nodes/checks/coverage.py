@@ -2,8 +2,9 @@
 
 A section whose first search found one article used to stop there as "sufficient": the model said so, and the
 key questions looked answered because one article's opening touches all of them. So "sufficient" is earned here:
-a section needs `TARGET_SOURCES` on-topic sources AND a gathered sentence answering each key question. Until then
-it searches again (up to the configured cap of rounds), with several queries a round:
+a section needs `TARGET_SOURCES` on-topic sources AND a gathered sentence answering each key question AND, when
+its sources name subjects it has not gathered, one round that followed them. Until then it searches again (up to
+the configured cap of rounds), with several queries a round:
 
 - the key questions no gathered sentence answers yet (asked as they are: a knowledge base or a web search takes
   a question);
@@ -31,6 +32,10 @@ from nexa_research.state import Paragraph
 # reads as their summary, not as research (issue 17: 1.25 sources per section in the evals).
 TARGET_SOURCES = 4
 # Names followed per round, and queries per round in all (model's, questions, names): each is one search call.
+# A section whose sources name subjects it has not gathered follows them for at least LEAD_ROUNDS rounds in all:
+# the first search finds the section's own article, the names in it find the articles around it (a round with
+# no question for a model costs searches only).
+LEAD_ROUNDS = 2
 MAX_LEADS = 2
 MAX_QUERIES = 4
 
@@ -88,6 +93,7 @@ class Coverage:
     questions: list[tuple[str, bool]]
     sources: int
     leads: list[str] = field(default_factory=list)
+    rounds: int = 1
 
     @property
     def unanswered(self) -> list[str]:
@@ -95,7 +101,9 @@ class Coverage:
 
     @property
     def sufficient(self) -> bool:
-        return self.sources >= TARGET_SOURCES and not self.unanswered
+        """Enough sources, every question answered, and the names the sources mention followed once."""
+        followed = not self.leads or self.rounds >= LEAD_ROUNDS
+        return self.sources >= TARGET_SOURCES and not self.unanswered and followed
 
     def gaps(self) -> list[str]:
         """What is missing, as a reader of the section would say it."""
@@ -151,10 +159,8 @@ def leads(relevance: Relevance, topic: str, paragraph: Paragraph, limit: int = M
 
 
 def section_coverage(relevance: Relevance, topic: str, paragraph: Paragraph) -> Coverage:
-    coverage = Coverage(question_coverage(relevance, paragraph), len(paragraph["research"]))
-    if not coverage.sufficient:
-        coverage.leads = leads(relevance, topic, paragraph)
-    return coverage
+    return Coverage(question_coverage(relevance, paragraph), len(paragraph["research"]),
+                    leads(relevance, topic, paragraph), paragraph["iterations"])
 
 
 def coverage_text(coverage: Sequence[tuple[str, bool]]) -> str:

@@ -1,10 +1,13 @@
 """Which section prints a source that two sections gathered: the one the source is about.
 
 Branches research apart, so two sections can gather the same article and print its passage twice. Sections are
-written one paragraph per source (nodes/text/extractive.py), so the unit settled here is that paragraph: it stays
-in the section whose title and outline match the source best, and goes from the others. A section that would be
-left with no source of its own keeps the paragraph instead (the other section has others), so a section is not
-emptied to tidy another. Sentence-level repetition between different sources is the collator's next step.
+written one paragraph per source, best source first (nodes/text/extractive.py), so the unit settled here is that
+paragraph: it stays in the section whose title and outline match the source best, and goes from the others. But a
+section's leading source (its first paragraph: what it is most about) is its own: a shared source leads some
+section, it stays in the best-matching of those. Otherwise, on "The Renaissance in Italy and its artists", the
+section on Leonardo (whose outline named Michelangelo too) took Michelangelo's article from the "Michelangelo"
+section, which lost every other article the same way and was left out. Sentence-level repetition between
+different sources is the collator's next step.
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
     if relevance is None or len(drafts) < 2:
         return contents, 0
     printed: dict[str, list[tuple[int, str]]] = {}
+    first_source: dict[int, str | None] = {}
     for i, draft in enumerate(drafts):
+        first_source[i] = next((u for u in map(draft.source_of, draft.paragraphs()) if u is not None), None)
         for paragraph in draft.paragraphs():
             url = draft.source_of(paragraph)
             if url is not None:
@@ -56,10 +61,9 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
             continue
         source = next(s for s in drafts[sections[0]].sources if normalize_url(s["url"]) == url)
         scores = relevance.similarity([drafts[i].about for i in sections], [f"{source['title']}. {source['text']}"])[:, 0]
-        ranked = sorted(zip(scores, sections, strict=True), key=lambda pair: -float(pair[0]))
-        own_sources = {i: {drafts[i].source_of(p) for p in drafts[i].paragraphs()} - {None} for i in sections}
-        alone = [i for _, i in ranked if len(own_sources[i]) == 1]
-        keep = alone[0] if alone else ranked[0][1]
+        ranked = [i for _, i in sorted(zip(scores, sections, strict=True), key=lambda pair: -float(pair[0]))]
+        leading = [i for i in ranked if first_source[i] == url]
+        keep = leading[0] if leading else ranked[0]
         for i, paragraph in places:
             if i != keep:
                 drop.setdefault(i, []).append(paragraph)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from nexa_research.nodes.checks.coverage import (
+    LEAD_ROUNDS,
     TARGET_SOURCES,
     Coverage,
     leads,
@@ -33,10 +34,12 @@ def test_names_are_runs_of_capitalised_words_not_sentence_openings():
     assert "The Cold War" not in names and "Its" not in names and "Cold War" in names
 
 
-def test_sufficient_needs_enough_sources_and_every_question_answered():
+def test_sufficient_needs_enough_sources_every_question_answered_and_names_followed_once():
     assert not Coverage([("Q?", True)], TARGET_SOURCES - 1).sufficient  # one article is not research
     assert not Coverage([("Q?", False)], TARGET_SOURCES + 3).sufficient
     assert Coverage([("Q?", True)], TARGET_SOURCES).sufficient
+    assert not Coverage([("Q?", True)], TARGET_SOURCES, leads=["Yalta Conference"], rounds=1).sufficient
+    assert Coverage([("Q?", True)], TARGET_SOURCES, leads=["Yalta Conference"], rounds=LEAD_ROUNDS).sufficient
 
 
 def test_next_round_asks_unanswered_questions_and_follows_names_without_repeats():
