@@ -22,10 +22,12 @@ _SENTENCE_END = re.compile(
 # presentation with Alfred Russel Wallace, he introduced ..." about Darwin.
 # A sentence that opens on a connective ("In addition, the classic definition sidelines ...", printed under
 # Xinjiang from the Silk Road article) continues an argument the reader has not seen: it leans on the one before it
-# just as a pronoun does.
+# just as a pronoun does. So does a time or place given by a demonstrative ("Before this Pharaoh was a term ...",
+# lifted into an Egyptian report's summary from the middle of the Pharaoh article).
 NEEDS_ANTECEDENT = re.compile(
     r"^(?:(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,60},\s+)?"
     r"(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b"
+    r"|(?:before|after|since|until|during|by|from|at|under|despite|following|besides) (?:this|that|these|those|then)\b"
     r"|(?:in addition|additionally|also|moreover|furthermore|however|nevertheless|nonetheless|besides|likewise|"
     r"similarly|instead|therefore|thus|hence|consequently|as a result|in fact|in turn|meanwhile|otherwise)\b)",
     re.I,

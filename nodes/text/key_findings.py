@@ -7,15 +7,17 @@ in the sections already, so they are *moved*, not copied (a copy is a repetition
 
 - the introduction takes the sentence that defines the subject: of the sentences opening a source's passage,
   the one closest to the topic (then a second one from another section when it is nearly as close);
-- the summary takes, for each section, its sentence closest to the section's title and the topic;
+- the summary takes, for each section, its sentence closest to the section's title and the topic, from its
+  leading source when one can move;
 - the conclusion takes the sentences closest to the topic among those that close a passage.
-A sentence moves only when it stands alone: it does not lean on the one before it ("He ..."), the next does not
-lean on it, it carries a citation, it is not its section's only sentence citing that source, and the section
+A sentence moves only when it stands alone: it does not lean on the one before it ("He ...", "The title ..."),
+the next does not lean on it, it carries a citation, it is not its section's only sentence citing that source, and the section
 keeps `MIN_LEFT` sentences. So every section still reads on its own, and no source leaves a section.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -30,6 +32,11 @@ MIN_LEFT = 3
 MIN_WORDS = 6
 INTRODUCTION_SENTENCES = 2
 CONCLUSION_SENTENCES = 2
+# "The title came into use ...", "The state dedicated ...": a definite description of a common noun names what an
+# earlier sentence introduced. Printed in order it reads; moved up, or left behind when its antecedent moves, it
+# points at nothing (an Egyptian report's introduction took "The Pharaoh was the monarch of ancient Egypt" and
+# left "The title came into use ..." opening its paragraph).
+_DEFINITE = re.compile(r"^(?i:the|this|that|these|those|such|both|each)\s+[a-z]")
 # A second introduction sentence must be nearly as close to the topic as the first (cosine, embedding scale).
 SECOND_INTRODUCTION_GAP = cutoff("second_introduction_gap")
 
@@ -94,12 +101,13 @@ class _Sections:
                     if (i, p, k) in self.moved:
                         continue
                     s = _Sentence(i, p, k, text, k == len(sentences) - 1)
-                    follower = sentences[k + 1] if k + 1 < len(sentences) else ""
+                    follower = CITATION.sub("", sentences[k + 1]).strip() if k + 1 < len(sentences) else ""
                     if (
                         not cited_numbers(text)
                         or len(s.bare.split()) < MIN_WORDS
                         or NEEDS_ANTECEDENT.match(s.bare)
-                        or (follower and NEEDS_ANTECEDENT.match(CITATION.sub("", follower).strip()))
+                        or (k > 0 and _DEFINITE.match(s.bare))
+                        or (follower and (NEEDS_ANTECEDENT.match(follower) or _DEFINITE.match(follower)))
                         or not self._cites_elsewhere(s)
                     ):
                         continue
@@ -144,6 +152,7 @@ def lift_key_findings(
     floor = relevance.thresholds.on_section
     introduction: list[str] = []
     openings = [s for s in sections.movable() if s.position == 0]
+    openings = [s for s in openings if s.paragraph == 0] or openings  # a section's leading source first
     ranked = _best(relevance, topic, openings)
     if ranked and ranked[0][0] >= floor:
         top, first = ranked[0]
@@ -155,7 +164,11 @@ def lift_key_findings(
                 introduction.append(sections.move(s))
     central: list[str] = []
     for i, title in enumerate(titles if summary else ()):
+        # the section's central sentence: from its leading source (what it is most about) when one can move; a
+        # Mesoamerican pyramid's sentence closer to the topic's words was not what "Ancient Egyptian architecture"
+        # found
         pool = [s for s in sections.movable() if s.section == i]
+        pool = [s for s in pool if s.paragraph == 0] or pool
         ranked = _best(relevance, f"{title} ({topic})", pool)
         if ranked and ranked[0][0] >= floor:
             central.append(sections.move(ranked[0][1]))

@@ -62,3 +62,21 @@ def test_a_short_section_gives_nothing_up(relevance):
     short = "Penicillin was discovered in 1928 by Alexander Fleming [1]. It was mass-produced from 1942 [1]."
     lifted = lift_key_findings(relevance, TOPIC, ["Penicillin"], [short])
     assert lifted.contents == [short] and not lifted.summary and not lifted.introduction
+
+
+def test_a_definite_description_keeps_its_antecedent_and_a_summary_comes_from_the_leading_source(relevance):
+    """From `make run` on the Egyptian pyramids: the introduction took "The Pharaoh was the monarch of ancient Egypt"
+    and left "The title came into use ..." opening its paragraph; the summary took "Before this Pharaoh was a term
+    ..." and a Mesoamerican pyramid's sentence for the section on Egyptian architecture."""
+    pharaoh = ("The Pharaoh was the monarch of ancient Egypt [1]. The title came into use from the Eighteenth Dynasty "
+               "onwards [1]. Before this Pharaoh was a term that meant the royal palace itself [1]. Pharaohs were "
+               "buried in pyramids during the Old Kingdom of Egypt [1].")
+    architecture = ("Ancient Egyptian architecture is a set of styles that lasted three thousand years [2]. Religious "
+                    "and funerary architecture is most of what survives of it today [2].\n\n"
+                    "Mesoamerican architecture is best known for its pyramids, the largest outside Ancient Egypt [3]. "
+                    "Pyramids of Mesoamerica were temple platforms built by many cultures [3].")
+    lifted = lift_key_findings(relevance, "Ancient Egyptian pyramids and the pharaohs who built them",
+                               ["Pharaohs", "Ancient Egyptian architecture"], [pharaoh, architecture])
+    up_front = f"{lifted.introduction} {lifted.summary} {lifted.conclusion}"
+    assert "The Pharaoh was the monarch" not in up_front and "The title came" not in up_front
+    assert "Before this" not in up_front and "Mesoamerican" not in lifted.summary

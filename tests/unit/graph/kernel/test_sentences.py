@@ -1,0 +1,21 @@
+"""One sentence splitter, comparison key and leaning-sentence test (nexa_research.kernel.sentences)."""
+
+from __future__ import annotations
+
+from nexa_research.kernel.sentences import CITATION, NEEDS_ANTECEDENT, sentence_key, split_sentences
+
+
+def test_a_time_or_place_given_by_a_demonstrative_leans_on_the_sentence_before():
+    for sentence in ("Before this Pharaoh was a term that meant the royal palace.", "After that, trade declined.",
+                     "By then the empire had split.", "During this period the Nile flooded yearly."):
+        assert NEEDS_ANTECEDENT.match(sentence), sentence
+    for sentence in ("Before 1500 the pharaohs built pyramids.", "After the war, Egypt declined.",
+                     "During the Old Kingdom, pyramids were built."):
+        assert not NEEDS_ANTECEDENT.match(sentence), sentence
+
+
+def test_sentences_split_after_full_stops_but_not_after_initials_and_compare_without_citations():
+    assert split_sentences("The firm of C. A. Parsons built a turbine in c. 1884 [1]. It worked. Dr. Snow agreed.") == [
+        "The firm of C. A. Parsons built a turbine in c. 1884 [1].", "It worked.", "Dr. Snow agreed."]
+    assert sentence_key("X is Y [2].") == sentence_key("x is y [5]") == "x is y"
+    assert CITATION.findall("a [1, 2] b [3-4]") == ["1, 2", "3-4"]
