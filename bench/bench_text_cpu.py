@@ -61,9 +61,8 @@ def main() -> int:
     parser.add_argument("--search-latency", type=float, default=0.2)
     args = parser.parse_args()
     sys.path.insert(0, str(BENCH))
-    from simulated_providers import SUBJECTS, SimulatedModel
-
     from langgraph.checkpoint.memory import InMemorySaver
+    from simulated_providers import SUBJECTS, SimulatedModel
 
     from nexa_research.api import aresearch
     from nexa_research.providers import StaticProviders

@@ -65,11 +65,12 @@ class JudgeResult(BaseModel):
 def judge_model(settings: JudgeSettings) -> Any:
     """A LangChain chat model for the judge (temperature 0: a verdict should not depend on the draw)."""
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
     return ChatOpenAI(
         model=settings.model,
         base_url=settings.base_url,
-        api_key=settings.api_key or "not-needed",
+        api_key=SecretStr(settings.api_key or "not-needed"),
         temperature=0,
         timeout=settings.timeout,
         max_retries=2,

@@ -53,15 +53,17 @@ def _check(sentence: Sentence, report: Report, similarity: Similarity, threshold
     entries = bibliography_by_number(report)
     unresolved = [n for n in sentence.cited if n not in entries]
     candidates = [s for n in sentence.cited if n in entries for p in entries[n].passages for s in source_sentences(p)]
-    base = {"where": sentence.where, "sentence": sentence.text, "cited": list(sentence.cited)}
+    where, text, cited = sentence.where, sentence.text, list(sentence.cited)
     if not candidates:
         reason = (f"cites [{', '.join(map(str, unresolved))}], not in the bibliography" if unresolved
                   else "cited sources carry no passage text")
-        return SentenceSupport(**base, score=0.0, best_source_sentence="", supported=False, reason=reason)
+        return SentenceSupport(where=where, sentence=text, cited=cited, score=0.0, best_source_sentence="",
+                               supported=False, reason=reason)
     scores = similarity.matrix([sentence.plain], candidates)[0]
     best = int(scores.argmax())
     score = float(scores[best])
-    return SentenceSupport(**base, score=round(score, 4), best_source_sentence=candidates[best], supported=score >= threshold)
+    return SentenceSupport(where=where, sentence=text, cited=cited, score=round(score, 4),
+                           best_source_sentence=candidates[best], supported=score >= threshold)
 
 
 def score_support(report: Report, similarity: Similarity, threshold: float) -> CitationSupport:

@@ -19,26 +19,26 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import ProviderError
-from nexa_research.nodes.text.citations import BibliographyBuilder
+from nexa_research.kernel.sentences import split_sentences
 from nexa_research.nodes.accounting.metering import StepMeter
-from nexa_research.nodes.text.prompt_inputs import CHARS_PER_TOKEN
+from nexa_research.nodes.accounting.run_metadata import build_metadata
+from nexa_research.nodes.checks.relevance import section_text
+from nexa_research.nodes.progress import emit
+from nexa_research.nodes.text.citations import BibliographyBuilder
+from nexa_research.nodes.text.key_findings import lift_key_findings
 from nexa_research.nodes.text.narrative import (
     findings,
     fit,
     framing,
-    tidied,
     plain_conclusion,
     plain_introduction,
     plain_summary,
     section_evidence,
+    tidied,
 )
-from nexa_research.nodes.checks.relevance import section_text
-from nexa_research.nodes.text.key_findings import lift_key_findings
 from nexa_research.nodes.text.ownership import SectionDraft, settle_shared_sources
-from nexa_research.kernel.sentences import split_sentences
+from nexa_research.nodes.text.prompt_inputs import CHARS_PER_TOKEN
 from nexa_research.nodes.text.repetition import drop_near_duplicates, without_orphans
-from nexa_research.nodes.accounting.run_metadata import build_metadata
-from nexa_research.nodes.progress import emit
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.relevance import Relevance

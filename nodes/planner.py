@@ -26,15 +26,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import PlanningError, ProviderError, StructuredOutputError
-from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.nodes.accounting.metering import StepMeter
 from nexa_research.nodes.checks.plan import (
     PlannedSection,
     SupportCheck,
     as_heading,
     fallback_sections,
-    pooled_sections,
     plan_problems,
+    pooled_sections,
     report_title,
     with_subject,
 )
@@ -43,6 +42,7 @@ from nexa_research.nodes.checks.subject import TopicSubject
 from nexa_research.nodes.checks.topic_parts import topic_parts
 from nexa_research.nodes.progress import emit
 from nexa_research.nodes.search import search_with_retries
+from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.search.protocol import SearchBackend

@@ -45,9 +45,10 @@ def make_generate_query_node(providers: Providers):
         meter = StepMeter("generate_query", paragraph["index"])
         query = (state.get("pending_query") or "").strip()
         if not query and not state.get("pending_queries"):
-            reflection = state.get("reflection") or {}
+            reflection = state.get("reflection")
+            gaps = reflection["gaps"] if reflection else []
             messages = load_prompt("query_writer").messages(
-                topic=state["topic"], gaps=bullet_list(reflection.get("gaps", [])), **paragraph_fields(paragraph)
+                topic=state["topic"], gaps=bullet_list(gaps), **paragraph_fields(paragraph)
             )
             try:
                 answer = await (await providers.arole_models("query_writer", cfg)).structured(QueryOutput, messages)

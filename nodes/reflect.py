@@ -19,14 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import ProviderError
-from nexa_research.nodes.checks.coverage import Coverage, coverage_text, section_coverage
 from nexa_research.nodes.accounting.metering import StepMeter
+from nexa_research.nodes.checks.coverage import Coverage, coverage_text, section_coverage
 from nexa_research.nodes.progress import section_progress
+from nexa_research.nodes.query import first_question
 from nexa_research.nodes.text.prompt_inputs import numbered_sources, paragraph_fields
 from nexa_research.prompts import load_prompt
-from nexa_research.nodes.query import first_question
 from nexa_research.providers.provider_set import Providers
-from nexa_research.state import BranchState
+from nexa_research.state import BranchState, Reflection
 
 Gap = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
 
@@ -51,7 +51,7 @@ def make_reflect_node(providers: Providers):
         if coverage is not None and (coverage.sufficient or not coverage.unanswered):
             # enough, or short only of sources: no question for a model to answer
             sufficient = coverage.sufficient
-            reflection = {"sufficient": sufficient, "gaps": coverage.gaps(), "next_query": ""}
+            reflection = Reflection(sufficient=sufficient, gaps=coverage.gaps(), next_query="")
         else:
             sources_text, _ = numbered_sources(paragraph["research"], cfg.context_token_budget, per_source_chars=500)
             questions = coverage_text(coverage.questions) if coverage else paragraph_fields(paragraph)["questions"]
@@ -68,7 +68,7 @@ def make_reflect_node(providers: Providers):
             # with a scorer, "sufficient" is the coverage's verdict; the model names gaps and a query
             sufficient = result.sufficient if coverage is None else coverage.sufficient
             gaps = list(result.gaps) if coverage is None else [*coverage.gaps(), *result.gaps]
-            reflection = {"sufficient": sufficient, "gaps": gaps[:6], "next_query": first_question(result.next_query.strip())}
+            reflection = Reflection(sufficient=sufficient, gaps=gaps[:6], next_query=first_question(result.next_query.strip()))
         queries = [] if coverage is None else coverage.next_queries(reflection["next_query"])
         if reflection["next_query"] and queries:
             queries = queries[1:]  # the model's query travels as pending_query

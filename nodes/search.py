@@ -24,8 +24,8 @@ from nexa_research.nodes.progress import section_progress
 from nexa_research.providers.llm.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.retry_policy import RetryPolicy
-from nexa_research.providers.search.protocol import SearchBackend
 from nexa_research.providers.search.outcome import SearchOutcome, search_outcome
+from nexa_research.providers.search.protocol import SearchBackend
 from nexa_research.state import BranchState, Source, stop_research
 
 

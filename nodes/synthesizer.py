@@ -23,16 +23,16 @@ from langgraph.runtime import Runtime
 
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import ProviderError
+from nexa_research.kernel.sentences import NEEDS_ANTECEDENT, split_sentences
+from nexa_research.nodes.accounting.metering import StepMeter
+from nexa_research.nodes.progress import section_progress
 from nexa_research.nodes.text.citations import repair_citations
 from nexa_research.nodes.text.extractive import Candidate, cite, extract_section, supported
 from nexa_research.nodes.text.fragments import printable
 from nexa_research.nodes.text.grounding import GroundedText, ground_section
-from nexa_research.nodes.accounting.metering import StepMeter
-from nexa_research.nodes.progress import section_progress
 from nexa_research.nodes.text.prompt_inputs import numbered_sources, paragraph_fields
-from nexa_research.nodes.text.word_support import LEAD_SHARE, content_stems, words_from
-from nexa_research.kernel.sentences import NEEDS_ANTECEDENT, split_sentences
 from nexa_research.nodes.text.repetition import as_plain_paragraphs, drop_repeated_sentences, without_questions
+from nexa_research.nodes.text.word_support import LEAD_SHARE, content_stems, words_from
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.llm.chat_models import answered_by
 from nexa_research.providers.provider_set import Providers

@@ -31,6 +31,7 @@ from nexa_research.kernel.calibration import scorer_thresholds
 from nexa_research.kernel.words import stems
 from nexa_research.providers.kb.embeddings import Embedder
 
+
 @dataclass(frozen=True)
 class RelevanceThresholds:
     """Cut-offs on a scorer's own scale.

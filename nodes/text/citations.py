@@ -16,7 +16,6 @@ from nexa_research.state import Source
 from nexa_research.urls import normalize_url
 
 
-
 def _numbers(group: str) -> list[int]:
     out: list[int] = []
     for part in re.split(r"\s*,\s*", group):

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nexa_research.kernel.sentences import NEEDS_ANTECEDENT
 from nexa_research.nodes.checks.relevance import section_text
 from nexa_research.nodes.text.fragments import passage_sentences
-from nexa_research.kernel.sentences import NEEDS_ANTECEDENT
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import Paragraph, Source
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from nexa_research.kernel.sentences import CITATION
-from nexa_research.kernel.sentences import split_sentences
+from nexa_research.kernel.sentences import CITATION, split_sentences
 
 MIN_WORDS = 5
 _PARENTHETICAL = re.compile(r"\s*\([^()]*\)")

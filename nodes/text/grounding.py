@@ -12,10 +12,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nexa_research.kernel.sentences import CITATION, split_sentences
 from nexa_research.kernel.words import stems
-from nexa_research.kernel.sentences import CITATION
 from nexa_research.nodes.text.citations import cited_numbers
-from nexa_research.kernel.sentences import split_sentences
 from nexa_research.state import Source
 
 # "[2] Printing (https://...)" lines: the model repeating the source list it was given

@@ -22,10 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nexa_research.kernel.calibration import cutoff
-from nexa_research.kernel.sentences import CITATION
+from nexa_research.kernel.sentences import CITATION, NEEDS_ANTECEDENT, split_sentences
 from nexa_research.nodes.text.citations import cited_numbers
-from nexa_research.kernel.calibration import cutoff
-from nexa_research.kernel.sentences import NEEDS_ANTECEDENT, split_sentences
 from nexa_research.providers.relevance import Relevance
 
 MIN_LEFT = 3

@@ -19,9 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nexa_research.kernel.sentences import CITATION
+from nexa_research.kernel.sentences import CITATION, split_sentences
 from nexa_research.nodes.text.fragments import printable
-from nexa_research.kernel.sentences import split_sentences
 from nexa_research.nodes.text.repetition import as_plain_paragraphs, drop_near_duplicates
 from nexa_research.nodes.text.word_support import FINDING_SHARE, content_stems, words_from
 from nexa_research.providers.relevance import Relevance

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 
-from support.openai_stub import message_text
-from support.eval_reports import EXPECTED, SECTIONS, make_report
-
 from nexa_research.evals import Judge, score_report
 from nexa_research.evals.judge import JudgeSettings, judge_model, judge_report
+from support.eval_reports import EXPECTED, SECTIONS, make_report
+from support.openai_stub import message_text
 
 CLAIM = "Gutenberg sold his first Bibles to the Pope at a large profit [2]."
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.eval_reports import EXPECTED, SECTIONS, make_report
 
 from nexa_research.evals import score_report
 from nexa_research.evals.history import FailedTopic, grouped, make_run, read_runs
@@ -14,6 +13,7 @@ from nexa_research.evals.outputs import write_run_outputs
 from nexa_research.evals.similarity import Similarity
 from nexa_research.evals.table import history_markdown
 from nexa_research.evals.thresholds import load_thresholds
+from support.eval_reports import EXPECTED, SECTIONS, make_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

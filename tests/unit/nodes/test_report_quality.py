@@ -309,8 +309,7 @@ async def test_no_sentence_is_printed_twice_across_the_report(relevance):
     planner = ScriptedChatModel(respond=lambda m: plan(SECTIONS))
     report = await run(providers(relevance, planner))
 
-    from nexa_research.kernel.sentences import CITATION
-    from nexa_research.kernel.sentences import sentence_key, split_sentences
+    from nexa_research.kernel.sentences import CITATION, sentence_key, split_sentences
 
     keys = [sentence_key(CITATION.sub("", s)) for sec in report.sections for s in split_sentences(sec.content.replace("\n\n", " "))]
     assert len(keys) == len(set(keys))

@@ -85,8 +85,8 @@ def test_plain_text_for_a_single_section_is_grammatical():
 
 
 def test_a_lead_opening_on_a_pronoun_is_dropped():
-    from nexa_research.nodes.text.extractive import Candidate
     from nexa_research.nodes.synthesizer import checked_lead
+    from nexa_research.nodes.text.extractive import Candidate
     from nexa_research.providers.relevance import LexicalRelevance
 
     chosen = [Candidate(1, 0, "The plague was spread by flea bites carried by rats across Europe.", 1.0)]
