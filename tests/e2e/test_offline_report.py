@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from support.kb_fixtures import wiki_subset
 from nexa_research import aresearch
 from nexa_research.nodes.text.citations import cited_numbers
 from nexa_research.providers import ProviderSettings
 from nexa_research.providers.llm.model_file import ensure_default_model
+from support.kb_fixtures import wiki_subset
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 

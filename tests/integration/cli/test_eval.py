@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support.eval_reports import SECTIONS, make_report
 from typer.testing import CliRunner
 
 from nexa_research.cli import app
+from support.eval_reports import SECTIONS, make_report
 
 NEXA = Path(sys.executable).with_name("nexa")
 

@@ -86,8 +86,9 @@ async def test_loop_stops_early_when_reflection_is_satisfied():
 
 
 async def test_repeated_query_ends_the_loop():
-    from support.scripted_models import ScriptedChatModel
     import json
+
+    from support.scripted_models import ScriptedChatModel
 
     same = ScriptedChatModel(respond=lambda m: json.dumps({"sufficient": False, "gaps": ["more detail"], "next_query": "Gutenberg press origins facts"}))
     providers = providers_for(TITLES[:3], reflection=same)
