@@ -16,7 +16,6 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer, Send
 
 from nexa_research.config import ResearchKnobs
-from nexa_research.nodes.checks.relevance import section_text
 from nexa_research.nodes.collator import make_collate_node
 from nexa_research.nodes.plan_review import review_plan
 from nexa_research.nodes.planner import make_plan_node
@@ -81,13 +80,11 @@ def research_paragraph_node(subgraph: CompiledStateGraph):
 def dispatch_paragraphs(state: ResearchState) -> list[Send]:
     """One branch per planned paragraph."""
     paragraphs = sorted(state["paragraphs"], key=lambda p: p["index"])
-    plan = [section_text(p) for p in paragraphs]
     return [
         Send(
             "research_paragraph",
             BranchInput(
-                topic=state["topic"], paragraph=paragraph, plan_sections=plan, topic_cut=state.get("topic_cut"),
-                subject=state.get("subject"),
+                topic=state["topic"], paragraph=paragraph, topic_cut=state.get("topic_cut"), subject=state.get("subject"),
             ),
         )
         for paragraph in paragraphs

@@ -124,8 +124,6 @@ class BranchInput(TypedDict):
 
     topic: str
     paragraph: Paragraph
-    # What every section of the plan is about (section_text of each), so a branch keeps to its own subject.
-    plan_sections: NotRequired[list[str]]
     topic_cut: NotRequired[float | None]
     subject: NotRequired[dict[str, list[str]] | None]
 
@@ -141,7 +139,6 @@ class BranchState(TypedDict):
 
     topic: str
     paragraph: Paragraph
-    plan_sections: NotRequired[list[str]]
     topic_cut: NotRequired[float | None]
     subject: NotRequired[dict[str, list[str]] | None]
     pending_query: NotRequired[str | None]
