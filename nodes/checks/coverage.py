@@ -36,8 +36,12 @@ TARGET_SOURCES = 4
 # the first search finds the section's own article, the names in it find the articles around it (a round with
 # no question for a model costs searches only).
 LEAD_ROUNDS = 2
-MAX_LEADS = 2
-MAX_QUERIES = 4
+MAX_LEADS = 3
+# A lead that is another name for an article already gathered ("Age of the Pyramids" for the Old Kingdom) finds
+# nothing new: a lead's closeness to the section (that of the sentences naming it) is discounted by this share of
+# its closeness to a gathered title.
+KNOWN_DISCOUNT = 1.0
+MAX_QUERIES = 5
 
 # A run of capitalised words, joined by the short words names contain ("Treaty of Versailles", "Leonardo da Vinci").
 _CAPITALISED = re.compile(r"[A-Z][\w'’.-]*[\w]")
@@ -140,20 +144,35 @@ def question_coverage(relevance: Relevance, paragraph: Paragraph) -> list[tuple[
 def leads(relevance: Relevance, topic: str, paragraph: Paragraph, limit: int = MAX_LEADS) -> list[str]:
     """Names the gathered sources mention that are about this section and not yet searched or gathered."""
     known = {query_key(q) for q in paragraph["queries"]}
-    known |= {query_key(s["title"]) for s in paragraph["research"]}
+    titles = {query_key(s["title"]) for s in paragraph["research"]}
     topic_key = query_key(topic)
-    names = [
-        n for s in paragraph["research"] for n in mentioned_names(s["text"])
-        if query_key(n) not in known and query_key(n) not in topic_key and len(n) >= 4
-    ]
-    names = list(dict.fromkeys(names))
-    if not names:
+
+    def new(name: str) -> bool:  # not searched, not the topic's words, not a gathered article's name or part of it
+        key = query_key(name)
+        return len(key) >= 4 and key not in known and key not in topic_key and not any(
+            key in t or t in key for t in titles)
+
+    # a bare name embeds as nothing much ("Howard Florey" scores 0.0 against a section on penicillin's discovery):
+    # a name is as close to the section as the sentences that mention it
+    mentions: dict[str, list[str]] = {}
+    for source in paragraph["research"]:
+        for sentence in passage_sentences(source["text"]):
+            for name in mentioned_names(sentence):
+                if new(name):
+                    mentions.setdefault(name, []).append(sentence)
+    if not mentions:
         return []
-    about = [f"{section_text(paragraph)} ({topic})"]
-    scores = relevance.similarity(about, names)[0]
+    names = list(mentions)
+    sentences = list(dict.fromkeys(x for found in mentions.values() for x in found))
+    to_section = dict(zip(sentences, relevance.similarity([f"{section_text(paragraph)} ({topic})"], sentences)[0],
+                          strict=True))
+    close = [max(float(to_section[x]) for x in mentions[n]) for n in names]
+    gathered = [s["title"] for s in paragraph["research"]]
+    known_as = relevance.similarity(names, gathered).max(axis=1)
     ranked = sorted(
-        (float(score), name) for score, name in zip(scores, names, strict=True)
-        if float(score) >= relevance.thresholds.on_section
+        (score - KNOWN_DISCOUNT * float(known), name)
+        for score, known, name in zip(close, known_as, names, strict=True)
+        if score >= relevance.thresholds.on_section
     )
     return [name for _, name in reversed(ranked)][:limit]
 

@@ -63,3 +63,20 @@ def test_a_one_source_section_follows_the_names_that_are_about_it(relevance):
     assert "Cold War" not in coverage.leads  # the gathered article's own title is not a lead
     assert set(coverage.leads) <= set(mentioned_names(COLD_WAR))
     assert leads(relevance, topic, {**section, "research": []}) == []
+
+
+def test_a_name_for_an_article_already_gathered_is_followed_last(relevance):
+    """From `make run` on the Egyptian pyramids: the Old Kingdom section followed "Age of the Pyramids" and "Fourth
+    Dynasty of the Old Kingdom" (its own article again) before the kings its article names."""
+    topic = "Ancient Egyptian pyramids and the pharaohs who built them"
+    section = new_paragraph(0, "Old Kingdom of Egypt", "The pharaohs of the Old Kingdom who built the pyramids.",
+                            ["Which pharaohs built pyramids?"])
+    section["research"] = [{"id": "1", "url": "https://en.wikipedia.org/wiki/Old_Kingdom_of_Egypt",
+                            "title": "Old Kingdom of Egypt", "score": 0.7, "published": None,
+                            "text": "In ancient Egyptian history, the Old Kingdom is the period spanning c. 2700 to "
+                                    "2200 BC. It is also known as the Age of the Pyramids, as it encompasses the "
+                                    "reigns of King Sneferu and the kings Khufu, Khafre and Menkaure, who "
+                                    "commissioned the pyramids at Giza."}]
+    found = leads(relevance, topic, section, limit=3)
+    assert found and "Old Kingdom" not in found[0]
+    assert {"Khufu", "Khafre", "Menkaure", "Sneferu", "King Sneferu"} & set(found)
