@@ -72,3 +72,23 @@ def test_sources_printed_once_are_left_as_they_are(relevance):
               "text": BATU + ".", "published": None, "score": 0.6}
     drafts = [SectionDraft("Batu Khan.", f"{BATU} [1].", [source]), SectionDraft("Other.", "", [])]
     assert settle_shared_sources(relevance, drafts) == ([f"{BATU} [1].", ""], 0)
+
+
+def test_a_shared_source_about_as_close_to_two_sections_goes_to_the_one_with_fewer_sources(relevance):
+    from nexa_research.nodes.text.ownership import BALANCE_MARGIN, SectionDraft, settle_shared_sources
+
+    def source(title: str, text: str) -> dict:
+        return {"id": title, "url": f"https://en.wikipedia.org/wiki/{title.replace(' ', '_')}", "title": title,
+                "text": text, "published": None, "score": 0.6}
+
+    shared = source("Giza pyramid complex", "The Giza pyramid complex holds the pyramids of Khufu, Khafre and Menkaure.")
+    others = [source(f"Pharaoh {n}", f"Pharaoh {n} ruled Egypt in the Old Kingdom.") for n in "ABC"]
+    broad = SectionDraft("Pyramids of Giza. The pyramids at Giza.",
+                         "\n\n".join(f"{o['text']} [{n}]." for n, o in enumerate(others, start=1))
+                         + f"\n\n{shared['text']} [4].", [*others, shared])
+    narrow = SectionDraft("Pyramids at Giza. The pyramids of Giza.",
+                          f"{others[0]['text']} [1].\n\n{shared['text']} [2].", [others[0], shared])
+    scores = relevance.similarity([broad.about, narrow.about], [f"{shared['title']}. {shared['text']}"])[:, 0]
+    assert abs(float(scores[0]) - float(scores[1])) < BALANCE_MARGIN  # about as close to both
+    contents, _ = settle_shared_sources(relevance, [broad, narrow])
+    assert shared["text"] in contents[1] and shared["text"] not in contents[0]
