@@ -7,8 +7,8 @@ in the sections already, so they are *moved*, not copied (a copy is a repetition
 
 - the introduction takes the sentence that defines the subject: of the sentences opening a source's passage,
   the one closest to the topic (then a second one from another section when it is nearly as close);
-- the summary takes, for each section, its sentence closest to the section's title and the topic, from its
-  leading source when one can move;
+- the summary takes, for each section, the sentence of its leading source (its first paragraph) closest to the
+  section's title and the topic;
 - the conclusion takes the sentences closest to the topic among those that close a passage.
 A sentence moves only when it stands alone: it does not lean on the one before it ("He ...", "The title ..."),
 the next does not lean on it, it carries a citation, it is not its section's only sentence citing that source, and the section
@@ -26,7 +26,10 @@ from nexa_research.kernel.sentences import CITATION, NEEDS_ANTECEDENT, split_sen
 from nexa_research.nodes.text.citations import cited_numbers
 from nexa_research.providers.relevance import Relevance
 
-MIN_LEFT = 3
+# Sentences a section keeps when it gives one up. A passage of three sentences may give one: at 3, a report whose
+# five sections each printed one three-sentence passage ("Why the Protestant Reformation began ...") had nothing
+# to move, and its summary, introduction and conclusion fell back to sentences about the report.
+MIN_LEFT = 2
 MIN_WORDS = 6
 INTRODUCTION_SENTENCES = 2
 CONCLUSION_SENTENCES = 2
@@ -162,11 +165,9 @@ def lift_key_findings(
                 introduction.append(sections.move(s))
     central: list[str] = []
     for i, title in enumerate(titles if summary else ()):
-        # the section's central sentence: from its leading source (what it is most about) when one can move; a
-        # Mesoamerican pyramid's sentence closer to the topic's words was not what "Ancient Egyptian architecture"
-        # found
-        pool = [s for s in sections.movable() if s.section == i]
-        pool = [s for s in pool if s.paragraph == 0] or pool
+        # the section's central sentence: from its leading source (what it is most about), or none; a Mesoamerican
+        # pyramid's sentence closer to the topic's words was not what "Ancient Egyptian architecture" found
+        pool = [s for s in sections.movable() if s.section == i and s.paragraph == 0]
         ranked = _best(relevance, f"{title} ({topic})", pool)
         if ranked and ranked[0][0] >= floor:
             central.append(sections.move(ranked[0][1]))
