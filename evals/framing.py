@@ -10,7 +10,8 @@ how it is laid out, which the table of contents already shows. Two measures:
   document ("this report", "our study", "the present overview"), a reference to its parts that places them or
   gives them a verb of presenting ("the sections below", "the following chapters discuss", "section 3
   describes"), the document as the subject of the sentence ("The report stops ...", "The conclusion
-  summarises ..."), an author announcing what they do ("we will examine", "as discussed above"), or the reader.
+  summarises ..."), an author announcing what they do ("we will examine", "as discussed above"), the reader,
+  or the report's own sourcing ("every statement in it is taken from one of 6 cited sources").
   Names of other documents ("the Brundtland report defined ..."), parts of things ("the brass section of the
   orchestra", "this part of the Sahara") and "the study of X" are not self-references.
 - supported share: of all framing sentences, those that carry a citation and pass the support check
@@ -52,11 +53,13 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("author", re.compile(r"\bas\s+(?:noted|discussed|described|mentioned|shown|seen|explained|outlined)\s+"
                           r"(?:above|below|earlier|later|previously|before)\b", re.I)),
     ("reader", re.compile(r"\bthe\s+reader\b|\breaders\s+(?:will|can|may|should|might)\b", re.I)),
+    ("sourcing", re.compile(r"\b(?:every|each)\s+(?:statement|sentence)s?\b|\bcited\s+sources?\b|"
+                            r"\bsources?\s+(?:it|the\s+report|this\s+report)\s+(?:cites?|draws?\s+on|uses?)\b", re.I)),
 )
 
 
 def self_reference(sentence: str) -> str | None:
-    """The kind of self-reference in a sentence (document, parts, subject, author, reader), or None."""
+    """The kind of self-reference in a sentence (document, parts, subject, author, reader, sourcing), or None."""
     text = " ".join(sentence.split())
     return next((kind for kind, pattern in PATTERNS if pattern.search(text)), None)
 

@@ -29,6 +29,9 @@ SELF_REFERENCES = [
     ("As discussed above, the press spread quickly.", "author"),
     ("Let us begin with the invention itself.", "author"),
     ("The reader will find the dates in the second part.", "reader"),
+    ("Every statement in it is taken from one of 6 cited sources.", "sourcing"),
+    ("Each sentence comes from the encyclopedia.", "sourcing"),
+    ("Nothing here goes beyond the sources it cites.", "sourcing"),
 ]
 
 NOT_SELF_REFERENCES = [
@@ -50,6 +53,9 @@ NOT_SELF_REFERENCES = [
     "The following year, the armies met again at the Marne.",
     "The first section of the Great Wall was built of rammed earth.",
     "Penicillin was discovered in 1928 by Alexander Fleming.",
+    "All claims to the throne were settled by the treaty.",
+    "The statement of 1917 promised a national home in Palestine.",
+    "Historians disagree about the sources of the Nile.",
 ]
 
 
