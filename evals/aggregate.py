@@ -74,6 +74,7 @@ class Aggregate(BaseModel):
     sources_scored: int
     sources_on_topic: float | None
     sentences_cited: int
+    sources_on_topic_by_score: float | None = None  # the embedding alone, the topics' relevant lists aside
     sentences_supported: float | None
     recall_mean: float | None
     relevant_recall_mean: float | None = None
@@ -133,6 +134,7 @@ def _mean(values: Sequence[float]) -> float | None:
 
 def aggregate(evals: Sequence[ReportEval], failed: int = 0) -> Aggregate:
     sources = [s for e in evals for s in e.relevance.sources]
+    scored_with_thresholds = [(s, e.relevance.threshold) for e in evals for s in e.relevance.sources]
     sentences = [s for e in evals for s in e.support.sentences]
     seconds = [e.length.seconds for e in evals if e.length.seconds is not None]
     judged = [e.judge.mean_score for e in evals if e.judge and e.judge.mean_score is not None]
@@ -145,6 +147,7 @@ def aggregate(evals: Sequence[ReportEval], failed: int = 0) -> Aggregate:
         failed=failed,
         sources_scored=len(sources),
         sources_on_topic=_mean([float(s.on_topic) for s in sources]),
+        sources_on_topic_by_score=_mean([float(s.score >= threshold) for s, threshold in scored_with_thresholds]),
         sentences_cited=len(sentences),
         sentences_supported=_mean([float(s.supported) for s in sentences]),
         recall_mean=_mean([e.recall.recall for e in evals if e.recall and e.recall.recall is not None]),

@@ -2,16 +2,23 @@
 
 Each bibliography entry is scored by the cosine between the topic and its passages (the text that was actually
 cited, with the entry's title in front as a reader sees it); the entry's score is its best passage. An entry is
-on-topic when that score reaches the calibrated `source_relevance` threshold. Entries without passage text
-(reports written before passages were recorded) are listed as unscored rather than guessed.
+on-topic when that score reaches the calibrated `source_relevance` threshold, or when the topic's own list of
+relevant articles (`relevant_urls`, chosen by reading: evals/dataset.py) names it: a label beats the embedding,
+which misses the people and causes of a subject (Franklin D. Roosevelt scores 0.28 against "The Great Depression
+and the New Deal"; the labelled pairs hold the same miss, "Steve Jobs" for the personal computer revolution). The
+share on score alone is reported beside it. Entries without passage text (reports written before passages were
+recorded) are listed as unscored rather than guessed.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from pydantic import BaseModel, computed_field
 
 from nexa_research.evals.similarity import Similarity
 from nexa_research.report import Report
+from nexa_research.urls import normalize_url
 
 
 class SourceScore(BaseModel):
@@ -20,6 +27,7 @@ class SourceScore(BaseModel):
     title: str
     score: float
     on_topic: bool
+    listed: bool = False  # the topic's relevant list names it
 
 
 class SourceRelevance(BaseModel):
@@ -37,13 +45,22 @@ class SourceRelevance(BaseModel):
     def on_topic_share(self) -> float | None:
         return sum(s.on_topic for s in self.sources) / len(self.sources) if self.sources else None
 
+    @computed_field
+    @property
+    def on_topic_by_score_share(self) -> float | None:
+        """The share on the embedding score alone, the topic's list of relevant articles aside."""
+        return sum(s.score >= self.threshold for s in self.sources) / len(self.sources) if self.sources else None
+
 
 def source_text(title: str, passage: str) -> str:
     """How a cited passage is embedded for relevance: its title line, then the passage (as the knowledge base does)."""
     return f"{title}\n{passage}"
 
 
-def score_sources(report: Report, similarity: Similarity, threshold: float) -> SourceRelevance:
+def score_sources(
+    report: Report, similarity: Similarity, threshold: float, relevant_urls: Sequence[str] = ()
+) -> SourceRelevance:
+    listed_urls = {normalize_url(u) for u in relevant_urls}
     scored: list[SourceScore] = []
     unscored: list[int] = []
     for entry in report.bibliography:
@@ -52,6 +69,7 @@ def score_sources(report: Report, similarity: Similarity, threshold: float) -> S
             unscored.append(entry.number)
             continue
         best = float(similarity.matrix([report.topic], texts).max())
+        listed = normalize_url(entry.url) in listed_urls
         scored.append(SourceScore(number=entry.number, url=entry.url, title=entry.title, score=round(best, 4),
-                                  on_topic=best >= threshold))
+                                  on_topic=best >= threshold or listed, listed=listed))
     return SourceRelevance(threshold=threshold, sources=scored, unscored=unscored)

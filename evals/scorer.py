@@ -82,7 +82,7 @@ def score_report(
     similarity = similarity or Similarity()
     if relevant_urls is None and expect_urls:
         relevant_urls = packaged_relevant_urls(report.topic, expect_urls)
-    relevance = score_sources(report, similarity, thresholds.source_relevance)
+    relevance = score_sources(report, similarity, thresholds.source_relevance, relevant_urls or ())
     support = score_support(report, similarity, thresholds.sentence_support)
     return ReportEval(
         topic=report.topic,

@@ -60,7 +60,7 @@ def topic_table(rows: Sequence[TopicRow]) -> list[str]:
 def targets_table(run: EvalRun) -> list[str]:
     agg = run.aggregate
     values = {
-        "sources_on_topic": f"{pct(agg.sources_on_topic)} of {agg.sources_scored}",
+        "sources_on_topic": f"{pct(agg.sources_on_topic)} of {agg.sources_scored} ({pct(agg.sources_on_topic_by_score)} on score alone)",
         "recall_mean": pct(agg.recall_mean),
         "title_problems": str(agg.title_problems),
         "fragments": str(agg.fragments),

@@ -18,6 +18,7 @@ from langgraph.runtime import Runtime
 
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.nodes.accounting.metering import StepMeter
+from nexa_research.nodes.checks.coverage import mentioned_names
 from nexa_research.nodes.checks.relevance import GateResult, gate_sources, section_query
 from nexa_research.nodes.checks.subject import TopicSubject
 from nexa_research.nodes.progress import section_progress
@@ -75,6 +76,7 @@ def make_search_node(providers: Providers):
                 gate_sources, relevance, state["topic"], paragraph, fresh,
                 known=paragraph["research"], limit=cfg.search_results, min_relevance=cfg.min_relevance,
                 topic_cut=state.get("topic_cut"), subject=TopicSubject.from_dict(state.get("subject")),
+                named=[n for s in paragraph["research"] for n in mentioned_names(s["text"])],
             )
         new = gate.kept
         if rounds:

@@ -42,6 +42,8 @@ class RelevanceThresholds:
     duplicate: two sentences say the same thing; the later one goes.
     duplicate_title: two section titles name the same section.
     answers: a source sentence goes some way to answering a key question (reflection's coverage check).
+    supports_section: a passage supports a section ("section title (topic)" against "title. passage"), whatever
+        its closeness to the topic alone (the relevance gate's second way in).
 
     Read from the one calibration file (nexa_research.kernel.calibration), which the evals read too.
     """
@@ -52,6 +54,7 @@ class RelevanceThresholds:
     duplicate: float
     duplicate_title: float
     answers: float
+    supports_section: float
 
     @classmethod
     def calibrated(cls, scorer: str) -> RelevanceThresholds:

@@ -23,9 +23,11 @@ _SENTENCE_END = re.compile(
 # A sentence that opens on a connective ("In addition, the classic definition sidelines ...", printed under
 # Xinjiang from the Silk Road article) continues an argument the reader has not seen: it leans on the one before it
 # just as a pronoun does. So does a time or place given by a demonstrative ("Before this Pharaoh was a term ...",
-# lifted into an Egyptian report's summary from the middle of the Pharaoh article).
+# lifted into an Egyptian report's summary from the middle of the Pharaoh article), and so does a pronoun after
+# an adverb ("Typically this is the step between logic design and physical design", a transistor report's
+# conclusion).
 NEEDS_ANTECEDENT = re.compile(
-    r"^(?:(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,60},\s+)?"
+    r"^(?:(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,60},\s+)?(?:[a-z]+ly\s+)?"
     r"(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b"
     r"|(?:before|after|since|until|during|by|from|at|under|despite|following|besides) (?:this|that|these|those|then)\b"
     r"|(?:in addition|additionally|also|moreover|furthermore|however|nevertheless|nonetheless|besides|likewise|"

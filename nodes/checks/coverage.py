@@ -45,6 +45,7 @@ MAX_QUERIES = 5
 
 # A run of capitalised words, joined by the short words names contain ("Treaty of Versailles", "Leonardo da Vinci").
 _CAPITALISED = re.compile(r"[A-Z][\w'’.-]*[\w]")
+_POSSESSIVE = re.compile(r"['’]s$")
 _JOINERS = frozenset("of the de da di del von van der den du la le al for on".split())
 _NOT_NAMES = frozenset(
     "The A An In On At By For From With After Before During Since Until While When Where Which Who Whose It Its "
@@ -66,7 +67,7 @@ def mentioned_names(text: str) -> list[str]:
         run: list[str] = []
         start = 0
         for position, raw in enumerate([*words, ""]):
-            word = raw.strip(",;:()\"'“”.")
+            word = _POSSESSIVE.sub("", raw.strip(",;:()\"'“”."))  # "Europe's population": the name is Europe
             initial = bool(run) and len(word) == 1 and word.isupper() and raw.endswith(".")  # "Harry S. Truman"
             capital = initial or bool(_CAPITALISED.fullmatch(word))
             if capital or (run and word.lower() in _JOINERS and word.islower()):

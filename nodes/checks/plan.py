@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from nexa_research.kernel.words import STOPWORDS, content_words, stem, words
 from nexa_research.nodes.checks.topic_parts import topic_parts
+from nexa_research.nodes.text.fragments import foreign_letters
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import Source
 
@@ -205,6 +206,11 @@ async def plan_problems(
         if generic_title(s.title):
             bad.add(i)
             problems.append(f"section {s.title!r} is generic: name its subject instead (the report has its own introduction and conclusion)")
+    for i, s in enumerate(sections):
+        # a 0.5B model slips into the script of its training mix ("Penicillin作用"): the report's summary printed it
+        if i not in bad and foreign_letters(s.title) and not foreign_letters(topic):
+            bad.add(i)
+            problems.append(f"section {s.title!r} has words in another script: write every title in the topic's language")
     for i in restated_topic(topic, [s.title for s in sections]):
         bad.add(i)
         problems.append(f"section {sections[i].title!r} restates the whole topic: give it one part of the subject")

@@ -23,7 +23,7 @@ The subject travels in the run's state as a plain dict (`as_dict`), like the on-
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from nexa_research.kernel.calibration import cutoff
@@ -59,6 +59,22 @@ def topic_phrases(topic: str) -> set[str]:
     return {" ".join(run) for run in runs if len(run) >= 2}
 
 
+def named_article(title: str, names: Collection[str], topic: str = "") -> bool:
+    """True when an article's title is one of `names` (a proper name some text mentions): "Franklin D. Roosevelt"
+    for "President Franklin D. Roosevelt", "Brazil" for "Brazil". A one-word title must be the whole name ("Watt"
+    is not James Watt); a title with a qualifier ("Amazon (company)", "Plate (dishware)") is one of several things
+    its bare name could mean, so it is never taken on a name alone; nor is a name the topic already says."""
+    if not names or _PARENTHETICAL.search(title):
+        return False
+    name = _name(title)
+    if not name or re.search(rf"\b{re.escape(name)}\b", _name_text(topic)):
+        return False
+    keys = {_name_text(n) for n in names}
+    if name in keys:
+        return True
+    return len(name.split()) >= 2 and any(re.search(rf"\b{re.escape(name)}\b", key) for key in keys)
+
+
 class TopicSubject:
     """Answers whether a source is about the subject; built from the survey's articles with their topic scores."""
 
@@ -87,6 +103,12 @@ class TopicSubject:
     def as_dict(self) -> dict[str, list[str]]:
         return {"close_urls": sorted(self.close_urls), "names": sorted(self.names), "topic_stems": sorted(self.topic_stems)}
 
+    def names_subject(self, source: Source) -> bool:
+        """True when the source's title or text names the subject (a phrase of the topic, the best article's title
+        or a close article's multi-word title): Louis Armstrong's "... jazz trumpeter ..." does, Cro-Magnon's
+        "... Europe ..." does not."""
+        return self._named is not None and bool(self._named.search(f"{_name(source['title'])} {_name_text(source['text'])}"))
+
     def covers(self, source: Source) -> bool:
         """True when the source is one of the topic's own articles, names the subject, or its title is the topic's
         own words. With no article surveyed, every source is given the benefit of the doubt."""
@@ -94,7 +116,7 @@ class TopicSubject:
             return True
         if normalize_url(source["url"]) in self.close_urls:
             return True
-        if self._named is not None and self._named.search(f"{_name(source['title'])} {_name_text(source['text'])}"):
+        if self.names_subject(source):
             return True
         title = kernel_stems(_name(source["title"]))
         return bool(title) and title <= self.topic_stems

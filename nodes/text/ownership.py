@@ -1,29 +1,40 @@
-"""Which section prints a source that two sections gathered: the one the source is about.
+"""Which section prints what of a source that several sections gathered: each part goes to the section it is about.
 
 Branches research apart, so two sections can gather the same article and print its passage twice. Sections are
-written one paragraph per source, best source first (nodes/text/extractive.py), so the unit settled here is that
-paragraph: it stays in the section whose title and outline match the source best, and goes from the others. But a
-section's leading source (its first paragraph: what it is most about) is its own: a shared source leads some
-section, it stays in the best-matching of those. Otherwise, on "The Renaissance in Italy and its artists", the
-section on Leonardo (whose outline named Michelangelo too) took Michelangelo's article from the "Michelangelo"
-section, which lost every other article the same way and was left out. Sentence-level repetition between
-different sources is the collator's next step.
+written one paragraph per source (nodes/text/extractive.py); the unit settled here is a part of that paragraph: a
+sentence with the sentences that lean on it ("He ruled the Golden Horde ...", "The disease was caused by ..."), so
+no part loses its subject. Each part stays in the section it matches best and goes from the others, so one
+article can give its sentence on Manaus to the section on Manaus and its sentence on the rainforest to the section
+on the rainforest: a report drawn from nine articles no longer prints each in one section only (the Amazon report
+of issue 17 had 4-6 sources gathered per section and cited 1-2 of them).
+
+A section's leading source (its first paragraph: what it is most about) is its own: the section keeps the
+source's opening and every part about as close to it as to the best other section. Otherwise, on "The Renaissance
+in Italy and its artists", the section on Leonardo (whose outline named Michelangelo too) took Michelangelo's
+article from the "Michelangelo" section, which lost every other article the same way and was left out.
+Sentence-level repetition between different sources is the collator's next step.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nexa_research.kernel.sentences import CITATION, NEEDS_ANTECEDENT, sentence_key, split_sentences
 from nexa_research.nodes.text.citations import cited_numbers
+from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import Source
 from nexa_research.urls import normalize_url
 
-# A shared source that leads no section goes to the section it matches best, or, among the sections within this
-# of the best (cosine), to the one printing the fewest sources: an Egyptian report's "Great Pyramid of Giza" kept one
-# article of the four it found, while the broad first section kept six.
+# A part goes to the section it matches best, or, among the sections within this of the best (cosine), to its
+# source's leading section, else to the one printing the fewest sources: an Egyptian report's "Great Pyramid of
+# Giza" kept one article of the four it found, while the broad first section kept six.
 BALANCE_MARGIN = 0.05
+# A sentence opening on a definite description ("The disease was caused by ...") names what the sentence before
+# introduced: it travels with it, like a pronoun.
+_DEFINITE = re.compile(r"^(?i:the|this|that|these|those|such|both|each)\s+[a-z]")
 
 
 @dataclass(frozen=True)
@@ -46,42 +57,76 @@ class SectionDraft:
         return normalize_url(self.sources[n - 1]["url"]) if 1 <= n <= len(self.sources) else None
 
 
+def parts(paragraph: str) -> list[list[str]]:
+    """A paragraph's sentences grouped into parts: each sentence with the ones that lean on it."""
+    out: list[list[str]] = []
+    for sentence in split_sentences(paragraph):
+        bare = CITATION.sub("", sentence).strip()
+        if out and (NEEDS_ANTECEDENT.match(bare) or _DEFINITE.match(bare)):
+            out[-1].append(sentence)
+        else:
+            out.append([sentence])
+    return out
+
+
 def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionDraft]) -> tuple[list[str], int]:
-    """Section contents with each shared source's paragraph kept in one section only, and how many paragraphs went."""
+    """Section contents with each part of a shared source printed in one section only, and how many sentences went."""
     contents = [d.content for d in drafts]
     if relevance is None or len(drafts) < 2:
         return contents, 0
-    printed: dict[str, list[tuple[int, str]]] = {}
+    printed: dict[str, list[int]] = {}
     first_source: dict[int, str | None] = {}
     for i, draft in enumerate(drafts):
         first_source[i] = next((u for u in map(draft.source_of, draft.paragraphs()) if u is not None), None)
         for paragraph in draft.paragraphs():
             url = draft.source_of(paragraph)
-            if url is not None:
-                printed.setdefault(url, []).append((i, paragraph))
-    drop: dict[int, list[str]] = {}
+            if url is not None and i not in printed.get(url, []):
+                printed.setdefault(url, []).append(i)
     # sources each section prints, counted down as shared ones are settled elsewhere
     holding = {i: {u for u in map(d.source_of, d.paragraphs()) if u is not None} for i, d in enumerate(drafts)}
-    for url, places in printed.items():
-        sections = sorted({i for i, _ in places})
+    drop: dict[int, set[str]] = {}  # section -> keys of the sentences it gives up
+    for url, sections in printed.items():
         if len(sections) < 2:
             continue
         source = next(s for s in drafts[sections[0]].sources if normalize_url(s["url"]) == url)
-        scores = relevance.similarity([drafts[i].about for i in sections], [f"{source['title']}. {source['text']}"])[:, 0]
-        fit = dict(zip(sections, (float(x) for x in scores), strict=True))
-        leading = sorted((i for i in sections if first_source[i] == url), key=lambda i: -fit[i])
-        if leading:
-            keep = leading[0]
-        else:  # of the sections about as close as the best, the one with the fewest sources of its own
-            near = [i for i in sections if fit[i] >= max(fit.values()) - BALANCE_MARGIN]
-            keep = min(near, key=lambda i: (len(holding[i]), -fit[i]))
-        for i, paragraph in places:
-            if i != keep:
-                drop.setdefault(i, []).append(paragraph)
-                holding[i].discard(url)
+        opening = sentence_key(next(iter(passage_sentences(source["text"])), ""))
+        offered: dict[str, dict[int, list[str]]] = {}  # part (key of its first sentence) -> section -> its sentences
+        for i in sections:
+            for paragraph in drafts[i].paragraphs():
+                if drafts[i].source_of(paragraph) == url:
+                    for part in parts(paragraph):
+                        offered.setdefault(sentence_key(part[0]), {})[i] = part
+        leading = [i for i in sections if first_source[i] == url]
+        for key, holders in offered.items():
+            if len(holders) < 2:
+                continue
+            places = sorted(holders)
+            # a part is about what it says: the article's title would pull every part to the article's section
+            texts = [CITATION.sub("", " ".join(holders[i])) for i in places]
+            scores = relevance.similarity([drafts[i].about for i in places], texts).diagonal()
+            fit = dict(zip(places, (float(x) for x in scores), strict=True))
+            near = [i for i in places if fit[i] >= max(fit.values()) - BALANCE_MARGIN]
+            own = [i for i in places if i in leading and (key == opening or i in near)]
+            if own:
+                keep = max(own, key=lambda i: fit[i])
+            else:  # of the sections about as close as the best, the one with the fewest sources of its own
+                keep = min(near, key=lambda i: (len(holding[i]), -fit[i]))
+            for i in places:
+                if i != keep:
+                    drop.setdefault(i, set()).update(sentence_key(s) for s in holders[i])
     removed = 0
-    for i, paragraphs in drop.items():
-        kept = [p for p in drafts[i].paragraphs() if p not in paragraphs]
-        removed += len(drafts[i].paragraphs()) - len(kept)
-        contents[i] = "\n\n".join(kept)
+    for i, keys in drop.items():
+        kept_paragraphs = []
+        for paragraph in drafts[i].paragraphs():
+            sentences = split_sentences(paragraph)
+            if drafts[i].source_of(paragraph) is None:
+                kept_paragraphs.append(paragraph)
+                continue
+            kept = [s for s in sentences if sentence_key(s) not in keys]
+            removed += len(sentences) - len(kept)
+            if kept:
+                kept_paragraphs.append(" ".join(kept))
+            else:
+                holding[i].discard(drafts[i].source_of(paragraph) or "")
+        contents[i] = "\n\n".join(kept_paragraphs)
     return contents, removed

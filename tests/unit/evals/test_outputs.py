@@ -32,7 +32,7 @@ def test_table_plot_and_history_are_written(evals, tmp_path):
     files = write_run_outputs(run, evals, tmp_path / "r1", tmp_path / "history.jsonl")
 
     markdown = files.markdown.read_text(encoding="utf-8")
-    assert "| cited sources on-topic | 100% of 6 | >= 90% | ✅ pass |" in markdown
+    assert "| cited sources on-topic | 100% of 6 (100% on score alone) | >= 90% | ✅ pass |" in markdown
     assert "| generic or duplicate titles | 1 | 0 | ❌ fail |" in markdown
     assert '- generic titles (1):\n  - "Background"' in markdown
     assert markdown.count("| The history of the printing press |") == 2

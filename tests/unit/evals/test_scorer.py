@@ -79,6 +79,19 @@ def test_off_topic_source_is_flagged(similarity):
     assert result.relevance.off_topic[0].title == "Giraffe" and result.relevance.on_topic_share == 0.75
 
 
+def test_a_source_the_topics_relevant_list_names_is_on_topic_whatever_its_score(similarity):
+    """The embedding misses what a subject is made of (Franklin D. Roosevelt 0.28 against the Great Depression and
+    the New Deal); a topic's hand-made list of relevant articles is a label, and a label beats the score. The
+    share on score alone is still reported."""
+    content = SECTIONS[0][1] + " Giraffes are the tallest living land animals [4]."
+    report = make_report([(SECTIONS[0][0], content, ""), *SECTIONS[1:]], extra_sources=((4, "Giraffe"),))
+    listed = [*EXPECTED, wikipedia_url("Giraffe")]
+    result = score_report(report, expect_urls=EXPECTED, relevant_urls=listed, similarity=similarity)
+    giraffe = next(s for s in result.relevance.sources if s.title == "Giraffe")
+    assert giraffe.listed and giraffe.on_topic and giraffe.score < result.relevance.threshold
+    assert result.relevance.on_topic_share == 1.0 and result.relevance.on_topic_by_score_share == 0.75
+
+
 def test_unsupported_cited_sentence_is_flagged_with_its_closest_source_sentence(similarity):
     claim = "Gutenberg sold his first Bibles to the Pope at a large profit [2]."
     report = make_report([(SECTIONS[0][0], f"{SECTIONS[0][1]} {claim}", ""), *SECTIONS[1:]])

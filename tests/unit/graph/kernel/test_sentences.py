@@ -14,6 +14,14 @@ def test_a_time_or_place_given_by_a_demonstrative_leans_on_the_sentence_before()
         assert not NEEDS_ANTECEDENT.match(sentence), sentence
 
 
+def test_a_pronoun_after_an_adverb_leans_on_the_sentence_before():
+    """A transistor report's conclusion was "Typically this is the step between logic design and physical design"."""
+    assert NEEDS_ANTECEDENT.match("Typically this is the step between logic design and physical design [3].")
+    assert NEEDS_ANTECEDENT.match("Usually they were built of stone.")
+    assert not NEEDS_ANTECEDENT.match("Typically transistors are made of silicon.")
+    assert not NEEDS_ANTECEDENT.match("Italy is a country in Europe.")
+
+
 def test_sentences_split_after_full_stops_but_not_after_initials_and_compare_without_citations():
     assert split_sentences("The firm of C. A. Parsons built a turbine in c. 1884 [1]. It worked. Dr. Snow agreed.") == [
         "The firm of C. A. Parsons built a turbine in c. 1884 [1].", "It worked.", "Dr. Snow agreed."]

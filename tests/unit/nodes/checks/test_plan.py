@@ -34,6 +34,19 @@ async def test_a_title_restating_the_whole_topic_is_replanned():
     assert len(problems) == 2 and "restates the whole topic" in problems[1]
 
 
+async def test_a_title_in_another_script_than_the_topics_is_replanned():
+    """From the quick evals: the 0.5B planner titled a section "Penicillin作用", and the summary printed it."""
+    from nexa_research.nodes.checks.plan import PlannedSection, plan_problems
+    from nexa_research.providers.relevance import LexicalRelevance
+
+    topic = "The discovery of penicillin and the rise of antibiotics"
+    sections = [PlannedSection("Penicillin作用", "o", ["q"]), PlannedSection("Alexander Fleming", "o", ["q"])]
+    problems, good = await plan_problems(sections, LexicalRelevance(), 1, 5, topic=topic)
+    assert good == [1] and "another script" in problems[0]
+    accents = [PlannedSection("Édouard Manet and Paul Cézanne", "o", ["q"])]  # Latin letters with accents are fine
+    assert (await plan_problems(accents, LexicalRelevance(), 1, 5, topic="Impressionism in French painting"))[1] == [0]
+
+
 def test_a_question_is_not_a_section_title():
     """From a `make run` on the Panama Canal: "What are the key questions to answer about the Panama Canal?" was
     printed as section 1 after it came back from the spare sections."""
