@@ -36,6 +36,19 @@ NEEDS_ANTECEDENT = re.compile(
 )
 
 
+# A sentence opening on a definite description ("The disease was caused by ...", "The term later took on ...")
+# names what the sentence before introduced. A source's first sentence is exempt: "The nuclear arms race was ..."
+# opens an article. Case-sensitive after the article: "The Cold War was ..." names its subject.
+OPENS_DEFINITE = re.compile(r"^(?i:the|this|that|these|those|such|both|each)\s+[a-z]")
+
+
+def leans_on_previous(sentence: str, first: bool = False) -> bool:
+    """True when `sentence` needs the one before it to be understood (a pronoun, a connective, a definite
+    description); the first sentence of a source leans only by a pronoun or connective."""
+    bare = CITATION.sub("", sentence).strip()
+    return bool(NEEDS_ANTECEDENT.match(bare)) or (not first and bool(OPENS_DEFINITE.match(bare)))
+
+
 def sentence_key(sentence: str) -> str:
     """The comparison key of a sentence: words only, lower case, citations removed."""
     return " ".join(re.sub(r"[^\w\s]", " ", CITATION.sub("", sentence).lower()).split())

@@ -6,7 +6,7 @@ cannot get wrong is a sentence it did not write. So a section is assembled in co
 
 - each source gives one paragraph: its clean sentences in their own order, each cited, less the sentences off
   the section and topic. A sentence that leans on the one before it ("He discovered benzylpenicillin in 1928",
-  "In addition, ...") stays exactly when that one stays, so no sentence loses its subject and none that states the
+  "In addition, ...", "The term later took on ...": nexa_research.kernel.sentences) stays exactly when that one stays, so no sentence loses its subject and none that states the
   section's finding is dropped for opening on a pronoun (picking single best sentences across sources did both:
   a section on Alexander Fleming printed that he was a Scottish physician and not that he discovered penicillin);
 - sources are taken best first, each up to `SOURCE_WORDS`, the section up to `MAX_WORDS` (the design's 400-800
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nexa_research.kernel.sentences import NEEDS_ANTECEDENT
+from nexa_research.kernel.sentences import leans_on_previous
 from nexa_research.nodes.checks.relevance import section_text
 from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.providers.relevance import Relevance
@@ -63,7 +63,7 @@ def passage(sentences: Sequence[Candidate], min_score: float, max_words: int = S
     words = 0
     previous_kept = False
     for cand in sorted(sentences, key=lambda c: c.position):
-        leans = bool(NEEDS_ANTECEDENT.match(cand.text))
+        leans = leans_on_previous(cand.text, first=cand.position == 0)
         take = previous_kept if leans else cand.score >= min_score
         cost = len(cand.text.split())
         if take and kept and words + cost > max_words:
@@ -83,7 +83,7 @@ def without_near_copies(relevance: Relevance, group: list[Candidate], taken: Seq
     for cand in group:
         others = [*taken, *(c.text for c in kept)]
         copy = bool(others) and float(relevance.similarity([cand.text], others).max()) >= relevance.thresholds.duplicate
-        dropped_last = copy or (dropped_last and bool(NEEDS_ANTECEDENT.match(cand.text)))
+        dropped_last = copy or (dropped_last and leans_on_previous(cand.text, first=cand.position == 0))
         if not dropped_last:
             kept.append(cand)
     return kept

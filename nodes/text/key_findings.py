@@ -17,12 +17,11 @@ keeps `MIN_LEFT` sentences. So every section still reads on its own, and no sour
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nexa_research.kernel.calibration import cutoff
-from nexa_research.kernel.sentences import CITATION, NEEDS_ANTECEDENT, split_sentences
+from nexa_research.kernel.sentences import CITATION, NEEDS_ANTECEDENT, OPENS_DEFINITE, split_sentences
 from nexa_research.nodes.text.citations import cited_numbers
 from nexa_research.providers.relevance import Relevance
 
@@ -37,7 +36,6 @@ CONCLUSION_SENTENCES = 2
 # earlier sentence introduced. Printed in order it reads; moved up, or left behind when its antecedent moves, it
 # points at nothing (an Egyptian report's introduction took "The Pharaoh was the monarch of ancient Egypt" and
 # left "The title came into use ..." opening its paragraph).
-_DEFINITE = re.compile(r"^(?i:the|this|that|these|those|such|both|each)\s+[a-z]")
 # A second introduction sentence must be nearly as close to the topic as the first (cosine, embedding scale).
 SECOND_INTRODUCTION_GAP = cutoff("second_introduction_gap")
 
@@ -107,8 +105,8 @@ class _Sections:
                         not cited_numbers(text)
                         or len(s.bare.split()) < MIN_WORDS
                         or NEEDS_ANTECEDENT.match(s.bare)
-                        or (k > 0 and _DEFINITE.match(s.bare))
-                        or (follower and (NEEDS_ANTECEDENT.match(follower) or _DEFINITE.match(follower)))
+                        or (k > 0 and OPENS_DEFINITE.match(s.bare))
+                        or (follower and (NEEDS_ANTECEDENT.match(follower) or OPENS_DEFINITE.match(follower)))
                         or not self._cites_elsewhere(s)
                     ):
                         continue

@@ -17,11 +17,10 @@ Sentence-level repetition between different sources is the collator's next step.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nexa_research.kernel.sentences import CITATION, NEEDS_ANTECEDENT, sentence_key, split_sentences
+from nexa_research.kernel.sentences import CITATION, leans_on_previous, sentence_key, split_sentences
 from nexa_research.nodes.text.citations import cited_numbers
 from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.providers.relevance import Relevance
@@ -32,9 +31,6 @@ from nexa_research.urls import normalize_url
 # source's leading section, else to the one printing the fewest sources: an Egyptian report's "Great Pyramid of
 # Giza" kept one article of the four it found, while the broad first section kept six.
 BALANCE_MARGIN = 0.05
-# A sentence opening on a definite description ("The disease was caused by ...") names what the sentence before
-# introduced: it travels with it, like a pronoun.
-_DEFINITE = re.compile(r"^(?i:the|this|that|these|those|such|both|each)\s+[a-z]")
 
 
 @dataclass(frozen=True)
@@ -61,8 +57,7 @@ def parts(paragraph: str) -> list[list[str]]:
     """A paragraph's sentences grouped into parts: each sentence with the ones that lean on it."""
     out: list[list[str]] = []
     for sentence in split_sentences(paragraph):
-        bare = CITATION.sub("", sentence).strip()
-        if out and (NEEDS_ANTECEDENT.match(bare) or _DEFINITE.match(bare)):
+        if out and leans_on_previous(sentence):
             out[-1].append(sentence)
         else:
             out.append([sentence])

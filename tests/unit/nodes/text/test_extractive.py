@@ -56,6 +56,18 @@ def test_a_leaning_sentence_goes_with_the_sentence_it_leans_on():
     assert [c.position for c in passage(sentences, min_score=0.3)] == [2, 3]
 
 
+def test_a_sentence_opening_on_a_definite_description_goes_with_the_one_before():
+    """A Cold War report printed "The term later took on a broader, metaphoric meaning ..." from the Iron Curtain
+    article without the sentence saying which term. A source's own first sentence ("The nuclear arms race was
+    ...") opens it and stands alone."""
+    curtain = [Candidate(1, 0, "The Iron Curtain was a political boundary dividing Europe.", 0.1),
+               Candidate(1, 1, "The term later took on a broader, metaphoric meaning.", 0.9),
+               Candidate(1, 2, "Winston Churchill used the phrase in 1946.", 0.8)]
+    assert [c.position for c in passage(curtain, min_score=0.3)] == [2]
+    race = [Candidate(2, 0, "The nuclear arms race was a competition for supremacy in nuclear warfare.", 0.9)]
+    assert [c.position for c in passage(race, min_score=0.3)] == [0]
+
+
 def test_a_passage_that_repeats_itself_prints_its_point_once(relevance):
     topic = "Penicillin"
     section = new_paragraph(0, "Penicillin", "What penicillin is.", ["What is penicillin?"])
