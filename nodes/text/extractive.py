@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nexa_research.kernel.sentences import leans_on_previous
+from nexa_research.kernel.sentences import leans_on_previous, starts_a_sentence
 from nexa_research.nodes.checks.relevance import section_text
 from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.providers.relevance import Relevance
@@ -41,6 +41,7 @@ class Candidate:
     position: int  # sentence index within that source
     text: str
     score: float
+    opening: bool = False  # the first sentence of a text that starts at a sentence (not a chunk cut mid-article)
 
 
 def candidates(relevance: Relevance, topic: str, paragraph: Paragraph, sources: Sequence[Source]) -> list[Candidate]:
@@ -48,12 +49,14 @@ def candidates(relevance: Relevance, topic: str, paragraph: Paragraph, sources: 
     sentences = [(n, i, s) for n, src in enumerate(sources, start=1) for i, s in enumerate(passage_sentences(src["text"]))]
     if not sentences:
         return []
+    opens = {n for n, src in enumerate(sources, start=1) if starts_a_sentence(src["text"])}
     texts = [s for _, _, s in sentences]
     to_section = relevance.similarity([section_text(paragraph)], texts)[0]
     if paragraph["questions"]:
         to_section = np.maximum(to_section, relevance.similarity(paragraph["questions"], texts).max(axis=0))
     scores = 0.6 * to_section + 0.4 * relevance.similarity([topic], texts)[0]
-    return [Candidate(n, i, text, float(score)) for (n, i, text), score in zip(sentences, scores, strict=True)]
+    return [Candidate(n, i, text, float(score), opening=i == 0 and n in opens)
+            for (n, i, text), score in zip(sentences, scores, strict=True)]
 
 
 def passage(sentences: Sequence[Candidate], min_score: float, max_words: int = SOURCE_WORDS) -> list[Candidate]:
@@ -63,7 +66,7 @@ def passage(sentences: Sequence[Candidate], min_score: float, max_words: int = S
     words = 0
     previous_kept = False
     for cand in sorted(sentences, key=lambda c: c.position):
-        leans = leans_on_previous(cand.text, first=cand.position == 0)
+        leans = leans_on_previous(cand.text, first=cand.opening)
         take = previous_kept if leans else cand.score >= min_score
         cost = len(cand.text.split())
         if take and kept and words + cost > max_words:
@@ -83,7 +86,7 @@ def without_near_copies(relevance: Relevance, group: list[Candidate], taken: Seq
     for cand in group:
         others = [*taken, *(c.text for c in kept)]
         copy = bool(others) and float(relevance.similarity([cand.text], others).max()) >= relevance.thresholds.duplicate
-        dropped_last = copy or (dropped_last and leans_on_previous(cand.text, first=cand.position == 0))
+        dropped_last = copy or (dropped_last and leans_on_previous(cand.text, first=cand.opening))
         if not dropped_last:
             kept.append(cand)
     return kept

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nexa_research.nodes.text.extractive import Candidate, extract_section, passage
+from nexa_research.nodes.text.extractive import Candidate, candidates, extract_section, passage
 from nexa_research.providers.kb.embeddings import default_embedder
 from nexa_research.providers.relevance import EmbeddingRelevance
 from nexa_research.state import new_paragraph
@@ -56,7 +56,7 @@ def test_a_leaning_sentence_goes_with_the_sentence_it_leans_on():
     assert [c.position for c in passage(sentences, min_score=0.3)] == [2, 3]
 
 
-def test_a_sentence_opening_on_a_definite_description_goes_with_the_one_before():
+def test_a_sentence_opening_on_a_definite_description_goes_with_the_one_before(relevance):
     """A Cold War report printed "The term later took on a broader, metaphoric meaning ..." from the Iron Curtain
     article without the sentence saying which term. A source's own first sentence ("The nuclear arms race was
     ...") opens it and stands alone."""
@@ -64,8 +64,13 @@ def test_a_sentence_opening_on_a_definite_description_goes_with_the_one_before()
                Candidate(1, 1, "The term later took on a broader, metaphoric meaning.", 0.9),
                Candidate(1, 2, "Winston Churchill used the phrase in 1946.", 0.8)]
     assert [c.position for c in passage(curtain, min_score=0.3)] == [2]
-    race = [Candidate(2, 0, "The nuclear arms race was a competition for supremacy in nuclear warfare.", 0.9)]
+    race = [Candidate(2, 0, "The nuclear arms race was a competition for supremacy in nuclear warfare.", 0.9, opening=True)]
     assert [c.position for c in passage(race, min_score=0.3)] == [0]
+    # the Iron Curtain's second chunk starts "the Eastern Bloc. The term later ...": cut mid-article, it opens nothing
+    chunk = {"id": "c", "url": "u", "title": "Iron Curtain", "published": None, "score": 0.5,
+             "text": "the Eastern Bloc. The term later took on a broader, metaphoric meaning in the Cold War."}
+    found = candidates(relevance, "The Cold War", new_paragraph(0, "Cold War", "The Cold War.", ["What?"]), [chunk])
+    assert found and not found[0].opening and passage(found, min_score=0.0) == []
 
 
 def test_a_passage_that_repeats_itself_prints_its_point_once(relevance):
