@@ -42,11 +42,14 @@ MAX_LEADS = 3
 # its closeness to a gathered title.
 KNOWN_DISCOUNT = 1.0
 MAX_QUERIES = 5
+# From this many gathered sources on, a name more than half of them mention is their shared setting, not a lead.
+SETTING_SOURCES = 3
 
 # A run of capitalised words, joined by the short words names contain ("Treaty of Versailles", "Leonardo da Vinci").
 _CAPITALISED = re.compile(r"[A-Z][\w'’.-]*[\w]")
 _POSSESSIVE = re.compile(r"['’]s$")
 _JOINERS = frozenset("of the de da di del von van der den du la le al for on".split())
+_MONTHS = frozenset("January February March April May June July August September October November December".split())
 _NOT_NAMES = frozenset(
     "The A An In On At By For From With After Before During Since Until While When Where Which Who Whose It Its "
     "This That These Those He She His Her They Their There Some Many Most Other Such Both Each Several However "
@@ -69,7 +72,8 @@ def mentioned_names(text: str) -> list[str]:
         for position, raw in enumerate([*words, ""]):
             word = _POSSESSIVE.sub("", raw.strip(",;:()\"'“”."))  # "Europe's population": the name is Europe
             initial = bool(run) and len(word) == 1 and word.isupper() and raw.endswith(".")  # "Harry S. Truman"
-            capital = initial or bool(_CAPITALISED.fullmatch(word))
+            # an aside ("(NYSE)", "(USSR)") and a date ("... World War II on December 8") are not part of a name
+            capital = not raw.startswith("(") and word not in _MONTHS and (initial or bool(_CAPITALISED.fullmatch(word)))
             if capital or (run and word.lower() in _JOINERS and word.islower()):
                 if not run:
                     start = position
@@ -156,11 +160,18 @@ def leads(relevance: Relevance, topic: str, paragraph: Paragraph, limit: int = M
     # a bare name embeds as nothing much ("Howard Florey" scores 0.0 against a section on penicillin's discovery):
     # a name is as close to the section as the sentences that mention it
     mentions: dict[str, list[str]] = {}
+    holders: dict[str, set[str]] = {}
     for source in paragraph["research"]:
         for sentence in passage_sentences(source["text"]):
             for name in mentioned_names(sentence):
                 if new(name):
                     mentions.setdefault(name, []).append(sentence)
+                    holders.setdefault(name, set()).add(source["url"])
+    # the setting the sources share is not a lead: "United States" in the New Deal, the Great Depression, the Wall
+    # Street crash and Roosevelt alike was searched in every round of the quick evals and never added a source
+    gathered = len({s["url"] for s in paragraph["research"]})
+    if gathered >= SETTING_SOURCES:
+        mentions = {n: m for n, m in mentions.items() if 2 * len(holders[n]) <= gathered}
     if not mentions:
         return []
     names = list(mentions)

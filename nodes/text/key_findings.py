@@ -33,9 +33,9 @@ MIN_WORDS = 6
 INTRODUCTION_SENTENCES = 2
 CONCLUSION_SENTENCES = 2
 # "The title came into use ...", "The state dedicated ...": a definite description of a common noun names what an
-# earlier sentence introduced. Printed in order it reads; moved up, or left behind when its antecedent moves, it
-# points at nothing (an Egyptian report's introduction took "The Pharaoh was the monarch of ancient Egypt" and
-# left "The title came into use ..." opening its paragraph).
+# earlier sentence introduced (kernel OPENS_DEFINITE). Printed in order it reads; moved up, or left behind when its
+# antecedent moves, it points at nothing (an Egyptian report's introduction took "The Pharaoh was the monarch of
+# ancient Egypt" and left "The title came into use ..." opening its paragraph).
 # A second introduction sentence must be nearly as close to the topic as the first (cosine, embedding scale).
 SECOND_INTRODUCTION_GAP = cutoff("second_introduction_gap")
 

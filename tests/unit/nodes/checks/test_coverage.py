@@ -86,3 +86,32 @@ def test_a_possessive_is_not_part_of_the_name():
     """From the quick evals: the Black Death's "50% of Europe's 14th-century population" made "Europe's" a lead,
     which no article is called and the topic names anyway."""
     assert mentioned_names("It killed half of Europe's population and much of Asia’s.") == ["Europe", "Asia"]
+
+
+def test_an_aside_or_a_date_does_not_join_a_name():
+    """From the quick evals: leads "New York Stock Exchange NYSE" and "World War II on December" found nothing."""
+    names = mentioned_names("Prices fell on the New York Stock Exchange (NYSE) in 1929. It lasted until the United "
+                            "States entered World War II on December 8, 1941.")
+    assert "New York Stock Exchange" in names and "World War II" in names
+    assert not any("NYSE" in n or "December" in n for n in names)
+
+
+def test_the_setting_most_sources_share_is_not_a_lead(relevance):
+    """"United States" in the New Deal, the Great Depression and the Wall Street crash alike is where they happen,
+    not a subject they point to; "Herbert Hoover", named by one of them, is."""
+    def article(title: str, text: str) -> dict:
+        return {"id": title, "url": f"https://en.wikipedia.org/wiki/{title.replace(' ', '_')}", "title": title,
+                "text": text, "score": 0.6, "published": None}
+
+    section = new_paragraph(0, "The New Deal", "Reforms of the 1930s in response to the Great Depression.",
+                            ["What did the New Deal change?"])
+    section["research"] = [
+        article("New Deal", "The New Deal was a series of reforms in the United States in the 1930s. It replaced the "
+                "policies of President Herbert Hoover after his defeat in the 1932 election."),
+        article("Great Depression", "The Great Depression was a severe economic downturn. It began in the United "
+                "States in 1929 and spread around the world."),
+        article("Wall Street crash of 1929", "The Wall Street crash of 1929 was a stock market crash in the United "
+                "States. It began in October 1929."),
+    ]
+    found = leads(relevance, "The Great Depression and the New Deal", section)
+    assert "United States" not in found and "President Herbert Hoover" in found
