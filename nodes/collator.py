@@ -151,6 +151,15 @@ def checked_narrative(
     )
 
 
+def fewer_sections(planned: int, asked: int) -> list[str]:
+    """Said in the report when the plan has fewer sections than asked: the planner pads no plan (a section without
+    sources of its own is not research), so the reader learns the corpus supported no more."""
+    if planned >= asked:
+        return []
+    return [f"{planned} of the {asked} sections asked were planned: the sources found on the topic support no more "
+            "distinct sections"]
+
+
 def make_collate_node(providers: Providers):
     async def collate(state: ResearchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]) -> dict[str, Any]:
         cfg = ResearchConfig.from_runnable_config(config, runtime.context)
@@ -162,6 +171,7 @@ def make_collate_node(providers: Providers):
         warnings = [f"{removed} passage(s) or sentence(s) repeated across sections were removed"] if removed else []
         warnings += [f"section {title!r} was left out: everything its sources say is already in another section"
                      for title in repeated]
+        warnings += fewer_sections(len(state["paragraphs"]), cfg.min_sections)
         done = [s for s in sections if s.status == "done"]
         narrative: CollatorOutput | None = None
         if done:

@@ -248,6 +248,19 @@ async def test_the_same_rejected_plan_twice_is_not_asked_for_a_third_time(releva
     assert [s.title for s in report.sections][:2] == [t for t, _, _ in SECTIONS[:2]]  # the good ones are kept
 
 
+async def test_a_plan_short_of_the_sections_asked_says_so_in_the_report(relevance):
+    """Five sections asked of a corpus with three subjects: the planner pads nothing, and the report says why it
+    has fewer sections (issue 17: report when the corpus holds fewer sub-subjects than asked)."""
+    planner = ScriptedChatModel(respond=lambda m: plan(SECTIONS))
+    report = await aresearch(TOPIC, providers=providers(relevance, planner), use_cache=False, max_iterations=1,
+                             min_sections=5, max_sections=5)
+
+    planned = len(report.sections)
+    assert planned < 5
+    assert f"{planned} of the 5 sections asked were planned: the sources found on the topic support no more distinct " \
+           "sections" in report.metadata.warnings
+
+
 PRINTING = [
     {"url": WIKI + "Printing_press", "title": "Printing press",
      "text": "A printing press is a mechanical device for applying pressure to an inked surface resting upon paper. "
