@@ -83,12 +83,12 @@ def gate_sources(
     (close to the topic, not about its subject: nodes/checks/subject.py) stays out whatever the section says.
 
     `named`: the proper names the section's gathered sources mention (nodes/checks/coverage.py). An article one of
-    them names ("President Franklin D. Roosevelt" in the New Deal's) is a third way in, when it is not unrelated
-    to the topic (the section cut-off) and is on the section or names the subject itself (Roosevelt's "... combating
-    the Great Depression", a link both ways): a reference corpus gives what it names its
-    own article, and such links tell what belongs to a subject where embeddings cannot (Roosevelt scores 0.28
-    against "The Great Depression and the New Deal"; on the 24 tuning topics, the articles the survey's text names
-    were 30% of the relevant ones it missed and 8% of the rest, and the proper names among them mostly relevant).
+    them names ("President Franklin D. Roosevelt" in the New Deal's) is a third way in, when it names the subject in
+    turn (Roosevelt's "... combating the Great Depression": a link both ways) and is not unrelated to the topic (the
+    section cut-off): a reference corpus gives what it names its own article, and such links tell what belongs to a
+    subject where embeddings cannot (Roosevelt scores 0.28 against "The Great Depression and the New Deal"). A link
+    one way is not enough: the Amazon River's "a title disputed with the Nile" brought the Nile's length into an
+    Amazon report.
 
     `known`: sources the section already has; a candidate that near-copies one of them is a duplicate.
     `topic_cut`: the run's on-topic cut-off (`topic_cutoff`), when the survey set one.
@@ -117,7 +117,7 @@ def gate_sources(
     close_to_topic = (scores[0] >= topic_cut) | ((scores[0] >= topic_floor) & np.array(naming, dtype=bool))
     linked = [
         min_relevance is None and named_article(c["title"], named, topic)
-        and bool(scores[0, i] >= section_cut and (scores[1, i] >= section_cut or naming[i]))
+        and naming[i] and bool(scores[0, i] >= section_cut)
         for i, c in enumerate(candidates)
     ]
     passes = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from nexa_research.nodes.checks.coverage import mentioned_names
 from nexa_research.nodes.checks.relevance import gate_sources
 from nexa_research.nodes.checks.subject import TopicSubject
 from nexa_research.providers.kb.embeddings import default_embedder
@@ -84,8 +85,6 @@ def test_an_article_the_sections_sources_name_gets_in_by_the_link(relevance):
     """Roosevelt scores 0.28 against "The Great Depression and the New Deal", below every cut-off the embedding
     gives; the New Deal's text names him, and his names the Great Depression: the link both ways lets him in. The
     knowledge base's answer to "Franklin D. Roosevelt" starts with Benjamin Franklin, whom no source names."""
-    from nexa_research.nodes.checks.coverage import mentioned_names
-
     section = new_paragraph(0, "The New Deal", "What the sources say about The New Deal.", ["What was it?"])
     subject = TopicSubject.from_survey(DEPRESSION, [(NEW_DEAL, 0.73)])
     named = mentioned_names(NEW_DEAL["text"])
@@ -106,3 +105,18 @@ def test_a_name_is_an_article_only_when_it_says_the_whole_title():
     assert not named_article("Amazon (company)", names)  # a qualified title is one of several things its name means
     assert not named_article("Brazil", names, topic="The history of Brazil")  # the topic says it already
     assert not named_article("Brazil", [])
+
+
+def test_a_link_one_way_is_not_enough(relevance):
+    """The Amazon River's text names the Nile ("a title which is disputed with the Nile"); the Nile's never names
+    the Amazon River, and a quick eval's Amazon report printed the Nile's length and its role in Africa."""
+    topic = "The Amazon River and its rainforest"
+    river = _article("Amazon River", "The Amazon River in South America is the largest river by discharge volume of "
+                     "water in the world, and the second-longest river system, a title which is disputed with the Nile.")
+    nile = _article("Nile", "The Nile is a major north-flowing river in northeast Africa. At 6,650 km long, it is among "
+                    "the longest rivers in the world.")
+    section = new_paragraph(0, "Amazon River", "The river and its course.", ["How long is it?"])
+    subject = TopicSubject.from_survey(topic, [(river, 0.74)])
+    named = mentioned_names(river["text"])
+    assert "Nile" in named
+    assert gate_sources(relevance, topic, section, [nile], topic_cut=0.45, subject=subject, named=named).kept == []
