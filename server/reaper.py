@@ -1,12 +1,17 @@
-"""The reaper: every worker's watch over runs that no live worker holds.
+"""The reaper: every worker's watch over runs that no live worker holds, and over the queue's lost deliveries.
 
-Every `recovery_seconds / 6` each worker scans the active runs (pending or running). A `running` run without a
-lease lost its worker (SIGKILL, a crash, a lost machine): it is queued again, and the worker that takes it
-continues from the run's Redis checkpoint. A `pending` run that no worker took for `pending_rekick_seconds` is
-queued again too (its message may have died with a worker that had just received it). A short guard key
-makes one worker re-queue a run per period, not all of them; a duplicate message is harmless anyway (the
-lease admits one holder). The reaper also records the worker as alive, with its number of running runs, for
-health checks and for the tests.
+Every `recovery_seconds / 6` each worker scans the queued runs and the active runs (pending or running):
+- a message a worker received and did not acknowledge within a lease TTL was lost with that worker: it is
+  re-delivered once (server/job_queue.py `redeliver`; of several reapers, one succeeds);
+- an active run with a message still waiting in the queue is left alone: queuing it again would add a copy
+  behind the same backlog and deliver it no sooner;
+- a `running` run without a lease and without a message lost its worker (SIGKILL, a crash, a lost machine): it
+  is queued again, and the worker that takes it continues from the run's Redis checkpoint;
+- a `pending` run without a lease and without a message for `pending_rekick_seconds` lost its message (the API
+  stopped between recording and queuing it): it is queued again. The wait keeps a run whose message a worker is
+  just receiving from being queued twice.
+Queuing is a no-op while the run has a live message, so reapers racing each other add one message, not several.
+The reaper also records the worker as alive, with its number of running runs, for health checks and the tests.
 """
 
 from __future__ import annotations
@@ -17,9 +22,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from redis.asyncio import Redis
-from taskiq import AsyncBroker
 
-from nexa_research.server.job_queue import enqueue_run
+from nexa_research.server.job_queue import RunQueueBroker, drop_message, enqueue_run, queued_messages, redeliver
 from nexa_research.server.lease import lease_holder
 from nexa_research.server.records import PREFIX, RecordStore
 from nexa_research.server.settings import ServerSettings
@@ -29,7 +33,7 @@ WORKERS = f"{PREFIX}:workers"
 
 class Reaper:
     def __init__(
-        self, redis: Redis, store: RecordStore, broker: AsyncBroker, worker_id: str, settings: ServerSettings
+        self, redis: Redis, store: RecordStore, broker: RunQueueBroker, worker_id: str, settings: ServerSettings
     ) -> None:
         self.redis, self.store, self.broker = redis, store, broker
         self.worker_id, self.settings = worker_id, settings
@@ -44,9 +48,20 @@ class Reaper:
         await self.redis.hdel(WORKERS, self.worker_id)
 
     async def sweep(self) -> list[str]:
-        """Queue again the active runs that no worker holds; return their ids."""
+        """Re-deliver lost messages and queue again the active runs that nothing holds; return those runs' ids."""
         requeued = []
-        for run_id in await self.store.active_run_ids():
+        active = await self.store.active_run_ids()
+        lost_after_ms = int(self.settings.lease_ttl_seconds * 1000)
+        messages = await queued_messages(self.redis, lost_after_ms)
+        for run_id, (message_id, state) in messages.items():
+            if state == "lost" and run_id in active:
+                if await redeliver(self.redis, run_id, message_id):
+                    requeued.append(run_id)
+            elif state in ("lost", "gone"):
+                await drop_message(self.redis, run_id, message_id)
+        for run_id in active:
+            if messages.get(run_id, ("", "gone"))[1] != "gone":
+                continue  # a message for it waits, is being received, or was just re-delivered
             run = await self.store.get_run(run_id)
             if run is None or await lease_holder(self.redis, run_id) is not None:
                 continue
@@ -54,12 +69,7 @@ class Reaper:
                 age = time.time() - datetime.fromisoformat(run["updated_at"]).timestamp()
                 if age < self.settings.pending_rekick_seconds:
                     continue
-                guard_seconds = self.settings.pending_rekick_seconds
-            else:
-                guard_seconds = self.settings.reaper_period_seconds
-            guard = f"{PREFIX}:run:{run_id}:requeued"
-            if await self.redis.set(guard, self.worker_id, nx=True, px=max(1000, int(guard_seconds * 1000))):
-                await enqueue_run(self.broker, run_id)
+            if await enqueue_run(self.broker, run_id):
                 requeued.append(run_id)
         return requeued
 

@@ -21,14 +21,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 from redis import Redis
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from nexa_research.server.observability.run_metrics import RUN_SECONDS_BUCKETS, MetricKeys, bucket_label, labels_of
 
 logger = logging.getLogger("nexa_research.metrics")
-
-LAG_SCAN_CAP = 10_000  # when Redis cannot tell a group's lag, count at most this many undelivered entries
 
 
 @dataclass
@@ -42,7 +40,7 @@ class _Snapshot:
     quota_refusals: dict[bytes, bytes]
     active: int
     workers: dict[bytes, bytes]
-    queue_depth: int
+    runs_waiting: int
 
 
 class ClusterCollector(Collector):
@@ -84,33 +82,13 @@ class ClusterCollector(Collector):
             pipe.hgetall(name)
         pipe.zcard(keys.active)
         pipe.hgetall(keys.workers)
-        pipe.xlen(keys.queue)
-        pipe.xinfo_groups(keys.queue)
-        runs, run_seconds, tokens, cache, refusals, active, workers, length, groups = pipe.execute(raise_on_error=False)
-        for value in (runs, run_seconds, tokens, cache, refusals, active, workers, length):
+        pipe.hlen(keys.queued)
+        runs, run_seconds, tokens, cache, refusals, active, workers, waiting = pipe.execute(raise_on_error=False)
+        for value in (runs, run_seconds, tokens, cache, refusals, active, workers, waiting):
             if isinstance(value, Exception):
                 raise value
         return _Snapshot(runs, run_seconds, tokens, cache, refusals, active=int(active), workers=workers,
-                         queue_depth=self._queue_depth(length, groups))
-
-    def _queue_depth(self, length: int, groups: list[dict[str, Any]] | Exception) -> int:
-        """Messages no worker has read yet, plus those read and not acknowledged.
-
-        The stream is missing until the first run is queued (XINFO then fails: depth 0); the group is missing
-        until the first worker starts (every message waits: the stream's length)."""
-        if isinstance(groups, ResponseError):
-            return 0
-        if isinstance(groups, Exception):
-            raise groups
-        group = next((g for g in groups if _text(g.get("name")) == self.keys.group), None)
-        if group is None:
-            return int(length)
-        lag = group.get("lag")
-        if lag is None:  # Redis cannot tell after some deletions: count what lies past the last delivery
-            after = f"({_text(group['last-delivered-id'])}"
-            scanned: list[Any] = self._redis.xrange(self.keys.queue, after, "+", count=LAG_SCAN_CAP)  # type: ignore[assignment]
-            lag = len(scanned)
-        return int(lag) + int(group.get("pending") or 0)
+                         runs_waiting=int(waiting))
 
     # exporting ----------------------------------------------------------------------------------------------
     def _families(self, s: _Snapshot) -> Iterator[Metric]:
@@ -120,8 +98,8 @@ class ClusterCollector(Collector):
         yield runs
         yield _durations(s.run_seconds)
         yield _gauge("nexa_runs_active", "Runs pending or running in the cluster.", s.active)
-        yield _gauge("nexa_queue_depth", "Queue messages not yet taken by a worker, or taken and not acknowledged.",
-                     s.queue_depth)
+        yield _gauge("nexa_runs_waiting", "Runs queued and not yet taken by a worker (the backlog, in runs: a run "
+                     "has at most one message in the queue).", s.runs_waiting)
         live = self._live_workers(s.workers)
         per_worker = GaugeMetricFamily("nexa_worker_active_runs", "Runs executing on each live worker.",
                                        labels=["worker"])

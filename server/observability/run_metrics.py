@@ -25,7 +25,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from nexa_research.server.job_queue import GROUP, QUEUE
+from nexa_research.server.job_queue import QUEUED
 from nexa_research.server.reaper import WORKERS
 from nexa_research.server.records import PREFIX, RecordStore
 
@@ -42,8 +42,7 @@ class MetricKeys:
     prefix: str = f"{PREFIX}:metrics"
     active: str = RecordStore.ACTIVE
     workers: str = WORKERS
-    queue: str = QUEUE
-    group: str = GROUP
+    queued: str = QUEUED
 
     @property
     def runs(self) -> str:

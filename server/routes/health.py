@@ -22,7 +22,7 @@ from nexa_research.config import ResearchConfig
 from nexa_research.errors import NexaError
 from nexa_research.providers.settings import ProviderSettings
 from nexa_research.server.api_errors import UNAUTHORIZED
-from nexa_research.server.job_queue import GROUP, QUEUE
+from nexa_research.server.job_queue import runs_waiting
 from nexa_research.server.reaper import live_workers
 from nexa_research.server.routes.deps import Ctx
 
@@ -95,19 +95,8 @@ async def detailed(ctx: Ctx) -> dict[str, Any]:
     names = ("redis", "knowledge_base", "llm", "search", "workers")
     results = await asyncio.gather(*(_probe(c) for c in (redis, knowledge_base, llm, search, workers)))
     checks = dict(zip(names, results, strict=True))
-    checks["workers"]["queue_depth"] = await _queue_depth(ctx.redis)
-    return {"status": "up" if all(c["status"] == "up" for c in checks.values()) else "degraded", "checks": checks}
-
-
-async def _queue_depth(redis: Any) -> int | None:
-    """Messages no worker has taken yet (the consumer group's lag); None when Redis cannot tell."""
     try:
-        groups = await redis.xinfo_groups(QUEUE)
+        checks["workers"]["runs_waiting"] = await runs_waiting(ctx.redis)  # the backlog, in runs
     except RedisError:
-        return 0  # no stream yet: nothing queued
-    for group in groups:
-        name = group.get("name")
-        if (name.decode() if isinstance(name, bytes) else name) == GROUP:
-            lag = group.get("lag")
-            return int(lag) if lag is not None else None
-    return 0
+        checks["workers"]["runs_waiting"] = None  # Redis's own check says why
+    return {"status": "up" if all(c["status"] == "up" for c in checks.values()) else "degraded", "checks": checks}

@@ -28,7 +28,7 @@ def test_detailed_health_needs_a_key_and_reports_each_dependency(nexa_server):
     assert set(checks) == {"redis", "knowledge_base", "llm", "search", "workers"}
     assert checks["redis"]["status"] == "up" and checks["workers"]["status"] == "up"
     assert all(c["status"] in ("up", "down") and c["latency_ms"] >= 0 for c in checks.values())
-    assert isinstance(checks["workers"]["queue_depth"], int)
+    assert isinstance(checks["workers"]["runs_waiting"], int)
 
 
 async def test_metrics_page_parses_and_counts_a_run_that_just_finished(nexa_server):

@@ -9,22 +9,8 @@ from collections.abc import Callable
 from redis.asyncio import Redis
 from taskiq_redis import RedisStreamBroker
 
-from nexa_research.server.job_queue import EXECUTE_RUN, GROUP, QUEUE, enqueue_run
-from support.queue_messages import queued_run_ids
-
-
-async def receive(broker: RedisStreamBroker, wait: float = 5) -> dict | None:
-    """The next message this worker's listener yields (acknowledged, as the worker does), or None if none comes
-    within `wait` seconds. A waiting message is read at once; an empty queue blocks a read for 1 s (xread_block)."""
-    listener = broker.listen()
-    try:
-        message = await asyncio.wait_for(anext(listener), wait)
-    except TimeoutError:
-        return None
-    finally:
-        await listener.aclose()
-    await message.ack()
-    return json.loads(message.data)
+from nexa_research.server.job_queue import EXECUTE_RUN, GROUP, QUEUE, enqueue_run, runs_waiting
+from support.queue_messages import queued_run_ids, receive
 
 
 async def test_a_run_is_queued_as_one_message_naming_the_task_and_the_run(
@@ -67,3 +53,31 @@ async def test_each_message_goes_to_one_worker_and_a_worker_takes_one_at_a_time(
     assert [taken_first["args"], taken_second["args"]] == [["r1"], ["r2"]]
     assert await asyncio.gather(receive(first, wait=1.5), receive(second, wait=1.5)) == [None, None]
 
+
+
+async def test_a_run_waiting_in_the_queue_is_not_queued_again(
+    redis: Redis, broker_for: Callable[[str], RedisStreamBroker]
+) -> None:
+    """The API, a worker handing runs back and every reaper may ask; the backlog holds one message per run."""
+    added = [await enqueue_run(broker_for(name), run) for name, run in (("api", "r1"), ("w1", "r1"), ("w2", "r2"), ("w1", "r1"))]
+
+    assert added == [True, False, True, False]
+    assert await queued_run_ids(redis) == ["r1", "r2"]
+    assert await runs_waiting(redis) == 2
+
+
+async def test_once_a_worker_took_a_runs_message_the_run_may_be_queued_again(
+    redis: Redis, broker_for: Callable[[str], RedisStreamBroker]
+) -> None:
+    """A worker that hands a run back (or dies with it) queues it anew: its first message is no longer live."""
+    worker = broker_for("w1")
+    await worker.startup()
+    await enqueue_run(broker_for("api"), "r1")
+    await enqueue_run(broker_for("api"), "r2")
+
+    received = await receive(worker)
+
+    assert received is not None and received["args"] == ["r1"]
+    assert await runs_waiting(redis) == 1  # r2
+    assert await enqueue_run(broker_for("w1"), "r1") is True
+    assert await queued_run_ids(redis) == ["r1", "r2", "r1"]

@@ -1,7 +1,9 @@
-"""The reaper: an active run that no worker holds is queued again, once per period across all workers.
+"""The reaper: an active run that no worker holds and no message waits for is queued again, once across all
+workers; a message lost with the worker that received it is delivered again, once.
 
 A `running` run without a lease lost its worker; a `pending` run no worker took within `pending_rekick_seconds`
-may have lost its message. Either is queued again, and a worker that takes it continues from its checkpoint.
+may have lost its message. Either is queued again, and a worker that takes it continues from its checkpoint. A
+run whose message still waits behind a backlog is not: a copy would wait behind the same backlog.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ import pytest
 from redis.asyncio import Redis
 from taskiq_redis import RedisStreamBroker
 
-from nexa_research.server.job_queue import GROUP, QUEUE, enqueue_run
+from nexa_research.server.job_queue import GROUP, QUEUE, enqueue_run, runs_waiting
 from nexa_research.server.lease import RunLease
 from nexa_research.server.reaper import WORKERS, Reaper, live_workers
 from nexa_research.server.records import RecordStore
 from nexa_research.server.settings import ServerSettings
-from support.queue_messages import queued_run_ids
+from support.queue_messages import queued_run_ids, receive
 
 SETTINGS = ServerSettings(recovery_seconds=60, pending_rekick_seconds=600)
 
@@ -88,10 +90,64 @@ async def test_a_run_whose_message_was_taken_by_a_dead_worker_is_queued_again_ne
     reaper = reaper_for("w1")
     assert await reaper.sweep() == ["r1"]
     await deliver_all(redis)
-    await redis.delete("nexa:srv:run:r1:requeued")  # the period's guard expired
 
     assert await reaper.sweep() == ["r1"]
     assert await queued_run_ids(redis) == ["r1", "r1"]
+
+
+async def receive_and_die(redis: Redis, idle_ms: int) -> bytes:
+    """A worker read the queue's next message and died before acknowledging it, `idle_ms` ago."""
+    await redis.xgroup_create(QUEUE, GROUP, id="0", mkstream=True)
+    [[_, [(message_id, _)]]] = await redis.xreadgroup(GROUP, "gone-worker", {QUEUE: ">"}, count=1)
+    await redis.xclaim(QUEUE, GROUP, "gone-worker", 0, [message_id], idle=idle_ms, justid=True)
+    return message_id
+
+
+@pytest.mark.parametrize("status", ["running", "pending"])
+async def test_a_message_lost_with_the_worker_that_received_it_is_delivered_again_once(
+    redis: Redis, store: RecordStore, reaper_for, broker_for, status: str
+) -> None:
+    await put_run(store, "r1", status)
+    await enqueue_run(broker_for("api"), "r1")
+    lost = await receive_and_die(redis, idle_ms=int(SETTINGS.lease_ttl_seconds * 1000) + 1000)
+
+    swept = await asyncio.gather(*(reaper_for(worker).sweep() for worker in ("w1", "w2", "w3")))
+
+    assert sorted(swept) == [[], [], ["r1"]]
+    assert await queued_run_ids(redis) == ["r1", "r1"]  # the lost one (acknowledged now) and its one re-delivery
+    assert await redis.xpending_range(QUEUE, GROUP, min="-", max="+", count=10) == []
+    assert await runs_waiting(redis) == 1
+    worker = broker_for("w1")
+    await worker.startup()
+    received = await receive(worker)
+    assert received is not None and received["args"] == ["r1"]
+    assert await runs_waiting(redis) == 0
+    assert [m for m, _ in await redis.xrange(QUEUE)][0] == lost
+
+
+async def test_a_message_a_worker_is_receiving_is_not_delivered_again(
+    redis: Redis, store: RecordStore, reaper_for, broker_for
+) -> None:
+    """Received, not yet acknowledged, for less than a lease TTL: its worker is alive and about to take it."""
+    await put_run(store, "r1", "running")
+    await enqueue_run(broker_for("api"), "r1")
+    await receive_and_die(redis, idle_ms=0)
+
+    assert await reaper_for("w1").sweep() == []
+    assert await queued_run_ids(redis) == ["r1"]
+
+
+async def test_a_lost_message_of_a_finished_run_is_dropped_and_no_longer_counts_as_waiting(
+    redis: Redis, store: RecordStore, reaper_for, broker_for
+) -> None:
+    await put_run(store, "r1", "success")
+    await enqueue_run(broker_for("api"), "r1")
+    await receive_and_die(redis, idle_ms=int(SETTINGS.lease_ttl_seconds * 1000) + 1000)
+
+    assert await reaper_for("w1").sweep() == []
+    assert await queued_run_ids(redis) == ["r1"]
+    assert await redis.xpending_range(QUEUE, GROUP, min="-", max="+", count=10) == []
+    assert await runs_waiting(redis) == 0
 
 
 async def test_a_pending_run_is_queued_again_only_after_pending_rekick_seconds(
@@ -114,11 +170,6 @@ async def test_finished_and_deleted_runs_are_never_queued(redis: Redis, store: R
     assert await queued_run_ids(redis) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 19: the reaper re-queues an active run without a lease even while a message for it is still "
-    "waiting in the queue stream, so copies pile up behind a backlog (one per period per run)",
-)
 @pytest.mark.parametrize(("status", "age_seconds"), [("running", 0), ("pending", SETTINGS.pending_rekick_seconds + 60)])
 async def test_a_run_whose_message_is_still_waiting_in_the_queue_is_not_queued_again(
     redis: Redis, store: RecordStore, reaper_for, broker_for, status: str, age_seconds: float
@@ -128,9 +179,11 @@ async def test_a_run_whose_message_is_still_waiting_in_the_queue_is_not_queued_a
     await put_run(store, "r1", status, age_seconds=age_seconds)
     await enqueue_run(broker_for("api"), "r1")
 
-    await reaper_for("w1").sweep()
+    for worker in ("w1", "w2", "w1"):  # one sweep per period, across workers, for as long as the backlog lasts
+        assert await reaper_for(worker).sweep() == []
 
     assert await queued_run_ids(redis) == ["r1"]
+    assert await runs_waiting(redis) == 1
 
 
 async def test_each_worker_reports_itself_alive_with_its_running_runs_until_it_is_forgotten(

@@ -1,6 +1,6 @@
 """The /metrics page: it parses with prometheus_client's own parser, labels requests by route template (never by
 id), counts a run that just finished (status, duration, tokens, cache), shows the queue and the workers as Redis
-holds them, and still renders, saying so, when Redis is down.
+holds them (the backlog in runs waiting, not queue messages), and still renders, saying so, when Redis is down.
 
 Every test writes under its own Redis keys (`MetricKeys` pointed at a unique namespace), so the session's
 shared Redis and reruns stay clean.
@@ -9,7 +9,6 @@ shared Redis and reruns stay clean.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -23,9 +22,11 @@ from starlette.responses import PlainTextResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from nexa_research.providers.services.redis_launch import free_port
+from nexa_research.server.job_queue import QUEUE, enqueue_run, make_broker
 from nexa_research.server.observability.http_metrics import HttpMetrics
 from nexa_research.server.observability.metrics import cluster_metrics, make_registry, metrics_response
 from nexa_research.server.observability.run_metrics import MetricKeys, RunMetrics
+from support.queue_messages import receive
 
 pytestmark = pytest.mark.redis
 
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.redis
 async def keys(redis_stack_url: str) -> AsyncIterator[MetricKeys]:
     space = f"test-metrics:{uuid.uuid4().hex[:12]}"
     yield MetricKeys(prefix=f"{space}:metrics", active=f"{space}:active", workers=f"{space}:workers",
-                     queue=f"{space}:queue", group="test-workers")
+                     queued=f"{space}:queued")
     redis = Redis.from_url(redis_stack_url)
     try:
         found = [key async for key in redis.scan_iter(match=f"{space}:*")]
@@ -203,21 +204,11 @@ async def test_a_report_served_from_the_cache_counts_as_a_report_hit(redis_stack
     assert _value(page, "nexa_cache_requests_total", cache="search", result="hit") is None  # not this run's
 
 
-async def test_queue_depth_active_runs_and_live_workers_come_from_redis(redis_stack_url, keys):
+async def test_active_runs_and_live_workers_come_from_redis(redis_stack_url, keys):
     redis = Redis.from_url(redis_stack_url)
     client = TestClient(_app(redis_stack_url, keys))
     try:
-        assert _value(_page(client), "nexa_queue_depth") == 0  # no stream yet
-        for n in range(3):
-            await redis.xadd(keys.queue, {"data": f"message {n}"})
-        assert _value(_page(client), "nexa_queue_depth") == 3  # no group yet: every message waits
-        await redis.xgroup_create(keys.queue, keys.group, id="0")
-        await redis.xreadgroup(keys.group, "w1", {keys.queue: ">"}, count=1)
-        assert _value(_page(client), "nexa_queue_depth") == 3  # two unread, one read and not acknowledged
-        [[_, [(message_id, _)]]] = await redis.xreadgroup(keys.group, "w1", {keys.queue: ">"}, count=1)
-        await redis.xack(keys.queue, keys.group, message_id)
-        assert _value(_page(client), "nexa_queue_depth") == 2
-
+        assert _value(_page(client), "nexa_runs_waiting") == 0
         now = time.time()
         await redis.hset(keys.workers, mapping={"w1": f"{now}:2", "w2": f"{now - 1}:0", "dead": f"{now - 600}:4"})
         await redis.zadd(keys.active, {"run-a": now, "run-b": now})
@@ -232,19 +223,31 @@ async def test_queue_depth_active_runs_and_live_workers_come_from_redis(redis_st
     assert _value(page, "nexa_runs_active") == 2
 
 
-async def test_queue_depth_when_redis_cannot_tell_the_lag(redis_stack_url, keys):
-    """After a deletion inside the unread part of the stream, XINFO reports no lag: the entries are counted."""
-    keys = dataclasses.replace(keys, queue=f"{keys.prefix}:queue-with-a-hole")
-    redis = Redis.from_url(redis_stack_url)
+async def test_the_backlog_is_counted_in_runs_waiting_not_in_queue_messages(redis_stack_factory):
+    """Asked to queue the same runs again and again (the API, workers handing them back, every reaper), the queue
+    holds one message per run; a run a worker took no longer counts, though its message stays in the stream."""
+    server = redis_stack_factory()
+    server.start()
+    api, worker = make_broker(server.url), make_broker(server.url, consumer_name="w1")
+    client = TestClient(_app(server.url, MetricKeys()))
     try:
-        ids = [await redis.xadd(keys.queue, {"data": str(n)}) for n in range(4)]
-        await redis.xgroup_create(keys.queue, keys.group, id="0")
-        await redis.xdel(keys.queue, ids[1])
-        assert (await redis.xinfo_groups(keys.queue))[0]["lag"] is None
-    finally:
+        await worker.startup()
+        for _ in range(3):
+            for run_id in ("r1", "r2", "r3"):
+                await enqueue_run(api, run_id)
+        waiting_before = _value(_page(client), "nexa_runs_waiting")
+        received = await receive(worker)
+        waiting_after = _value(_page(client), "nexa_runs_waiting")
+        redis = Redis.from_url(server.url)
+        messages = await redis.xlen(QUEUE)
         await redis.aclose()
-    with TestClient(_app(redis_stack_url, keys)) as client:
-        assert _value(_page(client), "nexa_queue_depth") == 3
+    finally:
+        client.close()
+        await api.shutdown()
+        await worker.shutdown()
+    assert waiting_before == 3
+    assert received is not None and received["args"] == ["r1"]
+    assert (waiting_after, messages) == (2, 3)
 
 
 def test_the_cluster_metrics_join_the_registry_for_the_lifespan(redis_stack_url, keys):
@@ -262,7 +265,7 @@ def test_the_cluster_metrics_join_the_registry_for_the_lifespan(redis_stack_url,
         with cluster_metrics(registry, redis_stack_url, keys, worker_window_seconds=60):
             page = _page(client)
         assert _value(page, "nexa_metrics_redis_up") == 1
-        assert _value(page, "nexa_queue_depth") == 0
+        assert _value(page, "nexa_runs_waiting") == 0
         assert _value(_page(client), "nexa_metrics_redis_up") is None
 
 
