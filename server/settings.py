@@ -29,7 +29,12 @@ class ServerSettings(BaseSettings):
         default=60.0, ge=3.0, le=3600.0, description="Bound on picking up the run of a worker that died."
     )
     pending_rekick_seconds: float = Field(
-        default=600.0, ge=5.0, description="A pending run no worker took for this long is queued again."
+        default=600.0, ge=5.0,
+        description="A pending run with no message in the queue that no worker took for this long is queued again.",
+    )
+    shutdown_seconds: float = Field(
+        default=30.0, ge=3.0, le=3600.0,
+        description="Bound on a worker's stop (SIGTERM): its runs are handed back and the process exits within it.",
     )
     event_retention_seconds: int = Field(default=3600, ge=60, description="How long a finished run's events are kept.")
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest request body accepted (413 above).")

@@ -6,8 +6,9 @@ lease (server/lease.py) or drops the message when another worker holds it; waits
 runs created before R on the same thread are done (multitask strategy "enqueue"); then executes R
 (server/execution.py) while a watcher renews the lease and checks every second whether R was cancelled.
 
-Stopping: SIGTERM/SIGINT let the worker hand its running runs back (lease released, run re-kicked) so another
-worker continues them from their checkpoints at once; SIGKILL is covered by the lease TTL and the reaper.
+Stopping: SIGTERM/SIGINT let the worker hand its running runs back (lease released, run queued again) so another
+worker continues them from their checkpoints at once, and the process exits within `shutdown_seconds` whatever
+its runs were doing (server/worker_exit.py); SIGKILL is covered by the lease TTL and the reaper.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +39,7 @@ from nexa_research.server.reaper import Reaper
 from nexa_research.server.records import FINAL_STATUSES, RecordStore, new_id
 from nexa_research.server.run_results import store_result
 from nexa_research.server.settings import ServerSettings
+from nexa_research.server.worker_exit import ExitGuard
 from nexa_research.tracing import aflush_traces
 
 logger = logging.getLogger("nexa_research.worker")
@@ -47,9 +50,12 @@ class _Stop(Exception):
 
 
 class Worker:
+    """`owns_process`: this worker is its process's purpose (`nexa worker`), so once stopped it ends the process
+    within `shutdown_seconds` rather than wait for calls its handed-back runs left in threads."""
+
     def __init__(
         self, redis_url: str, settings: ServerSettings | None = None, providers: Providers | None = None,
-        worker_id: str | None = None,
+        worker_id: str | None = None, owns_process: bool = True,
     ) -> None:
         self.redis_url = redis_url
         self.settings = settings or ServerSettings()
@@ -58,6 +64,8 @@ class Worker:
         self.running: dict[str, asyncio.Task[Any]] = {}
         self._reasons: dict[str, str] = {}
         self._started: dict[str, float] = {}  # run id -> when this worker started executing it
+        self._stopping = False
+        self._exit = ExitGuard(self.settings.shutdown_seconds) if owns_process else None
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Execute runs until `stop` is set; then hand back what is still running."""
@@ -83,18 +91,34 @@ class Worker:
             try:
                 await stop.wait()
             finally:
+                self._stopping = True
+                self._arm_exit()
                 finish.set()  # the receiver takes no new message
-                await self._hand_back()
+                await self._hand_back(settings.shutdown_seconds / 3)
+                if self._exit is not None:
+                    self._exit.handed_back.set()
                 reaping.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await reaping
                 try:
-                    await asyncio.wait_for(listening, timeout=10)
+                    await asyncio.wait_for(listening, timeout=settings.shutdown_seconds / 6)
                 except TimeoutError:
-                    logger.warning("worker %s: the queue listener did not stop within 10 s", self.worker_id)
+                    logger.warning("worker %s: the queue listener did not stop in time", self.worker_id)
                 await reaper.forget()
                 await self.broker.shutdown()
                 await self.redis.aclose()
+        if self._exit is not None:
+            self._exit.closed.set()
+
+    def _arm_exit(self) -> None:
+        """From now on the process ends within its bound; a second stop signal ends it at once."""
+        if self._exit is None:
+            return
+        self._exit.arm()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError, RuntimeError):  # not the main thread: the bound still holds
+                loop.add_signal_handler(sig, self._exit.exit_now)
 
     async def _listen(self, finish: asyncio.Event) -> None:
         """The taskiq receiver, started again if it fails (a lost connection): a worker whose listener died would
@@ -112,19 +136,31 @@ class Worker:
                 await asyncio.sleep(1)
         executor.shutdown(wait=False)
 
-    async def _hand_back(self) -> None:
-        for run_id, task in list(self.running.items()):
+    async def _hand_back(self, wait_seconds: float) -> None:
+        """Stop the running runs and queue each again for another worker. A run still busy after `wait_seconds`
+        (its task ignored the cancel) is handed back all the same: its lease is released, since the process is
+        about to end and cannot go on with it."""
+        held = dict(self.running)
+        for run_id, task in held.items():
             self._reasons[run_id] = "shutdown"
             task.cancel()
-        for run_id, task in list(self.running.items()):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-            await enqueue_run(self.broker, run_id)
+        if held:
+            await asyncio.wait(held.values(), timeout=wait_seconds)
+        for run_id, task in held.items():
+            if not task.done():
+                logger.warning("run %s: still busy %g s after its cancel; handed back anyway", run_id, wait_seconds)
+                await RunLease(self.redis, run_id, self.worker_id, self.settings.lease_ttl_seconds).release()
+            run = await self.store.get_run(run_id)
+            if run is not None and run["status"] not in FINAL_STATUSES:
+                await enqueue_run(self.broker, run_id)
 
     async def _execute(self, run_id: str) -> None:
         """The task behind each queue message."""
         run = await self.store.get_run(run_id)
         if run is None or run["status"] in FINAL_STATUSES:
+            return
+        if self._stopping:  # received as the worker stopped: its message is acknowledged, so queue it again
+            await enqueue_run(self.broker, run_id)
             return
         lease = RunLease(self.redis, run_id, self.worker_id, self.settings.lease_ttl_seconds)
         if not await lease.acquire():
@@ -142,8 +178,8 @@ class Worker:
                 await self._finish(run_id, "interrupted", None, None)
             elif reason != "shutdown":
                 logger.warning("run %s: %s; another worker continues it", run_id, reason)
-            if reason == "shutdown":
-                raise
+            # Shutdown: `_hand_back` queues the run again; returning (not raising) keeps taskiq from logging a
+            # stopped run as a failed task.
         finally:
             watcher.cancel()
             self.running.pop(run_id, None)

@@ -5,7 +5,9 @@
 Scripted models (tests/support/scripted_models.py) and an in-memory corpus, so runs are quick and need no LLM. Every
 model and search call is appended to NEXA_TEST_CALL_LOG (one JSON line: pid, kind, role, section), so a test
 can tell which process did what. While the file named by NEXA_TEST_HOLD_FILE exists, searches for sections
-whose title contains "slow" block; NEXA_TEST_SEARCH_DELAY adds a delay to every search. The planner raises on
+whose title contains "slow" block; while the file named by NEXA_TEST_MODEL_HOLD_FILE exists, model calls for those
+sections block the thread LangChain runs them on (a call no cancellation can interrupt, as a model or embedding
+call in a thread is); NEXA_TEST_SEARCH_DELAY adds a delay to every search. The planner raises on
 FAILING_TOPIC, so a run can fail the way a bug fails it.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from pathlib import Path
 
 from nexa_research.providers import InMemorySearch
@@ -52,6 +55,9 @@ def _logged(model: ScriptedChatModel, role: str) -> ScriptedChatModel:
             raise RuntimeError("scripted planner failure")
         section = field(messages, "Section")
         _log(kind="llm", role=role, section=section)
+        hold = os.environ.get("NEXA_TEST_MODEL_HOLD_FILE")
+        while hold and "slow" in section and Path(hold).exists():
+            time.sleep(0.1)
         answer = inner(messages)
         if role == "synthesizer":
             _log(kind="done", section=section)
