@@ -169,9 +169,9 @@ def leads(relevance: Relevance, topic: str, paragraph: Paragraph, limit: int = M
                     holders.setdefault(name, set()).add(source["url"])
     # the setting the sources share is not a lead: "United States" in the New Deal, the Great Depression, the Wall
     # Street crash and Roosevelt alike was searched in every round of the quick evals and never added a source
-    gathered = len({s["url"] for s in paragraph["research"]})
-    if gathered >= SETTING_SOURCES:
-        mentions = {n: m for n, m in mentions.items() if 2 * len(holders[n]) <= gathered}
+    sources = len({s["url"] for s in paragraph["research"]})
+    if sources >= SETTING_SOURCES:
+        mentions = {n: m for n, m in mentions.items() if 2 * len(holders[n]) <= sources}
     if not mentions:
         return []
     names = list(mentions)
