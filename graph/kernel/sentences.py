@@ -25,11 +25,12 @@ _SENTENCE_END = re.compile(
 # just as a pronoun does. So does a time or place given by a demonstrative ("Before this Pharaoh was a term ...",
 # lifted into an Egyptian report's summary from the middle of the Pharaoh article), and so does a pronoun after
 # an adverb ("Typically this is the step between logic design and physical design", a transistor report's
-# conclusion).
+# conclusion), and a part of what came before ("Several of these stem from ...", a Viking report's Odin).
 NEEDS_ANTECEDENT = re.compile(
     r"^(?:(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,60},\s+)?(?:[a-z]+ly\s+)?"
     r"(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b"
     r"|(?:before|after|since|until|during|by|from|at|under|despite|following|besides) (?:this|that|these|those|then)\b"
+    r"|(?:some|many|most|several|all|each|both|one|none|few|two|three|either|neither) of (?:these|those|them|this|which)\b"
     r"|(?:in addition|additionally|also|moreover|furthermore|however|nevertheless|nonetheless|besides|likewise|"
     r"similarly|instead|therefore|thus|hence|consequently|as a result|in fact|in turn|meanwhile|otherwise)\b)",
     re.I,
