@@ -17,6 +17,7 @@ Sentence-level repetition between different sources is the collator's next step.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,6 +52,11 @@ class SectionDraft:
             return None
         n = numbers.pop()
         return normalize_url(self.sources[n - 1]["url"]) if 1 <= n <= len(self.sources) else None
+
+
+def uncited(sentence: str) -> str:
+    """A printed sentence as its source wrote it: "... world [1]." -> "... world." (nodes/text/extractive.cite)."""
+    return re.sub(r"\s+([.!?\"'”]+)$", r"\1", CITATION.sub("", sentence).strip())
 
 
 def parts(paragraph: str) -> list[list[str]]:
@@ -96,8 +102,9 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
             if len(holders) < 2:
                 continue
             places = sorted(holders)
-            # a part is about what it says: the article's title would pull every part to the article's section
-            texts = [CITATION.sub("", " ".join(holders[i])) for i in places]
+            # a part is about what its first sentence says (the rest lean on it); the article's title would pull
+            # every part to the article's section. The sentence as the source has it is embedded already.
+            texts = [uncited(holders[i][0]) for i in places]
             scores = relevance.similarity([drafts[i].about for i in places], texts).diagonal()
             fit = dict(zip(places, (float(x) for x in scores), strict=True))
             near = [i for i in places if fit[i] >= max(fit.values()) - BALANCE_MARGIN]
