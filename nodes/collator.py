@@ -191,6 +191,11 @@ def make_collate_node(providers: Providers):
         )
         for section, transition in zip(done, narrative.transitions, strict=False):
             section.transition = bibliography.keep_known(transition)
+        # a section whose every sentence went up into the summary, introduction or conclusion is not printed empty
+        emptied = [s.title for s in done if not s.content.strip()]
+        sections = [s for s in sections if s.status != "done" or s.content.strip()]
+        warnings += [f"section {t!r} was left out: its sentences state the report's summary, introduction or "
+                     "conclusion" for t in emptied]
         steps = [*state.get("steps", []), *meter.record()]
         report = Report(
             title=title,

@@ -107,7 +107,10 @@ def gate_sources(
     combined = np.minimum(scores[0], scores[1])
     # the second way in (a caller's own cut-off replaces the whole judgement, so not with one)
     supports = scores[2] >= t.supports_section if min_relevance is None else np.zeros(len(candidates), dtype=bool)
-    rank = np.where(supports, np.maximum(combined, scores[2]), combined)
+    # ranked by the lower of topic and section closeness, whichever way a candidate got in: "section title (topic)"
+    # carries the topic, so ranking by it put the topic's central article first in every section and pushed the
+    # section's own sources past the limit (a Studio run's "Effects on literacy" kept none that spoke of literacy)
+    rank = combined
     order = sorted(range(len(candidates)), key=lambda i: -float(rank[i]))
     about_subject = [by_subject is None or by_subject.covers(c) for c in candidates]
     # between the calibrated floor and the run's raised cut sit both shared-word noise (Cro-Magnon, 0.44 for the

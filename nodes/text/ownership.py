@@ -83,8 +83,9 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
             url = draft.source_of(paragraph)
             if url is not None and i not in printed.get(url, []):
                 printed.setdefault(url, []).append(i)
-    # sources each section prints, counted down as shared ones are settled elsewhere
+    # sources each section prints, counted down as the last part of one is settled elsewhere
     holding = {i: {u for u in map(d.source_of, d.paragraphs()) if u is not None} for i, d in enumerate(drafts)}
+    parts_left: dict[tuple[int, str], set[str]] = {}  # (section, source) -> parts of it the section still prints
     drop: dict[int, set[str]] = {}  # section -> keys of the sentences it gives up
     for url, sections in printed.items():
         if len(sections) < 2:
@@ -97,7 +98,24 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
                 if drafts[i].source_of(paragraph) == url:
                     for part in parts(paragraph):
                         offered.setdefault(sentence_key(part[0]), {})[i] = part
+                        parts_left.setdefault((i, url), set()).add(sentence_key(part[0]))
         leading = [i for i in sections if first_source[i] == url]
+        if not leading:
+            # a source no section is about goes whole, to the section that fits it best or, among the sections about
+            # as close, to the one printing the fewest sources: split by parts, each part went to the same broad
+            # section and a section of three left with nothing (the printing press's "Effects on literacy")
+            whole = relevance.similarity([drafts[i].about for i in sections], [f"{source['title']}. {source['text']}"])
+            fit = dict(zip(sections, (float(x) for x in whole[:, 0]), strict=True))
+            near = [i for i in sections if fit[i] >= max(fit.values()) - BALANCE_MARGIN]
+            keep = min(near, key=lambda i: (len(holding[i]), -fit[i]))
+            for key, holders in offered.items():
+                for i in holders:
+                    if i != keep:
+                        drop.setdefault(i, set()).update(sentence_key(s) for s in holders[i])
+            for i in sections:
+                if i != keep:
+                    holding[i].discard(url)
+            continue
         for key, holders in offered.items():
             if len(holders) < 2:
                 continue
@@ -116,6 +134,9 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
             for i in places:
                 if i != keep:
                     drop.setdefault(i, set()).update(sentence_key(s) for s in holders[i])
+                    parts_left[(i, url)].discard(key)
+                    if not parts_left[(i, url)]:
+                        holding[i].discard(url)
     removed = 0
     for i, keys in drop.items():
         kept_paragraphs = []
@@ -128,7 +149,5 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
             removed += len(sentences) - len(kept)
             if kept:
                 kept_paragraphs.append(" ".join(kept))
-            else:
-                holding[i].discard(drafts[i].source_of(paragraph) or "")
         contents[i] = "\n\n".join(kept_paragraphs)
     return contents, removed

@@ -70,7 +70,13 @@ async def test_studio_server_runs_the_graph_with_per_run_knobs(studio_url):
         context={"max_iterations": 1, "language": "German"},
     )
     report = result["report"]
-    assert [s["title"] for s in report["sections"]] == TITLES
+    # every planned section is in the report (done, or missing with its reason) or said to be left out (a section
+    # whose sources all belong to another is not printed: nodes/collator.py); no done section is printed empty
+    left_out = [w.split("'")[1] for w in report["metadata"]["warnings"] if "was left out" in w]
+    assert sorted([s["title"] for s in report["sections"]] + left_out) == sorted(TITLES)
+    done = [s for s in report["sections"] if s["status"] == "done"]
+    assert done and all(s["content"].strip() for s in done)
+    assert all(s["error"] for s in report["sections"] if s["status"] == "missing")
     assert report["metadata"]["config"]["language"] == "German"
     state = await client.threads.get_state(thread["thread_id"])
     assert state["values"]["report"]["title"] == report["title"]
