@@ -134,7 +134,6 @@ def _mean(values: Sequence[float]) -> float | None:
 
 def aggregate(evals: Sequence[ReportEval], failed: int = 0) -> Aggregate:
     sources = [s for e in evals for s in e.relevance.sources]
-    scored_with_thresholds = [(s, e.relevance.threshold) for e in evals for s in e.relevance.sources]
     sentences = [s for e in evals for s in e.support.sentences]
     seconds = [e.length.seconds for e in evals if e.length.seconds is not None]
     judged = [e.judge.mean_score for e in evals if e.judge and e.judge.mean_score is not None]
@@ -147,7 +146,7 @@ def aggregate(evals: Sequence[ReportEval], failed: int = 0) -> Aggregate:
         failed=failed,
         sources_scored=len(sources),
         sources_on_topic=_mean([float(s.on_topic) for s in sources]),
-        sources_on_topic_by_score=_mean([float(s.score >= threshold) for s, threshold in scored_with_thresholds]),
+        sources_on_topic_by_score=_mean([float(s.score >= e.relevance.threshold) for e in evals for s in e.relevance.sources]),
         sentences_cited=len(sentences),
         sentences_supported=_mean([float(s.supported) for s in sentences]),
         recall_mean=_mean([e.recall.recall for e in evals if e.recall and e.recall.recall is not None]),

@@ -37,7 +37,7 @@ from nexa_research.nodes.checks.plan import (
     report_title,
     with_subject,
 )
-from nexa_research.nodes.checks.relevance import gate_sources, section_query, section_text, topic_cutoff
+from nexa_research.nodes.checks.relevance import gate_sources, section_query, section_text, topic_cutoff, within_topic
 from nexa_research.nodes.checks.subject import TopicSubject
 from nexa_research.nodes.checks.topic_parts import topic_parts
 from nexa_research.nodes.progress import emit
@@ -141,11 +141,10 @@ async def survey(providers: Providers, topic: str, cfg: ResearchConfig) -> Surve
     subject = TopicSubject.from_survey(topic, list(zip(found, scores, strict=True))) if cfg.min_relevance is None else None
     by_url: dict[str, Source] = {}
     for source, score in sorted(zip(found, scores, strict=True), key=lambda pair: -pair[1]):
-        # below the raised cut, down to the calibrated floor, a source that names the subject is about it (the
-        # relevance gate's rule: nodes/checks/relevance.py)
-        close = score >= threshold or (subject is not None and score >= relevance.thresholds.on_topic
-                                       and subject.names_subject(source))
-        if close and (subject is None or subject.covers(source)):
+        naming = subject is not None and subject.names_subject(source)
+        if within_topic(score, threshold, relevance.thresholds.on_topic, naming) and (
+            subject is None or subject.covers(source)
+        ):
             by_url.setdefault(normalize_url(source["url"]), source)
     return Survey(backend, list(by_url.values()), subject, threshold)
 

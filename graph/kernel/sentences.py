@@ -41,8 +41,6 @@ NEEDS_ANTECEDENT = re.compile(
 # names what the sentence before introduced. A source's first sentence is exempt: "The nuclear arms race was ..."
 # opens an article. Case-sensitive after the article: "The Cold War was ..." names its subject.
 OPENS_DEFINITE = re.compile(r"^(?i:the|this|that|these|those|such|both|each)\s+[a-z]")
-
-
 _SENTENCE_START = re.compile(r"^\s*[\"“‘'(\[]?[A-Z0-9]")
 
 
@@ -50,6 +48,7 @@ def starts_a_sentence(text: str) -> bool:
     """False for a chunk cut mid-sentence ("the Eastern Bloc. The term later took on ..."): its first whole
     sentence is not where the article opens, so a definite description there still leans on what was cut."""
     return bool(_SENTENCE_START.match(text))
+
 
 def leans_on_previous(sentence: str, first: bool = False) -> bool:
     """True when `sentence` needs the one before it to be understood (a pronoun, a connective, a definite

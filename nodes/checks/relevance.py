@@ -51,6 +51,15 @@ def topic_cutoff(relevance: Relevance, best_survey_score: float | None, min_rele
     return max(floor, min(best_survey_score - RELATIVE_MARGIN, RAISED_CUT_CAP))
 
 
+def within_topic(score: float, topic_cut: float, floor: float, names_subject: bool) -> bool:
+    """Close enough to the topic: at the run's cut-off, or, for a source that names the subject, down to the
+    calibrated floor. Between the two sit both shared-word noise (Cro-Magnon, 0.44 for the Black Death) and the
+    people and works of the subject (Louis Armstrong 0.40 and Charlie Parker 0.42 for the origins of jazz, William
+    Shockley 0.39 for the transistor): those that name the subject are in. The gate and the planner's survey judge
+    by this one rule."""
+    return score >= topic_cut or (names_subject and score >= floor)
+
+
 @dataclass
 class GateResult:
     kept: list[Source]
@@ -110,17 +119,15 @@ def gate_sources(
     # ranked by the lower of topic and section closeness, whichever way a candidate got in: "section title (topic)"
     # carries the topic, so ranking by it put the topic's central article first in every section and pushed the
     # section's own sources past the limit (a Studio run's "Effects on literacy" kept none that spoke of literacy)
-    rank = combined
-    order = sorted(range(len(candidates)), key=lambda i: -float(rank[i]))
+    order = sorted(range(len(candidates)), key=lambda i: -float(combined[i]))
     about_subject = [by_subject is None or by_subject.covers(c) for c in candidates]
-    # between the calibrated floor and the run's raised cut sit both shared-word noise (Cro-Magnon, 0.44 for the
-    # Black Death) and the people and works of the subject (Louis Armstrong 0.40 and Charlie Parker 0.42 for the
-    # origins of jazz, William Shockley 0.39 for the transistor): those that name the subject are in
     naming = [by_subject is not None and by_subject.names_subject(c) for c in candidates]
-    close_to_topic = (scores[0] >= topic_cut) | ((scores[0] >= topic_floor) & np.array(naming, dtype=bool))
+    close_to_topic = [
+        within_topic(float(scores[0, i]), topic_cut, topic_floor, naming[i]) for i in range(len(candidates))
+    ]
     linked = [
-        min_relevance is None and named_article(c["title"], named, topic)
-        and naming[i] and bool(scores[0, i] >= section_cut)
+        min_relevance is None and naming[i] and bool(scores[0, i] >= section_cut)
+        and named_article(c["title"], named, topic)
         for i, c in enumerate(candidates)
     ]
     passes = [
@@ -146,6 +153,6 @@ def gate_sources(
     result = []
     for i in kept:
         source = dict(candidates[i])
-        source["score"] = round(float(rank[i]), 4)
+        source["score"] = round(float(combined[i]), 4)
         result.append(Source(**source))  # type: ignore[typeddict-item]
     return GateResult(result, off_topic, duplicates)

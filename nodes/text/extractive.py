@@ -6,8 +6,9 @@ cannot get wrong is a sentence it did not write. So a section is assembled in co
 
 - each source gives one paragraph: its clean sentences in their own order, each cited, less the sentences off
   the section and topic. A sentence that leans on the one before it ("He discovered benzylpenicillin in 1928",
-  "In addition, ...", "The term later took on ...": nexa_research.kernel.sentences) stays exactly when that one stays, so no sentence loses its subject and none that states the
-  section's finding is dropped for opening on a pronoun (picking single best sentences across sources did both:
+  "In addition, ...", "The term later took on ...": nexa_research.kernel.sentences) stays exactly when that one
+  stays, so no sentence loses its subject and none that states the section's finding is dropped for opening on
+  a pronoun (picking single best sentences across sources did both:
   a section on Alexander Fleming printed that he was a Scottish physician and not that he discovered penicillin);
 - sources are taken best first, each up to `SOURCE_WORDS`, the section up to `MAX_WORDS` (the design's 400-800
   words a section, as far as the sources go); a sentence that near-copies one already taken goes, with the

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nexa_research.kernel.calibration import cutoff
-from nexa_research.kernel.sentences import CITATION, NEEDS_ANTECEDENT, OPENS_DEFINITE, split_sentences
+from nexa_research.kernel.sentences import CITATION, leans_on_previous, split_sentences
 from nexa_research.nodes.text.citations import cited_numbers
 from nexa_research.providers.relevance import Relevance
 
@@ -33,7 +33,7 @@ MIN_WORDS = 6
 INTRODUCTION_SENTENCES = 2
 CONCLUSION_SENTENCES = 2
 # "The title came into use ...", "The state dedicated ...": a definite description of a common noun names what an
-# earlier sentence introduced (kernel OPENS_DEFINITE). Printed in order it reads; moved up, or left behind when its
+# earlier sentence introduced (kernel `leans_on_previous`). Printed in order it reads; moved up, or left behind when its
 # antecedent moves, it points at nothing (an Egyptian report's introduction took "The Pharaoh was the monarch of
 # ancient Egypt" and left "The title came into use ..." opening its paragraph).
 # A second introduction sentence must be nearly as close to the topic as the first (cosine, embedding scale).
@@ -104,9 +104,8 @@ class _Sections:
                     if (
                         not cited_numbers(text)
                         or len(s.bare.split()) < MIN_WORDS
-                        or NEEDS_ANTECEDENT.match(s.bare)
-                        or (k > 0 and OPENS_DEFINITE.match(s.bare))
-                        or (follower and (NEEDS_ANTECEDENT.match(follower) or OPENS_DEFINITE.match(follower)))
+                        or leans_on_previous(s.bare, first=k == 0)
+                        or (follower and leans_on_previous(follower))
                         or not self._cites_elsewhere(s)
                     ):
                         continue
