@@ -7,7 +7,8 @@ loop) and closed when it exits; nothing is left for a caller to remember to clos
 the LangServe app (for its lifetime) and the Studio graph factory all enter one, so a run behaves the same
 through every entry point: same caches, same memory, same checkpoints, same durability.
 
-The graph is compiled once per runtime, for its providers and checkpointer.
+The graph is compiled once per runtime, for its providers and checkpointer. With the Redis checkpointer it opens,
+the runtime also applies retention (nexa_research/retention.py): a thread its `run` finished gets its expiry.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class ResearchRuntime:
         self.providers: Providers | None = None
         self.checkpointer: BaseCheckpointSaver | None = None
         self.cache: Any = None  # a RedisCache, or None when caching is off or Redis is not used
+        self.retention: Any = None  # a ThreadRetention on the Redis checkpointer this runtime opened, else None
         self.redis_url: str | None = None
         self._graph: CompiledStateGraph | None = None
 
@@ -101,6 +103,7 @@ class ResearchRuntime:
             from nexa_research.providers.checkpointer import open_async_checkpointer
 
             saver = await stack.enter_async_context(open_async_checkpointer(self.redis_url))  # type: ignore[arg-type]
+            self.retention = self._retention(saver)
         elif saver is None and not self._external and settings.checkpointer == "in_memory":
             saver = PROCESS_MEMORY_SAVER
         providers = base
@@ -108,17 +111,33 @@ class ResearchRuntime:
             from nexa_research.providers.cached_providers import CachingProviders
             from nexa_research.providers.redis_cache import RedisCache
 
-            self.cache = RedisCache(self.redis_url)  # type: ignore[arg-type]
+            self.cache = RedisCache(self.redis_url, max_ttl_seconds=settings.retention_seconds or None)  # type: ignore[arg-type]
             stack.push_async_callback(self.cache.aclose)
             providers = CachingProviders(base, self.cache)
         self.providers, self.checkpointer = providers, saver
         self._graph = build_graph(providers, saver)
 
+    def _retention(self, saver: Any) -> Any:
+        """Retention on the saver this runtime opened: told of every root checkpoint it writes."""
+        from nexa_research.retention import ThreadRetention
+
+        retention = ThreadRetention(saver.client, saver, self.settings.retention_seconds, self.snapshot)
+        saver.retention = retention
+        return retention
+
     async def run(self, payload: Any, run_config: dict[str, Any], on_update: Any = None) -> dict[str, Any]:
-        """Run the graph on `payload` (input, or a `Command`), every step checkpointed before the next starts.
+        """Run the graph on `payload` (input, or a `Command`), every step checkpointed before the next starts;
+        then settle the thread's retention (a run that raised leaves its thread unfinished, so kept).
 
         `on_update(namespace, chunk)` receives every node's update as it happens (subgraph namespaces included).
         """
+        result = await self._run(payload, run_config, on_update)
+        thread_id = (run_config.get("configurable") or {}).get("thread_id")
+        if self.retention is not None and thread_id is not None:
+            await self.retention.settle_after_run(str(thread_id))
+        return result
+
+    async def _run(self, payload: Any, run_config: dict[str, Any], on_update: Any) -> dict[str, Any]:
         graph = self.graph
         # "sync" durability with no checkpointer trips LangGraph 1.2 (AttributeError _put_checkpoint_fut)
         durability: dict[str, Any] = {"durability": "sync"} if graph.checkpointer is not None else {}

@@ -1,16 +1,20 @@
-"""Stored runs: list threads with their status, show a thread's steps, read state at any checkpoint.
+"""Stored runs: list threads with their status, show a thread's steps, read state at any checkpoint, prune old ones.
 
 Threads are found from their first checkpoint (metadata source "input" in the root namespace), so any run the
-graph checkpointed is listed, whoever started it.
+graph checkpointed is listed, whoever started it. Pruning finds them through the checkpoint index and the
+server's thread list, so a thread only a server recorded (its run failed before its first step) goes too.
 """
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from langgraph.types import StateSnapshot
 
 from nexa_research.errors import ResearchInputError
+from nexa_research.retention import thread_finished
 from nexa_research.runtime import ResearchRuntime
 
 
@@ -84,6 +88,42 @@ async def thread_history(thread_id: str) -> list[dict[str, Any]]:
         if not steps:
             raise ResearchInputError(f"thread_id: no run is stored on thread {thread_id!r}")
         return steps
+
+
+async def prune_threads(older_than_seconds: float, dry_run: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """Delete every key of the finished threads last written more than `older_than_seconds` ago (checkpoints,
+    writes, the server's records of them); unfinished threads (waiting for review, failed or cancelled mid-way, a
+    run pending or running) are never deleted. {"removed": [...], "kept": [...]}, each row a thread with its
+    topic, status, last activity and number of keys; with `dry_run`, nothing is deleted."""
+    from nexa_research.server.thread_keys import server_thread_busy, server_threads
+
+    if older_than_seconds < 0:
+        raise ResearchInputError(f"older_than: must not be negative, got {older_than_seconds:g} seconds")
+    async with ResearchRuntime(use_cache=False) as runtime:
+        retention = runtime.retention
+        if retention is None:
+            raise ResearchInputError("prune: threads are kept in Redis only with NEXA_CHECKPOINTER=redis")
+        last = await retention.checkpointed_threads()
+        for thread_id, updated in (await server_threads(retention.redis)).items():
+            last[thread_id] = max(updated, last.get(thread_id, 0.0))
+        cutoff = time.time() - older_than_seconds
+        removed, kept = [], []
+        for thread_id, stamp in sorted(last.items(), key=lambda item: item[1]):
+            if stamp >= cutoff:
+                continue
+            snapshot = await runtime.snapshot(thread_id)
+            keys = await retention.keys(thread_id)
+            row = {**describe_snapshot(thread_id, snapshot), "last_activity": datetime.fromtimestamp(stamp, UTC).isoformat(),
+                   "keys": len(keys.all)}
+            if await server_thread_busy(retention.redis, thread_id):
+                kept.append({**row, "status": "a run is pending or running"})
+            elif not thread_finished(snapshot):
+                kept.append(row)
+            else:
+                if not dry_run:
+                    await retention.delete(thread_id, keys)
+                removed.append(row)
+        return {"removed": removed, "kept": kept}
 
 
 def _summary(values: dict[str, Any]) -> dict[str, Any]:

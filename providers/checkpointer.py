@@ -11,6 +11,12 @@ A connection lost mid-run (the server killed or restarted) surfaces from the asy
 a redis-py or redisvl traceback ("RedisVLError: Failed to load data: ... Connection lost"). Only connection loss is
 translated; any other error passes through unchanged, and redisvl's own traceback log of a lost connection is
 dropped (the translated error carries that exception as its cause), so a user sees one clear message.
+
+Retention (nexa_research/retention.py) needs two things only the saver knows: every key it keeps for a thread
+(`athread_keys`, found through its own search indexes as `adelete_thread` finds them), and the moment a thread is
+written again. Every root checkpoint is reported to the saver's `retention` listener before it is written, so a
+finished thread that runs again loses its expiry before its run reads or writes anything, whichever entry point
+(library, CLI, worker, LangServe) runs it.
 """
 
 from __future__ import annotations
@@ -19,14 +25,17 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, CheckpointTuple
 from langgraph.checkpoint.redis.aio import AsyncRedisSaver
+from langgraph.checkpoint.redis.util import from_storage_safe_str, to_storage_safe_id
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redisvl.query import FilterQuery
+from redisvl.query.filter import Tag
 
 from nexa_research.providers.checkpoint_serializer import FastJsonRedisSerializer
 from nexa_research.providers.services.redis_server import RedisConnectionLostError, check_redis_modules, redact_url
@@ -37,7 +46,15 @@ logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT, COMMAND_TIMEOUT = 5.0, 30.0
 # Connections one runtime may hold (runs in flight each use a few at a time), and how long a step waits for one.
 POOL_SIZE, POOL_TIMEOUT = 1000, 30.0
+# Documents one thread may have in each index (a research run writes a few hundred): one search finds them all.
+MAX_THREAD_DOCS = 100_000
 _checked: set[str] = set()
+
+
+class RootCheckpointListener(Protocol):
+    """Told of a thread's root checkpoint before it is written; `parent_key` is the checkpoint it follows."""
+
+    async def touch(self, thread_id: str, parent_key: str | None) -> None: ...
 
 
 def connection_lost(exc: BaseException) -> bool:
@@ -67,6 +84,8 @@ class ReportingAsyncRedisSaver(AsyncRedisSaver):
         super().__init__(redis_client=redis_client)
         self.serde = FastJsonRedisSerializer()  # same documents, less CPU (providers/checkpoint_serializer.py)
         self.url = url
+        self.client = redis_client  # the saver's own connections, which retention shares
+        self.retention: RootCheckpointListener | None = None  # set by the runtime that opened this saver
 
     @contextmanager
     def _reported(self, thread_id: str | None) -> Iterator[None]:
@@ -94,7 +113,12 @@ class ReportingAsyncRedisSaver(AsyncRedisSaver):
         new_versions: ChannelVersions,
         stream_mode: str = "values",
     ) -> RunnableConfig:
-        with self._reported(_thread(config)):
+        thread_id = _thread(config)
+        with self._reported(thread_id):
+            configurable = config.get("configurable") or {}
+            if self.retention is not None and thread_id is not None and not configurable.get("checkpoint_ns"):
+                parent = configurable.get("checkpoint_id")
+                await self.retention.touch(thread_id, self.checkpoint_key(thread_id, parent) if parent else None)
             return await super().aput(config, checkpoint, metadata, new_versions, stream_mode)
 
     async def aput_writes(
@@ -106,6 +130,39 @@ class ReportingAsyncRedisSaver(AsyncRedisSaver):
     async def adelete_thread(self, thread_id: str) -> None:
         with self._reported(thread_id):
             await super().adelete_thread(thread_id)
+
+    def checkpoint_key(self, thread_id: str, checkpoint_id: str, checkpoint_ns: str = "") -> str:
+        return self._make_redis_checkpoint_key(thread_id, checkpoint_ns, checkpoint_id)
+
+    async def athread_keys(self, thread_id: str) -> list[str]:
+        """Every key this saver keeps for `thread_id`: its checkpoints (all namespaces), their pending writes, the
+        write registries and the latest-checkpoint pointers. Found through the saver's search indexes, as
+        `adelete_thread` finds them: a SCAN would read the whole keyspace once per thread."""
+        safe_id = to_storage_safe_id(thread_id)
+        with self._reported(thread_id):
+            checkpoints = await self.checkpoints_index.search(FilterQuery(
+                Tag("thread_id") == safe_id, return_fields=["checkpoint_ns", "checkpoint_id"],
+                num_results=MAX_THREAD_DOCS,
+            ))
+            writes = await self.checkpoint_writes_index.search(FilterQuery(
+                Tag("thread_id") == safe_id, return_fields=["checkpoint_id"], num_results=MAX_THREAD_DOCS,
+            ))
+        if max(checkpoints.total, writes.total) > MAX_THREAD_DOCS:
+            raise RuntimeError(f"thread {thread_id!r} has more than {MAX_THREAD_DOCS} checkpoints or writes")
+        namespaces = {getattr(doc, "checkpoint_ns", "") for doc in checkpoints.docs}
+        derived = [self._make_redis_checkpoint_latest_key(thread_id, from_storage_safe_str(ns)) for ns in namespaces]
+        derived += [
+            self._key_registry.make_write_keys_zset_key(thread_id, getattr(doc, "checkpoint_ns", ""),
+                                                        getattr(doc, "checkpoint_id", ""))
+            for doc in checkpoints.docs
+        ] if self._key_registry is not None else []
+        with self._reported(thread_id):  # a checkpoint without writes has no registry: name only what exists
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key in derived:
+                    pipe.exists(key)
+                present = await pipe.execute()
+        indexed = [doc.id for doc in (*checkpoints.docs, *writes.docs)]
+        return indexed + [key for key, here in zip(derived, present, strict=True) if here]
 
 
 def _thread(config: RunnableConfig | None) -> str | None:

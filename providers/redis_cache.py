@@ -3,7 +3,8 @@
 The cache only saves time and money, so it must never cost a run: on a Redis outage it logs one warning, answers
 "miss" and skips writes, and tries Redis again after `retry_after` seconds. Short socket timeouts and no
 client-side retries keep a dead Redis from stalling a run. Keys are namespaced and hashed, so a query of any
-length makes a short key and two backends never share entries. Values are JSON.
+length makes a short key and two backends never share entries. Values are JSON. No entry outlives
+`max_ttl_seconds` (the retention time, NEXA_RETENTION_DAYS), whatever TTL its kind or its caller's tier asks for.
 
 A `RedisCache` holds an asyncio client, which belongs to the event loop that first uses it: make one per loop.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import time
 from collections.abc import Awaitable
 from typing import Any
@@ -57,10 +59,12 @@ class RedisCache:
         report_ttl: int = REPORT_TTL,
         timeout: float = 0.5,
         retry_after: float = 30.0,
+        max_ttl_seconds: float | None = None,
     ) -> None:
         self.url = url
         self.namespace = namespace
         self.search_ttl, self.report_ttl = search_ttl, report_ttl
+        self.max_ttl_seconds = max_ttl_seconds
         self.retry_after = retry_after
         self._client = aioredis.Redis.from_url(
             url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=None, decode_responses=True
@@ -120,6 +124,8 @@ class RedisCache:
     async def _put(self, key: str, value: Any, ttl: int) -> None:
         if not self.available:
             return
+        if self.max_ttl_seconds is not None:
+            ttl = min(ttl, max(1, math.ceil(self.max_ttl_seconds)))
         try:
             await self._client.set(key, json.dumps(value), ex=int(ttl))
             self.counters["writes"] += 1

@@ -2,11 +2,14 @@
 
 Opened once by the app's lifespan. The runtime is the same `ResearchRuntime` the library and the workers use:
 the API reads thread state and history from its checkpointer, writes plan edits through its graph, and runs
-the LangServe routes on it; runs of the LangGraph API go to the workers through the queue.
+the LangServe routes on it; runs of the LangGraph API go to the workers through the queue. It also sweeps for
+retention (server/retention_sweeper.py): the threads runs ended on get their expiry within seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from contextlib import AsyncExitStack
 from typing import Any, Self
 
@@ -19,6 +22,7 @@ from nexa_research.server.access.settings import AccessSettings
 from nexa_research.server.event_log import EventLog
 from nexa_research.server.job_queue import make_broker
 from nexa_research.server.records import RecordStore
+from nexa_research.server.retention_sweeper import RetentionSweeper
 from nexa_research.server.settings import ServerSettings
 
 
@@ -57,6 +61,10 @@ class ServerContext:
             self.broker = make_broker(self.redis_url)
             await self.broker.startup()
             stack.push_async_callback(self.broker.shutdown)
+            if self.runtime.retention is not None:
+                sweeper = RetentionSweeper(self.redis, self.store, self.runtime.retention,
+                                           self.settings.retention_sweep_seconds)
+                stack.push_async_callback(_stop, asyncio.create_task(sweeper.loop()))
         except BaseException:
             await stack.aclose()
             raise
@@ -82,3 +90,9 @@ class ServerContext:
         stack, self._stack = self._stack, None
         if stack is not None:
             await stack.aclose()
+
+
+async def _stop(task: asyncio.Task[Any]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

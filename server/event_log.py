@@ -49,7 +49,7 @@ class EventLog:
     async def end(self, run_id: str) -> None:
         key = log_key(run_id)
         await self.redis.xadd(key, {"event": END_EVENT, "data": "null"})
-        await self.redis.expire(key, self.retention)
+        await self.redis.expire(key, self.retention, lt=True)  # retention may have shortened it already
 
     async def ended(self, run_id: str) -> bool:
         last: Any = await self.redis.xrevrange(log_key(run_id), count=1)

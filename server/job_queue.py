@@ -181,3 +181,22 @@ def _text(value: bytes | str) -> str:
 async def runs_waiting(redis: Redis) -> int:
     """Runs with a message no worker has taken yet: the backlog, counted in runs, not stream entries."""
     return int(await redis.hlen(QUEUED))
+
+
+async def trim_delivered(redis: Redis) -> int:
+    """Drop the queue's entries no worker needs any more (delivered and acknowledged, not a run's live message);
+    the number dropped. Without this the stream keeps every run's message up to MAXLEN (about 100,000: tens of
+    megabytes) after its run is long gone."""
+    try:
+        groups = await redis.xinfo_groups(QUEUE)
+    except ResponseError:  # no stream yet
+        return 0
+    group = next((g for g in groups if _text(g["name"]) == GROUP), None)
+    if group is None:
+        return 0  # no worker ever read it: every entry may still be wanted
+    needed = [_text(group["last-delivered-id"]), *(_text(m) for m in (await redis.hgetall(QUEUED)).values())]
+    pending = await redis.xpending(QUEUE, GROUP)
+    if pending["pending"]:
+        needed.append(_text(pending["min"]))
+    oldest = min(needed, key=_stream_id)
+    return int(await redis.xtrim(QUEUE, minid=oldest, approximate=False))

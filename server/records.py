@@ -7,6 +7,10 @@ its metadata, a run's status and the arguments it was created with. Records are 
 
 Run statuses are the API's: pending, running, success, error, timeout, interrupted. A run is "active" while
 pending or running; the `active` set is what the workers' reaper scans to pick up a dead worker's run.
+
+Retention (nexa_research/retention.py) sets an expiry on a finished thread's records; writing a record keeps the
+expiry it has (a worker's last update of a run can land after its thread was settled), and a thread whose record
+expired is taken off the thread list by `forget_expired_threads`.
 """
 
 from __future__ import annotations
@@ -73,7 +77,7 @@ class RecordStore:
     async def put_thread(self, thread: dict[str, Any]) -> dict[str, Any]:
         thread = {**thread, "updated_at": now_iso()}
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(self.thread_key(thread["thread_id"]), json.dumps(thread))
+            pipe.set(self.thread_key(thread["thread_id"]), json.dumps(thread), keepttl=True)
             pipe.zadd(self.THREADS, {thread["thread_id"]: time.time()})
             await pipe.execute()
         return thread
@@ -102,6 +106,20 @@ class RecordStore:
         ids = await self.redis.zrevrange(self.THREADS, 0, -1)
         return _texts(ids)
 
+    async def forget_expired_threads(self, updated_before: float, offset: int = 0, limit: int = 1000) -> tuple[int, int]:
+        """Take threads whose record is gone (expired) off the thread list, looking at those last updated before
+        `updated_before` (epoch seconds), oldest first, `limit` from `offset`: (taken off, looked at). Threads
+        kept (unfinished) stay listed, so a caller walks on with the offset rather than reading them again."""
+        ids = _texts(await self.redis.zrangebyscore(self.THREADS, "-inf", updated_before, start=offset, num=limit))
+        if not ids:
+            return 0, 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for thread_id in ids:
+                pipe.exists(self.thread_key(thread_id))
+            present = await pipe.execute()
+        gone = [thread_id for thread_id, here in zip(ids, present, strict=True) if not here]
+        return (int(await self.redis.zrem(self.THREADS, *gone)) if gone else 0), len(ids)
+
     async def delete_thread(self, thread_id: str) -> list[str]:
         """Delete the thread's record and its runs' records; return the run ids."""
         run_ids = await self.run_ids(thread_id)
@@ -123,7 +141,7 @@ class RecordStore:
         """Write a run record; keep the active index in step with its status."""
         run = {**run, "updated_at": now_iso()}
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(self.run_key(run["run_id"]), json.dumps(run))
+            pipe.set(self.run_key(run["run_id"]), json.dumps(run), keepttl=True)
             if run["status"] in ACTIVE_STATUSES:
                 pipe.zadd(self.ACTIVE, {run["run_id"]: time.time()}, nx=True)
             else:

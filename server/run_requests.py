@@ -131,6 +131,8 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
             if key is not None:
                 await ctx.quotas.refund(key.key_id, run_id)
             raise
+    if not new_thread and ctx.runtime.retention is not None:
+        await ctx.runtime.retention.keep(thread_id)  # a finished thread expiring: kept while the run waits and runs
     await enqueue_run(ctx.broker, run["run_id"])
     return run
 

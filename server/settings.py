@@ -37,6 +37,10 @@ class ServerSettings(BaseSettings):
         description="Bound on a worker's stop (SIGTERM): its runs are handed back and the process exits within it.",
     )
     event_retention_seconds: int = Field(default=3600, ge=60, description="How long a finished run's events are kept.")
+    retention_sweep_seconds: float = Field(
+        default=30.0, ge=0.2, le=3600.0,
+        description="How often an API process settles the threads runs ended on (NEXA_RETENTION_DAYS: their expiry).",
+    )
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest request body accepted (413 above).")
     heartbeat_seconds: float = Field(default=10.0, gt=0, description="SSE heartbeat comment interval.")
     redis_max_connections: int = Field(

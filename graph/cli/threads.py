@@ -1,9 +1,14 @@
-"""`nexa threads`, `nexa history THREAD_ID [--at CHECKPOINT]`, `nexa resume THREAD_ID [--from CHECKPOINT]`."""
+"""`nexa threads`, `nexa threads prune [--older-than DURATION] [--dry-run]`, `nexa history THREAD_ID [--at CHECKPOINT]`,
+`nexa resume THREAD_ID [--from CHECKPOINT]`.
+
+`nexa threads` is a group whose own call lists the threads, so `nexa threads --json` works as it always did.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -22,10 +27,31 @@ def _fail(exc: NexaError) -> typer.Exit:
 
 
 AS_JSON = Annotated[bool, typer.Option("--json", help="Print JSON (exact ids, for scripts).")]
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 
 
-def threads(limit: Annotated[int, typer.Option(help="Most recent N threads.")] = 50, as_json: AS_JSON = False) -> None:
+def parse_duration(text: str) -> float:
+    """Seconds in "30d", "12h", "90m", "45s", "2w" or a plain number of days ("30", "0.5")."""
+    match = _DURATION.match(text.lower())
+    if match is None:
+        raise typer.BadParameter(f"{text!r} is not a duration: use e.g. 30d, 12h, 90m, 45s, 2w (a plain number is days)")
+    number, unit = match.groups()
+    return float(number) * _UNITS[unit or "d"]
+
+
+threads_app = typer.Typer(help="List stored research threads with their status; `prune` deletes old finished ones.")
+
+
+@threads_app.callback(invoke_without_command=True)
+def threads(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="Most recent N threads.")] = 50,
+    as_json: AS_JSON = False,
+) -> None:
     """List stored research threads with their status."""
+    if ctx.invoked_subcommand is not None:
+        return
     from nexa_research.threads import list_threads
 
     rows = asyncio.run(list_threads(limit))
@@ -39,6 +65,45 @@ def threads(limit: Annotated[int, typer.Option(help="Most recent N threads.")] =
         table.add_row(row["thread_id"], row["topic"] or "", row["status"], f"{row['sections_done']}/{row['sections']}",
                       row["updated_at"] or "")
     Console().print(table)
+
+
+@threads_app.command()
+def prune(
+    older_than: Annotated[str | None, typer.Option(
+        "--older-than", help="Threads last written longer ago than this: 30d, 12h, 90m (default NEXA_RETENTION_DAYS).",
+    )] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would go; delete nothing.")] = False,
+    as_json: AS_JSON = False,
+) -> None:
+    """Delete finished threads older than a bound (checkpoints and server records); never an unfinished one."""
+    from nexa_research.providers.settings import ProviderSettings
+    from nexa_research.threads import prune_threads
+
+    try:
+        if older_than is None:
+            days = ProviderSettings.load().retention_days
+            if days == 0:
+                raise typer.BadParameter("NEXA_RETENTION_DAYS is 0 (keep forever): say how old with --older-than")
+            bound = days * _UNITS["d"]
+        else:
+            bound = parse_duration(older_than)
+        result = asyncio.run(prune_threads(bound, dry_run))
+    except NexaError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, default=str))
+        return
+    verb = "would remove" if dry_run else "removed"
+    table = Table(title=f"{verb}: finished threads last written over {older_than or f'{bound / 86400:g}d'} ago")
+    for column in ("thread_id", "topic", "status", "last_activity", "keys"):
+        table.add_column(column)
+    for row in result["removed"]:
+        table.add_row(row["thread_id"], row["topic"] or "", row["status"], row["last_activity"], str(row["keys"]))
+    Console().print(table)
+    kept = result["kept"]
+    typer.echo(f"{verb} {len(result['removed'])} thread(s), {sum(r['keys'] for r in result['removed'])} key(s); "
+               f"kept {len(kept)} unfinished thread(s) as old" + "".join(
+                   f"\n  kept {r['thread_id']}: {r['status']}" for r in kept))
 
 
 def history(
@@ -86,6 +151,6 @@ def resume(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(threads)
+    app.add_typer(threads_app, name="threads")
     app.command()(history)
     app.command()(resume)

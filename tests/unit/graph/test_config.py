@@ -96,13 +96,12 @@ async def test_runs_without_any_checkpointer(monkeypatch):
 
 def test_the_in_process_checkpointer_is_named_in_memory_and_its_older_name_still_works(monkeypatch):
     """"memory" alone means the research memory across runs; the checkpointer held in this process is `in_memory`."""
-    from pydantic import ValidationError
-
+    from nexa_research.errors import ResearchInputError
     from nexa_research.providers.settings import ProviderSettings
 
     for value in ("in_memory", "memory"):
         monkeypatch.setenv("NEXA_CHECKPOINTER", value)
         assert ProviderSettings.load().checkpointer == "in_memory"
     monkeypatch.setenv("NEXA_CHECKPOINTER", "disk")
-    with pytest.raises(ValidationError, match="NEXA_CHECKPOINTER"):
+    with pytest.raises(ResearchInputError, match="NEXA_CHECKPOINTER"):
         ProviderSettings.load()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from redis.asyncio import Redis
 from taskiq_redis import RedisStreamBroker
 
-from nexa_research.server.job_queue import EXECUTE_RUN, GROUP, QUEUE, enqueue_run, runs_waiting
+from nexa_research.server.job_queue import EXECUTE_RUN, GROUP, QUEUE, enqueue_run, runs_waiting, trim_delivered
 from support.queue_messages import queued_run_ids, receive
 
 
@@ -81,3 +81,26 @@ async def test_once_a_worker_took_a_runs_message_the_run_may_be_queued_again(
     assert await runs_waiting(redis) == 1  # r2
     assert await enqueue_run(broker_for("w1"), "r1") is True
     assert await queued_run_ids(redis) == ["r1", "r2", "r1"]
+
+
+async def test_delivered_messages_are_trimmed_and_live_ones_kept(
+    redis: Redis, broker_for: Callable[[str], RedisStreamBroker]
+) -> None:
+    """A worker received r1 and r2 (r1 acknowledged, r2 not yet: its worker may have died); r3 still waits."""
+    worker = broker_for("w1")
+    await worker.startup()
+    for run_id in ("r1", "r2", "r3"):
+        await enqueue_run(broker_for("api"), run_id)
+    assert await receive(worker) is not None  # r1, acknowledged
+    await redis.xreadgroup(GROUP, "w2", {QUEUE: ">"}, count=1)  # r2, received and not acknowledged
+
+    assert await trim_delivered(redis) == 1
+    assert await queued_run_ids(redis) == ["r2", "r3"]
+    assert await trim_delivered(redis) == 0
+
+
+async def test_a_queue_no_worker_read_is_not_trimmed(redis: Redis, broker_for: Callable[[str], RedisStreamBroker]) -> None:
+    await enqueue_run(broker_for("api"), "r1")
+
+    assert await trim_delivered(redis) == 0
+    assert await queued_run_ids(redis) == ["r1"]

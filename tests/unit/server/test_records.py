@@ -106,3 +106,28 @@ async def test_the_thread_lock_admits_one_holder_at_a_time(store: RecordStore) -
     await first.release()
     assert await second.acquire()
     await second.release()
+
+
+async def test_writing_a_record_keeps_the_expiry_retention_gave_it(store: RecordStore, redis: Redis) -> None:
+    """A worker's last update of a run (or of its thread) can land after the thread was settled."""
+    thread, _ = await store.create_thread("t1", {})
+    run = await store.add_run({"run_id": "r1", "thread_id": "t1", "status": "success", "created_at": "x"})
+    await redis.expire(store.thread_key("t1"), 500)
+    await redis.expire(store.run_key("r1"), 500)
+
+    await store.put_thread({**thread, "error": None})
+    await store.update_run("r1", status="success")
+
+    assert 0 < await redis.ttl(store.thread_key("t1")) <= 500
+    assert 0 < await redis.ttl(store.run_key(run["run_id"])) <= 500
+
+
+async def test_threads_whose_record_expired_are_taken_off_the_list(store: RecordStore, redis: Redis) -> None:
+    for thread_id in ("gone", "kept", "recent"):
+        await store.create_thread(thread_id, {})
+    await redis.zadd(store.THREADS, {"gone": 100.0, "kept": 200.0, "recent": 10_000.0})
+    await redis.delete(store.thread_key("gone"), store.thread_key("recent"))  # expired
+
+    assert await store.forget_expired_threads(updated_before=1000.0) == (1, 2)
+    assert await store.all_thread_ids() == ["recent", "kept"]  # "recent" is looked at once it is old enough
+    assert await store.forget_expired_threads(updated_before=1000.0, offset=1) == (0, 0)
