@@ -24,7 +24,7 @@ from nexa_research.providers.settings import default_data_dir
 
 pytest_plugins = [
     "support.redis_fixtures", "support.kb_fixtures", "support.openai_stub", "support.server_harness", "support.langsmith_stub",
-    "support.research_stub",
+    "support.research_stub", "support.model_host_fixtures",
 ]
 
 SHARED_FROM_USER_DATA = ("models", "openssl11")
@@ -34,12 +34,14 @@ LAYER_MARKS = {TESTS / "integration": "integration", TESTS / "e2e": "e2e"}
 SERVER_FIXTURES = frozenset({
     "redis_stack", "redis_stack_url", "redis_stack_factory", "embedded_data_dir", "plain_redis_url",
     "wiki_kb", "wiki_kb_data_dir", "wiki_kb_settings", "wiki_search", "make_kb",
-    "server_env", "cluster_factory", "nexa_server",
+    "server_env", "cluster_factory", "nexa_server", "model_data_dir",
 })
 # Files whose tests run the local llama.cpp model: never two at once under xdist (see `_one_local_model_at_a_time`).
 LOCAL_MODEL_FILES = frozenset({
     TESTS / "e2e" / "test_offline_report.py",
     TESTS / "integration" / "providers" / "llm" / "test_local_server.py",
+    TESTS / "integration" / "providers" / "llm" / "test_model_launch.py",
+    TESTS / "integration" / "cli" / "test_services.py",
 })
 
 

@@ -71,7 +71,7 @@ def launch(
         env["LD_LIBRARY_PATH"] = os.pathsep.join(filter(None, [str(lib_dir), env.get("LD_LIBRARY_PATH")]))
     log = folder / LOG
     offset = log.stat().st_size if log.exists() else 0
-    pid = _detach(args, log, env)
+    pid = detach(args, log, env)
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline or _loading(url):
@@ -105,11 +105,13 @@ def spawn_reaper(folder: Path) -> int:
     """Start the folder's idle reaper, detached likewise; return its pid. It is a script run by path (`-P`: nothing
     from its folder on sys.path), so it does not import the package. A second reaper for the same folder finds
     reaper.lock held and exits, so callers need not coordinate."""
-    return _detach([sys.executable, "-P", redis_folder.__file__, str(folder)], folder / LOG, dict(os.environ))
+    return detach([sys.executable, "-P", redis_folder.__file__, str(folder)], folder / LOG, dict(os.environ))
 
 
-def _detach(args: list[str], log: Path, env: dict[str, str]) -> int:
-    """Run `args` in the background of a short-lived `sh` in a new session, output appended to `log`; its pid."""
+def detach(args: list[str], log: Path, env: dict[str, str]) -> int:
+    """Run `args` in the background of a short-lived `sh` in a new session, output appended to `log`; its pid.
+
+    Also how the shared local model server is started (providers/llm/model_launch.py)."""
     done = subprocess.run(
         ["/bin/sh", "-c", _DETACH, "nexa-detach", str(log), *args],
         env=env, capture_output=True, text=True, timeout=30, check=False, start_new_session=True,

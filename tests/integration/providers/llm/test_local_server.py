@@ -1,6 +1,8 @@
 """The embedded llama.cpp server, used exactly as the graph uses it: ChatOpenAI built by `build_chat_model`.
 
-Real-model tests are few and short (2 CPU cores): small max_tokens, answers a 0.5B model gets right.
+Real-model tests are few and short (2 CPU cores): small max_tokens, answers a 0.5B model gets right. The server is
+the session data folder's shared one on the default spec; how it is shared, replaced and stopped is tested in
+test_model_launch.py.
 """
 
 from __future__ import annotations
@@ -8,29 +10,20 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
-import xllamacpp
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexa_research.config import ResearchConfig, RoleModel
-from nexa_research.errors import ServiceStartError
 from nexa_research.nodes.planner import PlanOutput, plan_schema
 from nexa_research.nodes.reflect import ReflectionOutput
 from nexa_research.prompts import load_prompt
-from nexa_research.providers.llm import local_server
 from nexa_research.providers.llm.endpoints import Endpoint, build_chat_model
-from nexa_research.providers.llm.local_server import (
-    LOCAL_HTTP_HEADERS,
-    LocalLLMServer,
-    LocalServerSpec,
-    local_endpoint,
-)
+from nexa_research.providers.llm.local_server import LOCAL_HTTP_HEADERS, local_endpoint, local_server
 from nexa_research.providers.settings import ProviderSettings
-from support.local_llm_fixtures import wiki_sources, write_tiny_gguf
+from support.local_llm_fixtures import wiki_sources
 
 
 class City(BaseModel):
@@ -47,18 +40,10 @@ class SearchStep(BaseModel):
     next_query: str = Field(max_length=120, description="The next web search query.")
 
 
-def test_model_llama_cannot_load_is_a_service_start_error(tmp_path: Path) -> None:
-    """A header that parses but holds no usable weights: llama.cpp refuses it, and the error names the file."""
-    model = write_tiny_gguf(tmp_path / "hollow.gguf")
-    server = LocalLLMServer(LocalServerSpec(model, ctx_per_slot=512, parallel=1, threads=1))
-    with pytest.raises(ServiceStartError, match=rf"model {model} on 127\.0\.0\.1"):
-        server.start()
-    assert not server.running
-
-
 @pytest.fixture(scope="module")
-def settings() -> ProviderSettings:
-    return ProviderSettings.load()
+def settings(isolated_data_dir: Path) -> ProviderSettings:
+    """The session's data folder named outright: a module fixture is made before the per-test environment is."""
+    return ProviderSettings(data_dir=isolated_data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -78,51 +63,24 @@ def test_endpoint_describes_the_local_server(endpoint: Endpoint) -> None:
 
 
 @pytest.mark.e2e
-def test_server_is_started_once_and_reused(endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_second_server(*args: object) -> None:
-        raise AssertionError("a second llama.cpp server was started")
-
-    monkeypatch.setattr(xllamacpp, "Server", no_second_server)
+def test_later_lookups_find_the_same_server(endpoint: Endpoint) -> None:
+    first = local_server(ProviderSettings.load())
     again = local_endpoint(ProviderSettings.load())
     assert again.base_url == endpoint.base_url and again.api_key == endpoint.api_key
+    assert local_server(ProviderSettings.load()).record == first.record
 
 
 @pytest.mark.e2e
-def test_concurrent_first_use_starts_one_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Parallel branches may all ask for the model at once; exactly one server may load it. Stop frees the port."""
-    small = ProviderSettings(local_ctx=512, local_parallel=1, local_threads=1)
-    real_server = xllamacpp.Server
-    started: list[object] = []
-
-    def counting_server(params: object) -> object:
-        started.append(params)
-        return real_server(params)
-
-    monkeypatch.setattr(xllamacpp, "Server", counting_server)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        endpoints = list(pool.map(lambda _: local_endpoint(small), range(4)))
-    assert len(started) == 1
-    assert len({e.base_url for e in endpoints}) == 1
-    server = local_server._servers.pop(LocalServerSpec.from_settings(small))
-    root = server.root_url
-    assert httpx.get(f"{root}/health").status_code == 200
-    server.stop()
-    assert not server.running
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(f"{root}/health", timeout=2)
-
-
-@pytest.mark.e2e
-def test_process_with_a_running_server_exits_cleanly() -> None:
-    """The atexit hook must stop llama.cpp's threads: a CLI run may neither hang nor crash on exit."""
+def test_another_process_uses_the_same_server_and_exits_cleanly(endpoint: Endpoint) -> None:
+    """A CLI run is such a process: it finds the running server, and neither hangs nor crashes on exit."""
     code = (
         "from nexa_research.providers.llm.local_server import local_endpoint\n"
         "from nexa_research.providers.settings import ProviderSettings\n"
-        "print(local_endpoint(ProviderSettings(local_ctx=512, local_parallel=1)).base_url)\n"
+        "print(local_endpoint(ProviderSettings.load()).base_url)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.startswith("http://127.0.0.1:")
+    assert done.stdout.strip() == endpoint.base_url
 
 
 @pytest.mark.e2e
