@@ -30,14 +30,13 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, CheckpointTuple
-from langgraph.checkpoint.redis.aio import AsyncRedisSaver
 from langgraph.checkpoint.redis.util import from_storage_safe_str, to_storage_safe_id
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redisvl.query import FilterQuery
 from redisvl.query.filter import Tag
 
-from nexa_research.providers.checkpoint_serializer import FastJsonRedisSerializer
+from nexa_research.providers.pipelined_saver import PipelinedAsyncRedisSaver
 from nexa_research.providers.services.redis_server import RedisConnectionLostError, check_redis_modules, redact_url
 
 logger = logging.getLogger(__name__)
@@ -77,12 +76,11 @@ class _LostConnectionLogFilter(logging.Filter):
 logging.getLogger("redisvl.index.index").addFilter(_LostConnectionLogFilter())
 
 
-class ReportingAsyncRedisSaver(AsyncRedisSaver):
+class ReportingAsyncRedisSaver(PipelinedAsyncRedisSaver):
     """`AsyncRedisSaver` whose connection losses are `RedisConnectionLostError`s naming the thread to resume."""
 
     def __init__(self, redis_client: aioredis.Redis, url: str) -> None:
         super().__init__(redis_client=redis_client)
-        self.serde = FastJsonRedisSerializer()  # same documents, less CPU (providers/checkpoint_serializer.py)
         self.url = url
         self.client = redis_client  # the saver's own connections, which retention shares
         self.retention: RootCheckpointListener | None = None  # set by the runtime that opened this saver
