@@ -44,21 +44,22 @@ def _payload(kwargs: dict[str, Any]) -> Any:
     return kwargs.get("input")
 
 
-async def checkpoint_id(runtime: ResearchRuntime, thread_id: str) -> str | None:
-    snapshot = await runtime.snapshot(thread_id)
+def checkpoint_of(snapshot: Any) -> str | None:
+    """The checkpoint id of a thread's state snapshot (None: no checkpointer, or a thread with no state yet)."""
     if snapshot is None or not snapshot.config:
         return None
-    return snapshot.config.get("configurable", {}).get("checkpoint_id")
+    return cast(str | None, snapshot.config.get("configurable", {}).get("checkpoint_id"))
 
 
 async def execute_run(
-    runtime: ResearchRuntime, run: dict[str, Any], publish: Publish, base_checkpoint: str | None, attempt: int
+    runtime: ResearchRuntime, run: dict[str, Any], publish: Publish, base_checkpoint: str | None, attempt: int,
+    snapshot: Any,
 ) -> dict[str, Any]:
-    """Run the graph for `run`; return the final values (with `__interrupt__` when it paused)."""
+    """Run the graph for `run` from the thread's state `snapshot` (`runtime.snapshot`, read once by the worker);
+    return the final values (with `__interrupt__` when it paused)."""
     kwargs = run["kwargs"]
     thread_id = run["thread_id"]
-    snapshot = await runtime.snapshot(thread_id)
-    current = (snapshot.config or {}).get("configurable", {}).get("checkpoint_id") if snapshot else None
+    current = checkpoint_of(snapshot)
     payload = _payload(kwargs)
     if attempt > 1 and current != base_checkpoint:
         payload = None  # this run's input is already in the thread: continue from its last checkpoint

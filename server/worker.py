@@ -4,7 +4,9 @@ A worker opens one `ResearchRuntime` (the same owner the library, CLI and LangSe
 on the queue (server/job_queue.py) with `concurrency` slots. For each "execute run R" message it takes R's
 lease (server/lease.py) or drops the message when another worker holds it; waits, under the lease, until the
 runs created before R on the same thread are done (multitask strategy "enqueue"); then executes R
-(server/execution.py) while a watcher renews the lease and checks every second whether R was cancelled.
+(server/execution.py) while the worker's one watcher (server/run_watch.py) renews the leases of all its runs and
+checks every second whether any was cancelled. Once started, the process's startup objects are frozen out of
+garbage collection (server/process_gc.py): collections walking them were a large share of a run's CPU.
 
 Stopping: SIGTERM/SIGINT let the worker hand its running runs back (lease released, run queued again) so another
 worker continues them from their checkpoints at once, and the process exits within `shutdown_seconds` whatever
@@ -30,14 +32,16 @@ from nexa_research.errors import NexaError
 from nexa_research.providers.provider_set import Providers
 from nexa_research.runtime import ResearchRuntime
 from nexa_research.server.event_log import EventLog
-from nexa_research.server.execution import checkpoint_id, execute_run
+from nexa_research.server.execution import checkpoint_of, execute_run
 from nexa_research.server.job_queue import EXECUTE_RUN, enqueue_run, make_broker
 from nexa_research.server.lease import RunLease, cancel_requested
 from nexa_research.server.observability.logs import bind_run
 from nexa_research.server.observability.run_metrics import RunMetrics
+from nexa_research.server.process_gc import freeze_startup_objects
 from nexa_research.server.reaper import Reaper
 from nexa_research.server.records import FINAL_STATUSES, RecordStore, new_id
 from nexa_research.server.run_results import store_result
+from nexa_research.server.run_watch import RunWatch
 from nexa_research.server.settings import ServerSettings
 from nexa_research.server.worker_exit import ExitGuard
 from nexa_research.tracing import aflush_traces
@@ -83,10 +87,14 @@ class Worker:
             self.broker.register_task(execute, task_name=EXECUTE_RUN)
             await self.broker.startup()
             reaper = Reaper(self.redis, self.store, self.broker, self.worker_id, settings)
+            self.watch = RunWatch(self.redis, settings.lease_ttl_seconds, self._stop_run)
             self.broker.is_worker_process = True
+            if self._exit is not None:  # a process of its own: nothing it has now is garbage later
+                freeze_startup_objects()
             finish = asyncio.Event()
             listening = asyncio.create_task(self._listen(finish))
             reaping = asyncio.create_task(reaper.loop(lambda: len(self.running)))
+            watching = asyncio.create_task(self.watch.loop())
             logger.info("worker %s: %d slots on %s", self.worker_id, settings.worker_concurrency, self.broker.queue_name)
             try:
                 await stop.wait()
@@ -97,9 +105,10 @@ class Worker:
                 await self._hand_back(settings.shutdown_seconds / 3)
                 if self._exit is not None:
                     self._exit.handed_back.set()
-                reaping.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reaping
+                for background in (reaping, watching):
+                    background.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await background
                 try:
                     await asyncio.wait_for(listening, timeout=settings.shutdown_seconds / 6)
                 except TimeoutError:
@@ -168,7 +177,7 @@ class Worker:
         task = asyncio.current_task()
         assert task is not None
         self.running[run_id] = task
-        watcher = asyncio.create_task(self._watch(run_id, lease, task))
+        self.watch.add(run_id, lease)
         bound = bind_run(run)
         try:
             await self._hold(run_id)
@@ -181,7 +190,7 @@ class Worker:
             # Shutdown: `_hand_back` queues the run again; returning (not raising) keeps taskiq from logging a
             # stopped run as a failed task.
         finally:
-            watcher.cancel()
+            self.watch.discard(run_id)
             self.running.pop(run_id, None)
             await lease.release()
             await aflush_traces()
@@ -206,13 +215,14 @@ class Worker:
         try:
             # Inside the try: a failure here (Redis busy, say) is the run's error at once, not a run left pending.
             attempt = int(run.get("attempt") or 0) + 1
-            base = run.get("base_checkpoint") if attempt > 1 else await checkpoint_id(self.runtime, run["thread_id"])
+            snapshot = await self.runtime.snapshot(run["thread_id"])
+            base = run.get("base_checkpoint") if attempt > 1 else checkpoint_of(snapshot)
             run = await self.store.put_run({**run, "status": "running", "attempt": attempt, "base_checkpoint": base,
                                             "worker_id": self.worker_id})
             self._started[run_id] = time.monotonic()
             await self.log.append(run_id, "metadata", {"run_id": run_id, "attempt": attempt})
             logger.info("run started", extra={"attempt": attempt, "worker_id": self.worker_id})
-            result = await execute_run(self.runtime, run, publish, base, attempt)
+            result = await execute_run(self.runtime, run, publish, base, attempt, snapshot)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of the run is reported on the run, then logged
@@ -239,22 +249,9 @@ class Worker:
                 await self.store.put_thread({**thread, "error": error})
         await self.log.end(run_id)
 
-    async def _watch(self, run_id: str, lease: RunLease, task: asyncio.Task[Any]) -> None:
-        """Renew the lease every ttl/3; stop the run when it is cancelled or the lease is lost."""
-        renew_every = self.settings.lease_ttl_seconds / 3
-        waited = 0.0
-        while True:
-            step = min(1.0, renew_every)
-            await asyncio.sleep(step)
-            waited += step
-            action = await cancel_requested(self.redis, run_id)
-            if action:
-                self._reasons[run_id] = f"cancel:{action}"
-                task.cancel()
-                return
-            if waited >= renew_every:
-                waited = 0.0
-                if not await lease.renew():
-                    self._reasons[run_id] = "lease lost"
-                    task.cancel()
-                    return
+    def _stop_run(self, run_id: str, reason: str) -> None:
+        """The watcher's verdict (cancelled, or lease lost): stop the run's task, saying why."""
+        task = self.running.get(run_id)
+        if task is not None:
+            self._reasons[run_id] = reason
+            task.cancel()
