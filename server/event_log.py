@@ -1,8 +1,9 @@
 """A run's stream events, kept in a Redis stream so any API process can serve them, from any point.
 
 The worker executing a run appends every event (`metadata`, `values`, `updates`, `custom`, `events`, `error`)
-with XADD; an API process serving `/runs/stream` or `/runs/{id}/stream` reads them with a blocking XREAD and
-turns each entry into one SSE event whose `id:` is the entry's id. A client that loses its connection
+with XADD, in one pipeline with the other runs' appends of the moment (server/stream_appender.py); an API
+process serving `/runs/stream` or `/runs/{id}/stream` reads them with a blocking XREAD and turns each entry
+into one SSE event whose `id:` is the entry's id. A client that loses its connection
 reconnects with `Last-Event-ID` (langgraph_sdk does this by itself) to any API process, and the read resumes
 right after that entry: nothing is lost, nothing repeats. The worker ends the log with an end marker, after
 which readers stop; the log expires `retention` seconds later.
@@ -15,9 +16,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from redis.asyncio import Redis
 
 from nexa_research.server.records import PREFIX
+from nexa_research.server.stream_appender import StreamAppender
 
 END_EVENT = "__end__"
 
@@ -40,11 +43,12 @@ class EventLog:
     def __init__(self, redis: Redis, retention_seconds: int = 3600) -> None:
         self.redis = redis
         self.retention = retention_seconds
+        self.appender = StreamAppender(redis)
 
     async def append(self, run_id: str, event: str, data: Any) -> str:
-        text = data if isinstance(data, str) else json.dumps(data)
-        entry = await self.redis.xadd(log_key(run_id), {"event": event, "data": text})
-        return entry.decode() if isinstance(entry, bytes) else entry
+        """Append one event (`data`: JSON text, or a value to encode); its entry id once it is in Redis."""
+        text = data if isinstance(data, str) else _json(data)
+        return await self.appender.add(log_key(run_id), {"event": event, "data": text})
 
     async def end(self, run_id: str) -> None:
         key = log_key(run_id)
@@ -77,6 +81,14 @@ class EventLog:
                 if event == END_EVENT:
                     return
                 yield LoggedEvent(cursor, event, _field(fields, "data"))
+
+
+def _json(data: Any) -> bytes | str:
+    """orjson where it can (several times faster on a run's state), json where it cannot (integers past 64 bits)."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        return json.dumps(data)
 
 
 def _field(fields: dict[Any, Any], name: str) -> str:

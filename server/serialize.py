@@ -3,6 +3,9 @@
 State values are mostly plain dicts already; what is not: LangGraph's `Interrupt` (sent as {"value", "id"}),
 `Send`/`Command` objects in task results, LangChain messages and pydantic models (their dumps), datetimes
 (ISO text), tuples and sets (lists). Anything else is a bug in what we put into state, so it raises.
+
+Plain containers and scalars are recognised by their exact type first: a worker converts every values, updates
+and custom chunk of every run, and the chain of isinstance checks was most of that walk.
 """
 
 from __future__ import annotations
@@ -16,8 +19,17 @@ from uuid import UUID
 from langgraph.types import Interrupt
 from pydantic import BaseModel
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
 
 def to_jsonable(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): v if type(v) in _PLAIN else to_jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _PLAIN else to_jsonable(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, dict):
