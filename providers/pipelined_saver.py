@@ -1,4 +1,4 @@
-"""The Redis checkpointer's two write paths, each in one round trip with one JSON encoding, same documents.
+"""The Redis checkpointer's two write paths: one JSON encoding each, sent with other runs' writes, same documents.
 
 With durability "sync" every step of a run waits for its checkpoint, and a 3-section run writes about 23
 checkpoints and 70 pending writes. langgraph-checkpoint-redis 0.5 spends most of a worker's checkpointing CPU
@@ -6,8 +6,10 @@ around the data rather than on it: `aput` encodes the checkpoint with orjson, de
 redisvl, whose pipeline encodes it once more with the standard `json` module, then sets the thread's latest
 pointer in a second round trip; `aput_writes` builds a new redis-py JSON command object (a dict of some forty
 response callbacks) for every command it queues. Here the document is built once and encoded once with orjson,
-and written with the latest pointer (and TTLs, when configured) in one pipeline; pending writes go in one
-pipeline of raw JSON.SET commands.
+and its commands (the document, the latest pointer, TTLs when configured; or the pending writes, the checkpoint's
+has_writes flag and the write registry) are raw commands queued on a `CommandBatcher`
+(providers/redis_batcher.py): the writes of all the runs in flight that arrive together share one pipeline, and
+each call still returns only once its own commands have run.
 
 What is stored does not change: the same keys, the same JSON documents (RedisJSON keeps the parsed value, so
 only the spelling of the text differs), the same key registry and the same search indexes, so the library's
@@ -26,18 +28,20 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import WRITES_IDX_MAP, ChannelVersions, Checkpoint, CheckpointMetadata
 from langgraph.checkpoint.redis.aio import AsyncRedisSaver
 from langgraph.checkpoint.redis.util import to_storage_safe_id, to_storage_safe_str
+from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from redisvl.exceptions import RedisSearchError
 from ulid import ULID
 
 from nexa_research.providers.checkpoint_serializer import FastJsonRedisSerializer
+from nexa_research.providers.redis_batcher import Command, CommandBatcher
 
 logger = logging.getLogger(__name__)
 _SETUP_TRIES = 3
@@ -45,13 +49,14 @@ _ULID_LENGTH = 26
 
 
 class PipelinedAsyncRedisSaver(AsyncRedisSaver):
-    """`AsyncRedisSaver` whose `aput` and `aput_writes` each make one pipeline of pre-encoded commands."""
+    """`AsyncRedisSaver` whose `aput` and `aput_writes` queue pre-encoded commands on a shared pipeline."""
 
     serde: FastJsonRedisSerializer
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.serde = FastJsonRedisSerializer()  # same documents, less CPU (providers/checkpoint_serializer.py)
+        self.batcher = CommandBatcher(cast(Redis, self._redis))  # a cluster client takes the library's paths
 
     async def asetup(self) -> None:
         for attempt in range(_SETUP_TRIES):
@@ -99,14 +104,11 @@ class PipelinedAsyncRedisSaver(AsyncRedisSaver):
         key = self._make_redis_checkpoint_key_cached(thread_id, checkpoint_ns, checkpoint_id)
         latest = self._make_redis_checkpoint_latest_key(thread_id, checkpoint_ns)
         ttl = self._ttl_seconds()
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.execute_command("JSON.SET", key, "$", text)
-        pipe.set(latest, key)
+        commands: list[Command] = [("JSON.SET", key, "$", text), ("SET", latest, key)]
         if ttl is not None:
-            pipe.expire(key, ttl)
-            pipe.expire(latest, ttl)
+            commands += [("EXPIRE", key, ttl), ("EXPIRE", latest, ttl)]
         try:
-            await pipe.execute()
+            await self.batcher.execute(commands)
         except asyncio.CancelledError:
             if stream_mode in ("values", "messages"):  # as the library does: keep what a resumed stream needs
                 await self._put_interrupted(key, document, metadata, stream_mode, ttl)
@@ -148,7 +150,7 @@ class PipelinedAsyncRedisSaver(AsyncRedisSaver):
         configurable = config["configurable"]
         thread_id, checkpoint_id = configurable["thread_id"], configurable["checkpoint_id"]
         checkpoint_ns = configurable.get("checkpoint_ns", "")
-        pipe = self._redis.pipeline(transaction=False)
+        commands: list[Command] = []
         keys: list[str] = []
         for index, (channel, value) in enumerate(writes):
             kind, blob = self.serde.dumps_typed(value)
@@ -159,26 +161,23 @@ class PipelinedAsyncRedisSaver(AsyncRedisSaver):
                 "idx": idx, "channel": channel, "type": kind, "blob": self._encode_blob(blob),
             }
             key = self._make_redis_checkpoint_writes_key_cached(thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
-            pipe.execute_command("JSON.SET", key, "$", orjson.dumps(record))
+            commands.append(("JSON.SET", key, "$", orjson.dumps(record)))
             keys.append(key)
         checkpoint_key = self._make_redis_checkpoint_key_cached(thread_id, checkpoint_ns, checkpoint_id)
-        pipe.execute_command("JSON.MERGE", checkpoint_key, "$", b'{"has_writes":true}')
+        commands.append(("JSON.MERGE", checkpoint_key, "$", b'{"has_writes":true}'))
         registry = None
         if self._key_registry is not None:
             registry = self._key_registry.make_write_keys_zset_key(thread_id, checkpoint_ns, checkpoint_id)
-            pipe.zadd(registry, {key: position for position, key in enumerate(keys)})
-        results = await pipe.execute(raise_on_error=False)
+            commands.append(("ZADD", registry, *(word for position, key in enumerate(keys) for word in (position, key))))
+        results = await self.batcher.results(commands)
         for command, result in zip(("set",) * len(keys) + ("merge", "zadd"), results, strict=False):
             if isinstance(result, ResponseError) and command == "merge":
                 await self._mark_has_writes(checkpoint_key)  # RedisJSON before 2.6 has no JSON.MERGE
             elif isinstance(result, Exception):
                 raise result
         ttl = self._ttl_seconds()
-        if ttl is not None:
-            expiring = self._redis.pipeline(transaction=False)
-            for key in keys + ([registry] if registry else []):
-                expiring.expire(key, ttl)
-            await expiring.execute()
+        if ttl is not None:  # after the writes, as the library does (a failed EXPIRE must not lose a write)
+            await self.batcher.execute([("EXPIRE", key, ttl) for key in keys + ([registry] if registry else [])])
 
     async def _mark_has_writes(self, checkpoint_key: str) -> None:
         document = await self._redis.json().get(checkpoint_key)

@@ -1,7 +1,7 @@
 """A run's stream events, kept in a Redis stream so any API process can serve them, from any point.
 
 The worker executing a run appends every event (`metadata`, `values`, `updates`, `custom`, `events`, `error`)
-with XADD, in one pipeline with the other runs' appends of the moment (server/stream_appender.py); an API
+with XADD, in one pipeline with the other runs' appends of the moment (providers/redis_batcher.py); an API
 process serving `/runs/stream` or `/runs/{id}/stream` reads them with a blocking XREAD and turns each entry
 into one SSE event whose `id:` is the entry's id. A client that loses its connection
 reconnects with `Last-Event-ID` (langgraph_sdk does this by itself) to any API process, and the read resumes
@@ -19,8 +19,8 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
+from nexa_research.providers.redis_batcher import CommandBatcher
 from nexa_research.server.records import PREFIX
-from nexa_research.server.stream_appender import StreamAppender
 
 END_EVENT = "__end__"
 
@@ -43,12 +43,13 @@ class EventLog:
     def __init__(self, redis: Redis, retention_seconds: int = 3600) -> None:
         self.redis = redis
         self.retention = retention_seconds
-        self.appender = StreamAppender(redis)
+        self.batcher = CommandBatcher(redis)
 
     async def append(self, run_id: str, event: str, data: Any) -> str:
         """Append one event (`data`: JSON text, or a value to encode); its entry id once it is in Redis."""
         text = data if isinstance(data, str) else _json(data)
-        return await self.appender.add(log_key(run_id), {"event": event, "data": text})
+        [entry] = await self.batcher.execute([("XADD", log_key(run_id), "*", "event", event, "data", text)])
+        return entry.decode() if isinstance(entry, bytes) else str(entry)
 
     async def end(self, run_id: str) -> None:
         key = log_key(run_id)
