@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 
 from nexa_research.evals.plan import section_query
-from nexa_research.evals.relevance import source_text
 from nexa_research.evals.similarity import Similarity
 from nexa_research.evals.support import source_sentences
 from nexa_research.evals.thresholds import MEASURES, data_path
 from nexa_research.kernel.calibration import calibration_path, read_calibration
+from nexa_research.providers.relevance import embedded_text
 
 METHOD = (
     "threshold maximising F1 of the positive class over midpoints of adjacent scores (ties: accuracy, then the "
@@ -136,12 +136,12 @@ def calibrate(similarity: Similarity | None = None) -> dict[str, Any]:
     title_pairs = [r for r in duplicates if r["kind"] == "title"]
     measures = {
         "source_relevance": summarise(
-            _pairs(relevance, "relevant", lambda r: r["topic"], lambda r: source_text(r["title"], r["passage"]),
+            _pairs(relevance, "relevant", lambda r: r["topic"], lambda r: embedded_text(r["title"], r["passage"]),
                    lambda r: f"{r['topic']} <- {r['title']}", similarity),
             "topic vs 'title\\npassage'", "relevance_labels.jsonl"),
         "section_support": summarise(
             _pairs(sections, "relevant", lambda r: section_query(r["section"], r["topic"]),
-                   lambda r: source_text(r["title"], r["passage"]), lambda r: f"{r['section']} <- {r['title']}", similarity),
+                   lambda r: embedded_text(r["title"], r["passage"]), lambda r: f"{r['section']} <- {r['title']}", similarity),
             "'section title (topic)' vs 'title\\npassage'", "section_labels.jsonl"),
         "sentence_support": summarise(
             _support(support, similarity), "sentence vs each sentence of the passage, best match", "support_labels.jsonl"),

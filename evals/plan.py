@@ -16,9 +16,9 @@ import re
 
 from pydantic import BaseModel, computed_field
 
-from nexa_research.evals.relevance import source_text
 from nexa_research.evals.report_text import bibliography_by_number, cited_in_sections
 from nexa_research.evals.similarity import Similarity
+from nexa_research.providers.relevance import embedded_text
 from nexa_research.report import Report
 
 GENERIC_WORDS = frozenset(
@@ -101,7 +101,7 @@ def _section_support(report: Report, similarity: Similarity, threshold: float) -
     for number, section in enumerate(report.sections, start=1):
         if section.status != "done":
             continue
-        texts = [(n, source_text(entries[n].title, p)) for n in cited[number] if n in entries for p in entries[n].passages]
+        texts = [(n, embedded_text(entries[n].title, p)) for n in cited[number] if n in entries for p in entries[n].passages]
         if not texts:
             reason = "cites no source" if not cited[number] else "cited sources carry no passage text"
             out.append(SectionSupport(number=number, title=section.title, score=0.0, best_source=None, supported=False,

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, computed_field
 
 from nexa_research.evals.similarity import Similarity
+from nexa_research.providers.relevance import embedded_text
 from nexa_research.report import Report
 from nexa_research.urls import normalize_url
 
@@ -52,11 +53,6 @@ class SourceRelevance(BaseModel):
         return sum(s.score >= self.threshold for s in self.sources) / len(self.sources) if self.sources else None
 
 
-def source_text(title: str, passage: str) -> str:
-    """How a cited passage is embedded for relevance: its title line, then the passage (as the knowledge base does)."""
-    return f"{title}\n{passage}"
-
-
 def score_sources(
     report: Report, similarity: Similarity, threshold: float, relevant_urls: Sequence[str] = ()
 ) -> SourceRelevance:
@@ -64,7 +60,7 @@ def score_sources(
     scored: list[SourceScore] = []
     unscored: list[int] = []
     for entry in report.bibliography:
-        texts = [source_text(entry.title, p) for p in entry.passages if p.strip()]
+        texts = [embedded_text(entry.title, p) for p in entry.passages if p.strip()]
         if not texts:
             unscored.append(entry.number)
             continue

@@ -45,6 +45,7 @@ from nexa_research.nodes.search import search_with_retries
 from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.provider_set import Providers
+from nexa_research.providers.relevance import embedded_text
 from nexa_research.providers.search.protocol import SearchBackend
 from nexa_research.state import ResearchState, Source, new_paragraph, validate_topic
 from nexa_research.urls import normalize_url
@@ -134,7 +135,7 @@ async def survey(providers: Providers, topic: str, cfg: ResearchConfig) -> Surve
     except ProviderError as exc:
         logger.warning("planner: the topic survey failed (%s); planning without it", exc)
         return Survey(None, [], None, None)
-    scores = [float(x) for x in relevance.similarity([topic], [f"{s['title']}. {s['text']}" for s in found])[0]] if found else []
+    scores = [float(x) for x in relevance.similarity([topic], [embedded_text(s["title"], s["text"]) for s in found])[0]] if found else []
     best = max(scores) if scores else None
     threshold = topic_cutoff(relevance, best, cfg.min_relevance)
     # a caller's own cut-off (`min_relevance`) replaces the whole judgement, the subject's included
@@ -171,7 +172,7 @@ def _support_check(providers: Providers, surveyed: Survey, topic: str, cfg: Rese
         if not kept or subject is None:
             return bool(kept)
         # what the section would be written from: the sources closest to the section, not to the topic
-        closeness = relevance.similarity([section_text(paragraph)], [f"{s['title']}. {s['text']}" for s in kept])[0]
+        closeness = relevance.similarity([section_text(paragraph)], [embedded_text(s["title"], s["text"]) for s in kept])[0]
         on_subject = [float(c) for s, c in zip(kept, closeness, strict=True) if subject.covers(s)]
         return bool(on_subject) and max(on_subject) >= float(closeness.max()) - SECTION_MARGIN
 

@@ -32,6 +32,17 @@ from nexa_research.kernel.words import stems
 from nexa_research.providers.kb.embeddings import Embedder
 
 
+def embedded_text(title: str, text: str) -> str:
+    """The one text a passage is embedded as, wherever it is embedded: by the knowledge base at ingest, and by
+    the relevance gate, the planner's survey and ownership when they score a source against a topic or section.
+
+    One form means a knowledge-base hit's stored vector is already the vector those rules need (a search hands it
+    to the scorer's cache: `share_vectors`), and it is the form the calibrated thresholds were
+    measured on ("title\\npassage", graph/kernel/calibration.json).
+    """
+    return f"{title}\n{text}"
+
+
 @dataclass(frozen=True)
 class RelevanceThresholds:
     """Cut-offs on a scorer's own scale.
@@ -96,6 +107,15 @@ class EmbeddingRelevance:
         with self._lock:
             return np.stack([self._cache[k] for k in keys]) if keys else np.zeros((0, self.embedder.dim), np.float32)
 
+    def remember(self, texts: Sequence[str], vectors: Sequence[Sequence[float]]) -> None:
+        """Take vectors this scorer's embedder already made for `texts` (a knowledge base's stored ones), so
+        scoring those texts later costs no embedding. Only for vectors of the same embedder."""
+        with self._lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                self._cache[hashlib.sha1(text.encode()).hexdigest()] = np.asarray(vector, dtype=np.float32)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
     def similarity(self, queries: Sequence[str], texts: Sequence[str]) -> np.ndarray:
         if not queries or not texts:
             return np.zeros((len(queries), len(texts)), dtype=np.float32)
@@ -122,6 +142,18 @@ class LexicalRelevance:
 
 _default_lock = threading.Lock()
 _default: Relevance | None = None
+
+
+def share_vectors(embedder: Embedder, texts: Sequence[str], vectors: Sequence[Sequence[float]]) -> None:
+    """Hand vectors `embedder` made to this process's scorer when it embeds with that same embedder.
+
+    A knowledge-base search reads its hits' stored vectors anyway; the relevance gate would otherwise embed the
+    same passages again, which was most of a run's CPU beyond its model calls (bench/README.md).
+    """
+    with _default_lock:
+        scorer = _default
+    if isinstance(scorer, EmbeddingRelevance) and scorer.embedder is embedder:
+        scorer.remember(texts, vectors)
 
 
 def default_relevance() -> Relevance:

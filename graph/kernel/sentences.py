@@ -50,11 +50,20 @@ def starts_a_sentence(text: str) -> bool:
     return bool(_SENTENCE_START.match(text))
 
 
+# An event dated by the one before it: "A group of assassins subsequently killed Selim." (an Ottoman report printed
+# it alone, its subject's deposition left in another section). Words that only ever count from a previous event,
+# in the sentence's opening words; "later" and "then" also mean other things ("later life", "if ... then").
+FOLLOWS_EVENT = re.compile(r"^(?:[\w'’-]+[,\s]+){0,8}?(?:subsequently|thereafter|afterwards?)\b", re.I)
+
+
 def leans_on_previous(sentence: str, first: bool = False) -> bool:
     """True when `sentence` needs the one before it to be understood (a pronoun, a connective, a definite
-    description); the first sentence of a source leans only by a pronoun or connective."""
+    description, an event dated by the one before); the first sentence of a source leans only by a pronoun or
+    connective."""
     bare = CITATION.sub("", sentence).strip()
-    return bool(NEEDS_ANTECEDENT.match(bare)) or (not first and bool(OPENS_DEFINITE.match(bare)))
+    return bool(NEEDS_ANTECEDENT.match(bare)) or (
+        not first and bool(OPENS_DEFINITE.match(bare) or FOLLOWS_EVENT.match(bare))
+    )
 
 
 def sentence_key(sentence: str) -> str:

@@ -122,6 +122,16 @@ def _beyond_topic(title: str, topic_stems: set[str]) -> str:
     return " ".join(w for w in words(title) if stem(w) not in topic_stems and w not in STOPWORDS)
 
 
+# Words that place a subject within the topic without adding one: "Selim III's Role in Ottoman Empire" is the
+# section "Selim III" of a report on the Ottoman Empire (a plan held both).
+ROLE_WORDS = frozenset("role roles part place contribution contributions significance importance involvement".split())
+
+
+def _subject_added(own: str) -> frozenset[str]:
+    """The stems a title adds to the topic, less possessives and role words: "selim iii's role" -> {selim, iii}."""
+    return frozenset(stem(re.sub(r"['’]s$", "", w)) for w in own.split() if re.sub(r"['’]s$", "", w) not in ROLE_WORDS)
+
+
 def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str], topic: str = "") -> list[tuple[int, int]]:
     """Index pairs of titles that say the same thing (same words, or near-identical meaning).
 
@@ -130,17 +140,21 @@ def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str], topic: s
     subject dominates; what tells them apart is what each adds to the topic, so that is compared as well.
     """
     keys = [_title_key(t) for t in titles]
-    if not titles or relevance is None:
-        return [(i, j) for i in range(len(titles)) for j in range(i + 1, len(titles)) if keys[i] == keys[j]]
-    sims = relevance.similarity(list(titles), list(titles))
     topic_stems = _stems(topic)
-    shared = [_stems(t) & topic_stems for t in titles]
     own = [_beyond_topic(t, topic_stems) for t in titles]
+    added = [_subject_added(o) for o in own]
+
+    def same_words(i: int, j: int) -> bool:
+        return keys[i] == keys[j] or bool(own[i] and own[i] == own[j]) or bool(added[i] and added[i] == added[j])
+
+    if not titles or relevance is None:
+        return [(i, j) for i in range(len(titles)) for j in range(i + 1, len(titles)) if same_words(i, j)]
+    sims = relevance.similarity(list(titles), list(titles))
+    shared = [_stems(t) & topic_stems for t in titles]
     limit = relevance.thresholds.duplicate_title
     pairs = []
     for i in range(len(titles)):
         for j in range(i + 1, len(titles)):
-            same_words = keys[i] == keys[j] or (own[i] and own[i] == own[j])
             close = float(sims[i, j]) >= limit
             # only a long shared subject (two words or more) drowns the difference; "History of Jazz" and "The
             # Legacy of Jazz" share one word and are close as wholes because they say nearly the same thing
@@ -150,7 +164,7 @@ def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str], topic: s
                 # but one duplicate pair as wholes), the words one has and the other lacks
                 a, b = (own[i], own[j]) if own[i] and own[j] else _words_apart(titles[i], titles[j])
                 close = not (a and b) or float(relevance.similarity([a], [b])[0, 0]) >= limit
-            if same_words or close:
+            if same_words(i, j) or close:
                 pairs.append((i, j))
     return pairs
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from nexa_research.kernel.sentences import CITATION, leans_on_previous, sentence_key, split_sentences
 from nexa_research.nodes.text.citations import cited_numbers
 from nexa_research.nodes.text.fragments import passage_sentences
-from nexa_research.providers.relevance import Relevance
+from nexa_research.providers.relevance import Relevance, embedded_text
 from nexa_research.state import Source
 from nexa_research.urls import normalize_url
 
@@ -104,7 +104,7 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
             # a source no section is about goes whole, to the section that fits it best or, among the sections about
             # as close, to the one printing the fewest sources: split by parts, each part went to the same broad
             # section and a section of three left with nothing (the printing press's "Effects on literacy")
-            whole = relevance.similarity([drafts[i].about for i in sections], [f"{source['title']}. {source['text']}"])
+            whole = relevance.similarity([drafts[i].about for i in sections], [embedded_text(source["title"], source["text"])])
             fit = dict(zip(sections, (float(x) for x in whole[:, 0]), strict=True))
             near = [i for i in sections if fit[i] >= max(fit.values()) - BALANCE_MARGIN]
             keep = min(near, key=lambda i: (len(holding[i]), -fit[i]))

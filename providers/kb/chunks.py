@@ -19,6 +19,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from nexa_research.errors import ResearchInputError
 from nexa_research.providers.kb.filters import parse_iso
+from nexa_research.providers.relevance import embedded_text
 from nexa_research.urls import normalize_url
 
 logger = logging.getLogger(__name__)
@@ -127,5 +128,5 @@ class Chunker:
             for n, text in enumerate(chunks):
                 payload = {"url": url, "title": title, "text": text, "source": source,
                            "published": published, "chunk": n, "chunks": len(chunks)}
-                records.append(ChunkRecord(point_id(url, n), payload, f"{title}\n{text}"))
+                records.append(ChunkRecord(point_id(url, n), payload, embedded_text(title, text)))
         return records

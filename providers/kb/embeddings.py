@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -62,7 +63,9 @@ def _load_minilm() -> Any:
         bars = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()  # its "Loading weights" bar would break `progress=False` silence
         try:
-            _model = packaged.load_model(device="cpu")
+            from nexa_research.providers.kb.minilm_model import MeanPooledEncoder
+
+            _model = MeanPooledEncoder(Path(packaged.get_model_path()))
         except (FileNotFoundError, OSError, ValueError) as exc:
             raise ModelAssetError(
                 f"could not load all-MiniLM-L6-v2 from {packaged.get_model_path()}: {exc}"
@@ -70,8 +73,7 @@ def _load_minilm() -> Any:
         finally:
             if bars:
                 hf_logging.enable_progress_bar()
-        get_dim = getattr(_model, "get_embedding_dimension", None) or _model.get_sentence_embedding_dimension
-        dim = get_dim()
+        dim = _model.dim
         if dim != MINILM_DIM:
             raise ModelAssetError(
                 f"model at {packaged.get_model_path()} gives {dim}-dim vectors, expected {MINILM_DIM}"
@@ -87,12 +89,13 @@ class MiniLMEmbedder:
     switch below must not interleave. Torch runs single-threaded inside a call: with another process on one of the
     two cores (another job here; in a research run, the local LLM), torch's OpenMP threads spin while waiting for
     each other after every operation: one query took ~490 ms instead of ~8 ms, and an ingest batch ran 3x slower
-    than on one thread (bench/kb.md). A few texts (search queries) are one float32 batch on the calling thread.
+    than on one thread (bench/kb.md). A few texts (a search query, a section's sentences) are one batch on the
+    calling thread.
     Many texts (an ingest) are cut into batches of equal token length, longest first, so almost no compute goes to
     padding (sentence-transformers pads a batch to its longest text: 53% extra tokens on the Wikipedia chunks in
-    corpus order); `workers` threads each run whole batches, in bfloat16 matrix products where the CPU has them
-    (2.7x the float32 rate per core here; cosine to the float32 vectors >= 0.99997, so stored vectors and
-    float32 query vectors still agree).
+    corpus order); `workers` threads each run whole batches. Every batch, small or large, multiplies in bfloat16
+    where the CPU has it in hardware: 2.7x the float32 rate per core on ingest batches, 1.6x on batches of 1-8
+    sentences (the relevance scorer's usual call), cosine to the float32 vectors >= 0.99997.
     """
 
     dim = MINILM_DIM
@@ -117,10 +120,14 @@ class MiniLMEmbedder:
             try:
                 if len(texts) <= self.small_batch:
                     tokens = _tokenize(model, list(texts))
-                    return _forward(model, torch, _pad(model, tokens, range(len(texts))), bf16=False).tolist()
+                    features = _pad(model, tokens, range(len(texts)))
+                    return _forward(model, torch, features, bf16=self._bf16(torch)).tolist()
                 return self._embed_many(model, torch, list(texts), self.workers or threads).tolist()
             finally:
                 torch.set_num_threads(threads)
+
+    def _bf16(self, torch: Any) -> bool:
+        return _native_bfloat16(torch) if self.bfloat16 is None else self.bfloat16
 
     def _embed_many(self, model: Any, torch: Any, texts: list[str], workers: int) -> np.ndarray:
         """Tokenised and padded on this thread only (a fast tokenizer must not be used from two threads at once);
@@ -128,7 +135,7 @@ class MiniLMEmbedder:
         tokens = _tokenize(model, texts)
         order = sorted(range(len(texts)), key=lambda i: len(tokens["input_ids"][i]), reverse=True)
         batches = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
-        bf16 = _native_bfloat16(torch) if self.bfloat16 is None else self.bfloat16
+        bf16 = self._bf16(torch)
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minilm") as pool:
             running = [

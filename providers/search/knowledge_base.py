@@ -20,6 +20,7 @@ import numpy as np
 from nexa_research.config import ResearchConfig
 from nexa_research.errors import SearchBackendError
 from nexa_research.providers.kb.store import Hit, KnowledgeBase, open_knowledge_base
+from nexa_research.providers.relevance import embedded_text, share_vectors
 from nexa_research.providers.search.protocol import make_source
 from nexa_research.providers.settings import ProviderSettings
 from nexa_research.state import Source
@@ -102,10 +103,15 @@ class KnowledgeBaseSearch:
         )
         kept = deduplicate(hits, k, self.dedup_cosine)
         logger.debug("kb search %r: %d hits, %d after de-duplication", query, len(hits), len(kept))
-        return [
+        sources = [
             make_source(url=h.url, title=h.title, text=h.text, score=round(h.score, 4), published=h.published)
             for h in kept
         ]
+        stored = [(s, h.vector) for s, h in zip(sources, kept, strict=True) if h.vector is not None]
+        if stored:  # the gate scores each source as its embedded text: these are the vectors it would compute
+            share_vectors(self.kb.embedder, [embedded_text(s["title"], s["text"]) for s, _ in stored],
+                          [v for _, v in stored])
+        return sources
 
     async def search(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Source]:
         return await asyncio.to_thread(self.search_sync, query, k, filters)

@@ -220,3 +220,23 @@ def test_two_knowledge_bases_share_one_folder_in_a_process(wiki_kb_data_dir):
     first.close()
 
 
+
+
+async def test_a_search_hands_its_hits_stored_vectors_to_the_relevance_scorer(wiki_search, monkeypatch):
+    """The gate scores each hit as `embedded_text(title, text)`, the text the store embedded at ingest: scoring the
+    hits of a knowledge-base search embeds nothing again (it was most of a run's CPU, bench/README.md)."""
+    from nexa_research.providers.relevance import EmbeddingRelevance, default_relevance, embedded_text
+
+    scorer = default_relevance()
+    assert isinstance(scorer, EmbeddingRelevance) and scorer.embedder is wiki_search.kb.embedder
+    monkeypatch.setattr(scorer, "_cache", type(scorer._cache)())  # nothing scored before this test counts
+    results = await wiki_search.search("printing press Gutenberg movable type", k=5)
+    embedded: list[str] = []
+    real_embed = type(scorer.embedder).embed
+    monkeypatch.setattr(type(scorer.embedder), "embed", lambda self, texts: embedded.extend(texts) or real_embed(self, texts))
+    texts = [embedded_text(r["title"], r["text"]) for r in results]
+    hits = scorer.vectors(texts)
+    assert results and embedded == []
+    # and they are the vectors the scorer would have made itself
+    fresh = scorer.embedder.embed(texts)
+    assert float(min((hits * fresh).sum(axis=1))) > 0.999

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from nexa_research.kernel.sentences import CITATION, NEEDS_ANTECEDENT, sentence_key, split_sentences
+from nexa_research.kernel.sentences import (
+    CITATION,
+    NEEDS_ANTECEDENT,
+    leans_on_previous,
+    sentence_key,
+    split_sentences,
+)
 
 
 def test_a_time_or_place_given_by_a_demonstrative_leans_on_the_sentence_before():
@@ -24,6 +30,18 @@ def test_a_pronoun_after_an_adverb_leans_on_the_sentence_before():
     assert NEEDS_ANTECEDENT.match("Two of them survived the war.")
     assert not NEEDS_ANTECEDENT.match("Several of the gods have hundreds of names.")
     assert not NEEDS_ANTECEDENT.match("Italy is a country in Europe.")
+
+
+def test_an_event_dated_by_the_one_before_leans_on_it_except_as_a_source_s_first_sentence():
+    """An Ottoman report printed "A group of assassins subsequently killed Selim [2]." alone in a section."""
+    assert leans_on_previous("A group of assassins subsequently killed Selim [2].")
+    assert leans_on_previous("Shortly afterwards, the treaty was signed.")
+    assert leans_on_previous("The city was thereafter ruled by bishops.")
+    assert not leans_on_previous("A group of assassins subsequently killed Selim.", first=True)
+    assert not leans_on_previous("Penicillin was later mass-produced in the United States.")
+    assert not leans_on_previous("The events of the war and its aftermath were subsequently studied by many.", first=True)
+    # far into a long sentence the word dates a clause of its own, not the sentence
+    assert not leans_on_previous("Selim III was an Ottoman sultan who ruled from 1789 to 1807 and who was subsequently killed.")
 
 
 def test_sentences_split_after_full_stops_but_not_after_initials_and_compare_without_citations():

@@ -204,6 +204,17 @@ def test_angles_the_topic_names_itself_are_not_one_section():
     assert duplicate_pairs(relevance, titles, topic) == [(0, 1)]
 
 
+def test_a_subject_and_its_role_in_the_topic_are_one_section():
+    """An Ottoman plan held "Selim III's Role in Ottoman Empire" beside "Selim III"; "Economic causes" and "Economic
+    impact" add different angles and stay two."""
+    from nexa_research.nodes.checks.plan import duplicate_pairs
+
+    topic = "The rise and fall of the Ottoman Empire"
+    titles = ["Selim III's Role in Ottoman Empire", "Selim III", "Economic causes", "Economic impact", "Janissaries"]
+    assert duplicate_pairs(LexicalRelevance(), titles, topic) == [(0, 1)]
+    assert duplicate_pairs(None, titles, topic) == [(0, 1)]
+
+
 def _article(title: str, text: str = "") -> dict:
     return {"id": title, "url": "https://en.wikipedia.org/wiki/" + title.replace(" ", "_"), "title": title,
             "text": text or f"{title} is an article.", "published": None, "score": 0.0}
