@@ -328,7 +328,7 @@ def rows(workers: int, concurrency: int, result: dict) -> list[str]:
 def details(workers: int, result: dict) -> str:
     lines = []
     for b in result["batches"]:
-        top = ", ".join(f"{k} {v / b.runs:.0f}" for k, v in b.commands.most_common(5))
+        top = ", ".join(f"{k} {v / b.runs:.0f}" for k, v in b.commands.most_common(10))
         lines.append(f"  {workers} worker(s), {b.runs} runs: all created in {b.create_seconds:.2f} s; Redis commands "
                      f"per run {sum(b.commands.values()) / b.runs:.0f} ({top}); Redis memory per run "
                      f"{b.redis_bytes / b.runs / 1024:.0f} KiB; workers' RSS {b.rss_mb[0]:.0f} MB before, "

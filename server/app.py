@@ -31,6 +31,7 @@ from nexa_research.server.observability.http_metrics import HttpMetrics
 from nexa_research.server.observability.logs import CorrelationIds, configure_logging
 from nexa_research.server.observability.metrics import cluster_metrics, make_registry, metrics_response
 from nexa_research.server.observability.run_metrics import RunMetrics
+from nexa_research.server.process_gc import freeze_startup_objects
 from nexa_research.server.provider_factory import providers_from_env
 from nexa_research.server.reaper import live_workers
 from nexa_research.server.routes import assistants, run_streams, runs, threads
@@ -120,5 +121,7 @@ def __getattr__(name: str) -> Any:
         logging.getLogger().handlers.clear()  # a plain handler (the CLI's basicConfig) would print every line twice
         configure_logging(os.environ.get("NEXA_LOG_LEVEL", "INFO"), json=True)
         configure_tracing()
-        return create_app()
+        app = create_app()
+        freeze_startup_objects()  # a server process of its own (server/process_gc.py)
+        return app
     raise AttributeError(name)

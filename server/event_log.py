@@ -11,10 +11,11 @@ which readers stop; the log expires `retention` seconds later.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from redis.asyncio import Redis
@@ -43,18 +44,25 @@ class EventLog:
     def __init__(self, redis: Redis, retention_seconds: int = 3600) -> None:
         self.redis = redis
         self.retention = retention_seconds
-        self.batcher = CommandBatcher(redis)
+        self.batcher = CommandBatcher(redis, transaction=True)  # a follower is woken once per batch
 
     async def append(self, run_id: str, event: str, data: Any) -> str:
         """Append one event (`data`: JSON text, or a value to encode); its entry id once it is in Redis."""
-        text = data if isinstance(data, str) else _json(data)
-        [entry] = await self.batcher.execute([("XADD", log_key(run_id), "*", "event", event, "data", text)])
+        [entry] = await self.append_soon(run_id, event, data)
         return entry.decode() if isinstance(entry, bytes) else str(entry)
 
+    def append_soon(self, run_id: str, event: str, data: Any) -> asyncio.Future[list[Any]]:
+        """`append` without waiting for the write: the entry goes behind every entry this process queued before it,
+        so one run's events keep their order; the future fails if the write does."""
+        text = data if isinstance(data, str) else _json(data)
+        return self.batcher.queue([("XADD", log_key(run_id), "*", "event", event, "data", text)], raise_errors=True)
+
     async def end(self, run_id: str) -> None:
+        """The end marker, behind every entry queued before it; the log then expires after `retention` (or sooner,
+        if retention already shortened it: EXPIRE LT)."""
         key = log_key(run_id)
-        await self.redis.xadd(key, {"event": END_EVENT, "data": "null"})
-        await self.redis.expire(key, self.retention, lt=True)  # retention may have shortened it already
+        await self.batcher.execute([("XADD", key, "*", "event", END_EVENT, "data", "null"),
+                                    ("EXPIRE", key, self.retention, "LT")])
 
     async def ended(self, run_id: str) -> bool:
         last: Any = await self.redis.xrevrange(log_key(run_id), count=1)
@@ -82,6 +90,39 @@ class EventLog:
                 if event == END_EVENT:
                     return
                 yield LoggedEvent(cursor, event, _field(fields, "data"))
+
+
+class RunEvents:
+    """A run's events as its worker appends them: queued without waiting for each write, flushed before the run's
+    end is recorded.
+
+    The stream yields the values, updates and custom chunks of a step one after another; awaiting each write made
+    every chunk a batch of its own, and every join and stream following the run was woken once per chunk. Queued
+    without waiting, a step's chunks go to Redis in one MULTI/EXEC and wake each follower once. A failed write
+    fails the run at its next event, or at `flush`, as a failed append did.
+    """
+
+    def __init__(self, log: EventLog, run_id: str) -> None:
+        self.log, self.run_id = log, run_id
+        self._pending: list[asyncio.Future[list[Any]]] = []
+
+    async def publish(self, event: str, data: Any) -> None:
+        """Queue one event (an awaitable only to fit `Publish`: it never waits)."""
+        self._raise_failed()
+        self._pending.append(self.log.append_soon(self.run_id, event, data))
+
+    async def flush(self) -> None:
+        """Wait until every event queued so far is in Redis; raise the first write that failed."""
+        pending, self._pending = self._pending, []
+        for outcome in await asyncio.gather(*pending, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    def _raise_failed(self) -> None:
+        failed = next((w for w in self._pending if w.done() and not w.cancelled() and w.exception()), None)
+        self._pending = [w for w in self._pending if not w.done()]
+        if failed is not None:
+            raise cast(BaseException, failed.exception())
 
 
 def _json(data: Any) -> bytes | str:

@@ -31,7 +31,7 @@ from taskiq.receiver import Receiver
 from nexa_research.errors import NexaError
 from nexa_research.providers.provider_set import Providers
 from nexa_research.runtime import ResearchRuntime
-from nexa_research.server.event_log import EventLog
+from nexa_research.server.event_log import EventLog, RunEvents
 from nexa_research.server.execution import checkpoint_of, execute_run
 from nexa_research.server.job_queue import EXECUTE_RUN, enqueue_run, make_broker
 from nexa_research.server.lease import RunLease, cancel_requested
@@ -209,9 +209,7 @@ class Worker:
             if not earlier:
                 break
             await asyncio.sleep(0.5)
-        async def publish(event: str, data: Any) -> None:
-            await self.log.append(run_id, event, data)
-
+        events = RunEvents(self.log, run_id)
         try:
             # Inside the try: a failure here (Redis busy, say) is the run's error at once, not a run left pending.
             attempt = int(run.get("attempt") or 0) + 1
@@ -220,16 +218,18 @@ class Worker:
             run = await self.store.put_run({**run, "status": "running", "attempt": attempt, "base_checkpoint": base,
                                             "worker_id": self.worker_id})
             self._started[run_id] = time.monotonic()
-            await self.log.append(run_id, "metadata", {"run_id": run_id, "attempt": attempt})
+            await events.publish("metadata", {"run_id": run_id, "attempt": attempt})
             logger.info("run started", extra={"attempt": attempt, "worker_id": self.worker_id})
-            result = await execute_run(self.runtime, run, publish, base, attempt, snapshot)
+            result = await execute_run(self.runtime, run, events.publish, base, attempt, snapshot)
+            await events.flush()  # every event is in the log before the run is recorded as done
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of the run is reported on the run, then logged
             if not isinstance(exc, NexaError):
                 logger.exception("run %s failed", run_id)
             error = {"error": type(exc).__name__, "message": str(exc)}
-            await self.log.append(run_id, "error", error)
+            await events.publish("error", error)
+            await events.flush()
             await self._finish(run_id, "error", None, error)
             return
         await self._finish(run_id, "success", result, None)

@@ -1,14 +1,17 @@
-"""The event log's write path: each event is JSON text in the run's stream, read back as the value it was."""
+"""The event log's write path: each event is JSON text in the run's stream, read back as the value it was; a run's
+events are queued without waiting, keep their order, come before the end marker, and a failed write fails the run."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
-from nexa_research.server.event_log import EventLog, log_key
+from nexa_research.server.event_log import EventLog, RunEvents, log_key
 
 
 async def test_an_event_reads_back_as_its_value_and_text_is_stored_as_given(redis: Redis) -> None:
@@ -31,3 +34,40 @@ async def test_event_data_is_json_text(redis: Redis, value: Any) -> None:
 
     [(_, fields)] = await redis.xrange(log_key("r2"))
     assert json.loads(fields[b"data"]) == value
+
+
+async def test_a_runs_events_queued_together_are_written_in_order_in_one_batch_before_the_end_marker(redis: Redis) -> None:
+    log = EventLog(redis)
+    events = RunEvents(log, "r3")
+    batches = []
+    execute = log.batcher._write_queued
+
+    async def counted() -> None:
+        batches.append(len(log.batcher._queued))
+        await execute()
+
+    log.batcher._write_queued = counted  # type: ignore[method-assign]
+    for n in range(5):
+        await events.publish("updates", {"n": n})  # never waits for the write
+    assert await redis.xlen(log_key("r3")) == 0
+    await events.flush()
+    await log.end("r3")
+
+    entries = await redis.xrange(log_key("r3"))
+    assert [f[b"event"] for _, f in entries] == [b"updates"] * 5 + [b"__end__"]
+    assert [json.loads(f[b"data"]) for _, f in entries[:5]] == [{"n": n} for n in range(5)]
+    assert batches[0] == 5
+    assert 0 < await redis.ttl(log_key("r3")) <= 3600
+
+
+async def test_a_failed_event_write_fails_the_run_at_its_next_event_or_its_flush(redis: Redis) -> None:
+    await redis.set(log_key("r4"), "not a stream")
+    events = RunEvents(EventLog(redis), "r4")
+
+    await events.publish("values", {"n": 1})
+    with pytest.raises(ResponseError, match="WRONGTYPE"):
+        await events.flush()
+    await events.publish("values", {"n": 2})
+    await asyncio.sleep(0.05)  # the write fails meanwhile
+    with pytest.raises(ResponseError, match="WRONGTYPE"):
+        await events.publish("values", {"n": 3})
