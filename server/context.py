@@ -9,7 +9,6 @@ retention (server/retention_sweeper.py): the threads runs ended on get their exp
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from contextlib import AsyncExitStack
 from typing import Any, Self
 
@@ -64,7 +63,8 @@ class ServerContext:
             if self.runtime.retention is not None:
                 sweeper = RetentionSweeper(self.redis, self.store, self.runtime.retention,
                                            self.settings.retention_sweep_seconds)
-                stack.push_async_callback(_stop, asyncio.create_task(sweeper.loop()))
+                stop = asyncio.Event()
+                stack.push_async_callback(_stop, stop, asyncio.create_task(sweeper.loop(stop)))
         except BaseException:
             await stack.aclose()
             raise
@@ -92,7 +92,10 @@ class ServerContext:
             await stack.aclose()
 
 
-async def _stop(task: asyncio.Task[Any]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+async def _stop(stop: asyncio.Event, task: asyncio.Task[Any]) -> None:
+    """Let a sweep under way finish (its Redis calls time out), bounded; a sweep is safe to cut short."""
+    stop.set()
+    done, _ = await asyncio.wait({task}, timeout=10)
+    if not done:
+        task.cancel()
+        await asyncio.wait({task}, timeout=5)

@@ -37,14 +37,17 @@ class RetentionSweeper:
         self.period = period_seconds
         self._offset = 0  # where the walk over old thread records goes on from (kept threads are skipped)
 
-    async def loop(self) -> None:
-        while True:
+    async def loop(self, stop: asyncio.Event) -> None:
+        """Sweep every `period` seconds until `stop` is set (a sweep under way finishes first)."""
+        while not stop.is_set():
             try:
                 await self.sweep()
             except (RedisError, OSError) as exc:
                 logger.warning("retention sweep failed (%s: %s); trying again in %g s", type(exc).__name__, exc,
                                self.period)
-            await asyncio.sleep(self.period)
+            waiter = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter}, timeout=self.period)
+            waiter.cancel()
 
     async def sweep(self) -> Counter[str] | None:
         """One sweep, unless another process is sweeping (None then). Counts of what was done."""

@@ -18,6 +18,7 @@ from nexa_research.server.context import ServerContext
 from nexa_research.server.lease import request_cancel
 from nexa_research.server.records import ACTIVE_STATUSES
 from nexa_research.server.routes.deps import Ctx, Owner
+from nexa_research.server.run_results import result_key
 from nexa_research.server.serialize import to_jsonable
 from nexa_research.server.thread_views import checkpoint_ref, empty_state, state_view, thread_view
 
@@ -139,6 +140,7 @@ async def delete_thread(ctx: Ctx, owner: Owner, thread_id: str) -> Response:
         await request_cancel(ctx.redis, run["run_id"], "interrupt")
     for run_id in await ctx.store.delete_thread(thread_id):
         await ctx.log.clear(run_id)
+        await ctx.redis.delete(result_key(run_id))  # else it stayed its hour, after its thread was gone
     if ctx.runtime.checkpointer is not None:
         await ctx.runtime.checkpointer.adelete_thread(thread_id)
     return Response(status_code=204)

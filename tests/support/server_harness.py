@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -69,10 +69,10 @@ class Cluster:
         log = (self.logs / f"{name}-{time.monotonic_ns()}.log").open("w")
         return subprocess.Popen([sys.executable, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=TESTS)
 
-    def start_api(self, port: int | None = None) -> str:
+    def start_api(self, port: int | None = None, extra_args: Sequence[str] = ()) -> str:
         port = port or self.port
         api = self._spawn(["-m", "uvicorn", "nexa_research.server.app:app", "--host", "127.0.0.1",
-                                "--port", str(port), "--log-level", "warning"], "api")
+                                "--port", str(port), "--log-level", "warning", *extra_args], "api")
         self.apis.append(api)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
