@@ -140,7 +140,7 @@ async def linger(url: str, seconds: float) -> list[tuple[float, int]]:
     """Redis memory every 10 s for `seconds` after the soak, the server still up and idle."""
     from redis.asyncio import Redis
 
-    from support.soak import settled_memory
+    from support.redis_memory import settled_memory
 
     redis, points, started = Redis.from_url(url), [], time.monotonic()
     try:

@@ -31,8 +31,9 @@ import httpx
 from langgraph_sdk import get_client
 from redis.asyncio import Redis
 
-from nexa_research.server.job_queue import GROUP, QUEUE
 from nexa_research.server.observability.run_metrics import MetricKeys
+from support.queue_messages import live_messages_per_run
+from support.redis_memory import memory_breakdown, settled_memory, thread_key_count
 from support.server_harness import Cluster
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -43,7 +44,6 @@ from bench_server import KNOBS, SUBJECTS, theoretical_path  # noqa: E402 - the p
 
 DAY = 86_400
 GRACEFUL_API_SECONDS = 10  # what `nexa serve` gives uvicorn (timeout_graceful_shutdown)
-THREAD_KEY_PATTERNS = ("checkpoint*", "write_keys_zset*", "nexa:srv:thread:*", "nexa:srv:run:*")
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ async def _soak(cluster: Cluster, redis: Redis, client: Any, plan: SoakPlan) -> 
     sampler.done = True
     await sampling
     await client.threads.delete(review.thread_id)  # an unfinished thread goes only when someone deletes it
-    leftover = await _thread_keys(redis)
+    leftover = await thread_key_count(redis)
     after = await settled_memory(redis)
     breakdown["after"] = await memory_breakdown(redis)
     return SoakReport(
@@ -275,38 +275,6 @@ class _Sampler:
             await asyncio.sleep(0.5)
 
 
-async def live_messages_per_run(redis: Redis) -> Counter[str]:
-    """Messages per run that a worker may still act on: after the group's last delivery, or delivered and pending."""
-    entries = await redis.xrange(QUEUE)
-    if not entries:
-        return Counter()
-    groups = await redis.xinfo_groups(QUEUE)
-    group = next((g for g in groups if g["name"] in (GROUP, GROUP.encode())), None)
-    delivered = _stream_id(group["last-delivered-id"]) if group else (0, 0)
-    pending = {_text(p["message_id"]) for p in await redis.xpending_range(QUEUE, GROUP, "-", "+", 10_000)} if group else set()
-    live: Counter[str] = Counter()
-    for entry_id, fields in entries:
-        if _stream_id(entry_id) > delivered or _text(entry_id) in pending:
-            live[json.loads(fields[b"data"])["args"][0]] += 1
-    return live
-
-
-async def memory_breakdown(redis: Redis) -> dict[str, int]:
-    """Where Redis's memory is: its own accounts (INFO memory), the bytes of the keys under each prefix, and the
-    document ids each search index has handed out (RediSearch keeps about 33 bytes per id ever used: its document
-    table, which never shrinks and stops growing at MAXDOCTABLESIZE ids, 1,000,000 by default)."""
-    info = await redis.info("memory")
-    found = {name: int(info[name]) for name in ("used_memory", "used_memory_dataset", "used_memory_overhead",
-                                                 "mem_clients_normal", "used_memory_scripts")}
-    found["keys"] = int(await redis.dbsize())
-    for index in await redis.execute_command("FT._LIST"):
-        found[f"index {_text(index)} max_doc_id"] = int((await redis.ft(_text(index)).info())["max_doc_id"])
-    async for key in redis.scan_iter(count=1000):
-        prefix = ":".join(_text(key).split(":")[:3])
-        found[f"keys {prefix}"] = found.get(f"keys {prefix}", 0) + int(await redis.memory_usage(key) or 0)
-    return found
-
-
 async def _statuses(redis: Redis) -> Counter[str]:
     raw = await redis.hgetall(MetricKeys().runs)
     return Counter({json.loads(k)[0]: int(v) for k, v in raw.items()})
@@ -316,19 +284,10 @@ def _delta(after: Counter[str], before: Counter[str]) -> Counter[str]:
     return Counter({k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)})
 
 
-async def _thread_keys(redis: Redis, thread_id: str = "") -> int:
-    """Keys of threads and runs left in Redis (of one thread when given)."""
-    count = 0
-    for pattern in THREAD_KEY_PATTERNS:
-        async for _ in redis.scan_iter(match=f"{pattern}{thread_id}*" if thread_id else pattern, count=1000):
-            count += 1
-    return count
-
-
 async def _wait_for_retention(redis: Redis, kept: RunSeen, timeout: float) -> None:
     """Until the only thread keys left are the unfinished thread's."""
     deadline = time.monotonic() + timeout
-    while await _thread_keys(redis) > len(await _keys_of(redis, kept)) and time.monotonic() < deadline:
+    while await thread_key_count(redis) > len(await _keys_of(redis, kept)) and time.monotonic() < deadline:
         await asyncio.sleep(1)
 
 
@@ -343,19 +302,6 @@ async def _kept_whole(redis: Redis, seen: RunSeen) -> bool:
     keys = [k for k in await _keys_of(redis, seen)
             if not k.endswith((b":events", b":result")) and not k.startswith(b"nexa:srv:metrics:")]
     return any(k.startswith(b"checkpoint:") for k in keys) and all([await redis.ttl(k) == -1 for k in keys])
-
-
-async def settled_memory(redis: Redis) -> int:
-    """used_memory once RediSearch's garbage collector has freed expired documents' index entries (it runs every
-    30 s by itself; forced here)."""
-    for index in ("checkpoint", "checkpoint_write"):
-        await redis.execute_command("FT.DEBUG", "GC_FORCEINVOKE", index)
-    return int((await redis.info("memory"))["used_memory"])
-
-
-def _stream_id(value: bytes | str) -> tuple[int, int]:
-    milliseconds, _, sequence = _text(value).partition("-")
-    return int(milliseconds), int(sequence or 0)
 
 
 def _text(value: bytes | str) -> str:
