@@ -101,6 +101,20 @@ async def test_entries_expire_as_configured(cache: RedisCache, redis_stack_url: 
     await client.aclose()
 
 
+async def test_no_entry_outlives_the_retention_time(redis_stack_url: str) -> None:
+    """NEXA_RETENTION_DAYS caps every cached kind, whatever TTL its kind or its caller's tier asks for."""
+    capped = RedisCache(redis_stack_url, namespace=f"test:{uuid.uuid4().hex}", max_ttl_seconds=90.5)
+    client = aioredis.Redis.from_url(redis_stack_url)
+    params = {"k": 3, "filters": {}}
+    await capped.put_search("counting", "q", params, CountingBackend().sources)
+    await capped.put_report("A topic", "cfg-custom", {"markdown": "# r"}, ttl_seconds=7 * 24 * 3600)
+
+    for key in (capped.search_key("counting", "q", params), capped.report_key("A topic", "cfg-custom")):
+        assert 85 < int(await client.ttl(key)) <= 91
+    await client.aclose()
+    await capped.aclose()
+
+
 async def test_reports_are_keyed_by_normalised_topic_and_config(cache: RedisCache) -> None:
     await cache.put_report("The  Printing Press ", "cfg-1", {"markdown": "# The printing press"})
     assert await cache.get_report("the printing press", "cfg-1") == {"markdown": "# The printing press"}
