@@ -9,7 +9,8 @@ response callbacks) for every command it queues. Here the document is built once
 and its commands (the document, the latest pointer, TTLs when configured; or the pending writes, the checkpoint's
 has_writes flag and the write registry) are raw commands queued on a `CommandBatcher`
 (providers/redis_batcher.py): the writes of all the runs in flight that arrive together share one pipeline, and
-each call still returns only once its own commands have run.
+each call still returns only once its own commands have run. A read without a checkpoint id first looks at the
+latest pointer through the same pipeline (most such reads, a new run's and its subgraphs', find none).
 
 What is stored does not change: the same keys, the same JSON documents (RedisJSON keeps the parsed value, so
 only the spelling of the text differs), the same key registry and the same search indexes, so the library's
@@ -32,9 +33,9 @@ from typing import Any, cast
 
 import orjson
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import WRITES_IDX_MAP, ChannelVersions, Checkpoint, CheckpointMetadata
+from langgraph.checkpoint.base import WRITES_IDX_MAP, ChannelVersions, Checkpoint, CheckpointMetadata, CheckpointTuple
 from langgraph.checkpoint.redis.aio import AsyncRedisSaver
-from langgraph.checkpoint.redis.util import to_storage_safe_id, to_storage_safe_str
+from langgraph.checkpoint.redis.util import EMPTY_ID_SENTINEL, to_storage_safe_id, to_storage_safe_str
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from redisvl.exceptions import RedisSearchError
@@ -66,6 +67,19 @@ class PipelinedAsyncRedisSaver(AsyncRedisSaver):
             except RedisSearchError as exc:  # another process created the index between redisvl's check and create
                 if "already exists" not in str(exc) or attempt == _SETUP_TRIES - 1:
                     raise
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """The library's read, after a look at the latest pointer through the shared pipeline when no checkpoint id
+        is given: a run's parent graph, each of its subgraph namespaces and the worker's first look at a new thread
+        find none, and each of those lookups was a round trip of its own."""
+        configurable = config["configurable"]
+        if not self.cluster_mode and configurable.get("checkpoint_id") in (None, "", EMPTY_ID_SENTINEL):
+            namespace = configurable.get("checkpoint_ns", "")
+            latest = self._make_redis_checkpoint_latest_key(configurable["thread_id"], namespace)
+            [pointer] = await self.batcher.execute([("GET", latest)])
+            if pointer is None:
+                return None  # what the library answers without a pointer
+        return await super().aget_tuple(config)
 
     def _ttl_seconds(self) -> int | None:
         if self.ttl_config and "default_ttl" in self.ttl_config:

@@ -99,6 +99,26 @@ async def test_it_stores_the_same_keys_and_documents_as_the_library(client: aior
             ("task-1", "paragraphs"), ("task-1", "steps"), ("task-2", "__error__")]
 
 
+async def test_a_thread_or_namespace_never_written_reads_as_none_and_a_written_one_as_the_library_reads_it(
+    client: aioredis.Redis,
+) -> None:
+    library, ours = AsyncRedisSaver(redis_client=client), PipelinedAsyncRedisSaver(redis_client=client)
+    library.serde = FastJsonRedisSerializer()
+    await library.asetup()
+    await ours.asetup()
+    thread = f"t-{uuid.uuid4().hex}"
+    assert await ours.aget_tuple({"configurable": {"thread_id": thread, "checkpoint_ns": ""}}) is None
+    saved = await store(ours, thread, research_checkpoint(ours), "")
+
+    for checkpoint_id in (None, saved):
+        config = {"configurable": {"thread_id": thread, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}}
+        read, expected = await ours.aget_tuple(config), await library.aget_tuple(config)  # type: ignore[arg-type]
+        assert read is not None and expected is not None
+        assert (read.config, read.checkpoint, read.pending_writes) == (
+            expected.config, expected.checkpoint, expected.pending_writes)
+    assert await ours.aget_tuple({"configurable": {"thread_id": thread, "checkpoint_ns": "research_paragraph:1"}}) is None
+
+
 async def test_state_the_json_path_cannot_hold_takes_the_librarys_way(client: aioredis.Redis) -> None:
     """Bytes in state and non-string keys make orjson refuse: the library's own path stores them (msgpack, then
     JSON with keys as text), and both read back the same."""
