@@ -13,7 +13,7 @@ calls 0.5 s, searches 0.2 s), in four configurations, each in a fresh process:
 - `redis-library`: the library's `aput`, `aput_writes` and JsonPlusRedisSerializer (before both).
 `--gc worker` (the default) tunes garbage collection after the warm-up run as `nexa worker` does after its startup
 (server/process_gc.py); `--gc default` leaves Python's defaults, as a library user's process has them.
-An embedded Redis Stack of its own is started in a temporary folder (stopped at the end).
+An embedded Redis Stack of its own is started in a temporary folder (stopped and removed at the end).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -110,6 +111,7 @@ def main() -> None:
             print(f"| {mode} | {statistics.median(values):.1f} | {', '.join(f'{v:.1f}' for v in values)} |", flush=True)
     finally:
         redis.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
