@@ -58,12 +58,28 @@ def serve(
         subprocess.Popen([sys.executable, "-m", "nexa_research.cli", "worker"], env=env) for _ in range(workers)
     ]
     console.print(f"nexa-research on http://{host}:{port} (docs at /docs), {workers} worker(s), Redis {url.split('@')[-1]}")
+    # uvicorn restores this handler after its graceful shutdown and raises the SIGTERM again: the handler turns it
+    # into SystemExit, so `finally` stops the workers and `nexa serve` ends only once they have (without it the
+    # signal's default action ended the process at once and the workers noticed a second later, on their own).
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         # log_config=None: the app configures logging itself (JSON lines, correlation ids, redaction)
         uvicorn.run("nexa_research.server.app:app", host=host, port=port, log_level=log_level, log_config=None,
                     timeout_graceful_shutdown=10)  # a /runs/wait in flight must not hold a stop forever
     finally:
-        stop_processes(children)
+        stop_processes(children, timeout=_worker_stop_seconds())
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _worker_stop_seconds() -> float:
+    """A worker exits within its shutdown bound whatever its runs are doing (server/worker_exit.py); past that
+    and a margin for a busy machine (workers are niced), it is killed."""
+    from nexa_research.server.settings import ServerSettings
+
+    return ServerSettings().shutdown_seconds + 15.0
 
 
 def worker(
@@ -127,8 +143,8 @@ def _lower_priority(nice: int) -> None:
 
 
 async def _stop_when_orphaned(stop: asyncio.Event) -> None:
-    """A worker started by `nexa serve` stops when that process is gone, however it ended (uvicorn re-raises a
-    SIGTERM after its shutdown, which ends `nexa serve` before it can stop its workers itself)."""
+    """A worker started by `nexa serve` stops when that process is gone, however it ended (a SIGKILL gives
+    `nexa serve` no chance to stop its workers itself)."""
     parent = os.environ.get(PARENT_ENV)
     if not parent:
         return

@@ -70,11 +70,10 @@ async def test_nexa_serve_starts_redis_the_api_and_workers(embedded_data_dir, mo
                                                    context={"max_iterations": 1, "max_sections": 4})
         assert [s["title"] for s in done["report"]["sections"]] == TITLES
     finally:
-        server.send_signal(signal.SIGTERM)  # uvicorn re-raises it after its shutdown: the workers must still stop
-        server.wait(timeout=60)
-    deadline = time.monotonic() + 15
-    while alive(workers) and time.monotonic() < deadline:
-        time.sleep(0.2)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=90)
+    # `nexa serve` ends once its workers have: each exits within its shutdown bound, and is killed past it
+    assert server.returncode == 128 + signal.SIGTERM
     assert alive(workers) == []
 
 
