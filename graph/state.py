@@ -28,6 +28,12 @@ class Source(TypedDict):
     text: str
     score: float
     published: str | None
+    # Which part of its document the passage is, from 0, when the backend knows (the knowledge base stores a long
+    # document as several chunks): only part 0 opens the document, and parts print in document order.
+    chunk: NotRequired[int]
+    # For a passage found because it names the subject (nodes/text/excerpts.py): the sentences that name it. The
+    # relevance gate judges the passage by them; the rest of the passage is there to be read, not to be judged.
+    focus: NotRequired[str]
 
 
 class ResearchRound(TypedDict):

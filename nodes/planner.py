@@ -1,10 +1,10 @@
 """Planner: topic -> report title and 3..7 sections, each with an outline and 2-4 key questions.
 
-The topic is searched first and the planner is shown the on-topic articles found, so it plans what the corpus
-can support. Plans are checked in code (nodes/checks/plan.py: generic, duplicate or unsupported sections) and
-re-planned with the reasons; the good sections of every attempt are pooled, and a pool with enough of them is the
-plan. If none is, the pool is topped up from the articles found (nodes/checks/subject.py keeps neighbours of the
-same kind out of both). A model that answers the feedback with the same plan is not asked a third time.
+The topic is surveyed first (nodes/survey.py) and the planner is shown the on-topic articles found, so it plans
+what the corpus can support. Plans are checked in code (nodes/checks/plan.py: generic, duplicate or unsupported
+sections) and re-planned with the reasons; the good sections of every attempt are pooled, and a pool with enough of
+them is the plan. If none is, the pool is topped up from the articles found, then from the articles that name the
+subject (nodes/checks/subject.py keeps neighbours of the same kind out of both). A model that answers the feedback with the same plan is not asked a third time.
 
 The output schema is built per run with the configured section bounds, so a server that enforces JSON schemas
 (llama.cpp does, by grammar) cannot even produce a plan out of bounds. Code checks the bounds again for models
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from functools import cache
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
@@ -37,21 +37,18 @@ from nexa_research.nodes.checks.plan import (
     report_title,
     with_subject,
 )
-from nexa_research.nodes.checks.relevance import gate_sources, section_query, section_text, topic_cutoff, within_topic
-from nexa_research.nodes.checks.subject import TopicSubject
+from nexa_research.nodes.checks.relevance import gate_sources, section_query, section_text
 from nexa_research.nodes.checks.topic_parts import topic_parts
 from nexa_research.nodes.progress import emit
 from nexa_research.nodes.search import search_with_retries
+from nexa_research.nodes.survey import Survey, survey
 from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.relevance import embedded_text
-from nexa_research.providers.search.protocol import SearchBackend
 from nexa_research.state import ResearchState, Source, new_paragraph, validate_topic
-from nexa_research.urls import normalize_url
 
 logger = logging.getLogger(__name__)
-SURVEY_RESULTS = 15
 SECTION_MARGIN = 0.02  # a near tie goes to the subject; see _support_check
 
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=200)]
@@ -108,46 +105,6 @@ def article_list(articles: list[Source]) -> str:
         first = (passage_sentences(a["text"]) or [a["text"]])[0]
         lines.append(f"- {a['title']}: {first[:160]}")
     return "\n".join(lines)
-
-
-class Survey(NamedTuple):
-    """What the topic search found before planning."""
-
-    backend: SearchBackend | None
-    articles: list[Source]  # on-topic articles about the subject, one per URL, best first: shown to the planner
-    subject: TopicSubject | None  # which sources are about the subject (nodes/checks/subject.py)
-    topic_cut: float | None  # the run's on-topic cut-off (`topic_cutoff`)
-
-
-async def survey(providers: Providers, topic: str, cfg: ResearchConfig) -> Survey:
-    """Search the topic before planning: the on-topic articles about the subject (neighbours of the same kind, such
-    as Photocopier for the printing press, are left out: a small planner makes sections of whatever it is shown)
-    and the run's on-topic cut-off (held close to the best article found).
-
-    A failing backend is not fatal here (the research branches report it per section); planning goes on blind.
-    """
-    relevance = providers.relevance()
-    if relevance is None:
-        return Survey(None, [], None, None)
-    try:
-        backend = await providers.asearch_backend(cfg)
-        found, _ = await search_with_retries(backend, topic, cfg.model_copy(update={"search_results": SURVEY_RESULTS}))
-    except ProviderError as exc:
-        logger.warning("planner: the topic survey failed (%s); planning without it", exc)
-        return Survey(None, [], None, None)
-    scores = [float(x) for x in relevance.similarity([topic], [embedded_text(s["title"], s["text"]) for s in found])[0]] if found else []
-    best = max(scores) if scores else None
-    threshold = topic_cutoff(relevance, best, cfg.min_relevance)
-    # a caller's own cut-off (`min_relevance`) replaces the whole judgement, the subject's included
-    subject = TopicSubject.from_survey(topic, list(zip(found, scores, strict=True))) if cfg.min_relevance is None else None
-    by_url: dict[str, Source] = {}
-    for source, score in sorted(zip(found, scores, strict=True), key=lambda pair: -pair[1]):
-        naming = subject is not None and subject.names_subject(source)
-        if within_topic(score, threshold, relevance.thresholds.on_topic, naming) and (
-            subject is None or subject.covers(source)
-        ):
-            by_url.setdefault(normalize_url(source["url"]), source)
-    return Survey(backend, list(by_url.values()), subject, threshold)
 
 
 def _support_check(providers: Providers, surveyed: Survey, topic: str, cfg: ResearchConfig):
@@ -241,7 +198,7 @@ def make_plan_node(providers: Providers):
                 HumanMessage(f"That plan is rejected: {'; '.join(problems)}. Write the whole plan again."),
             ]
         parts = await _part_sections(topic, support) if len(pooled) < wanted else []
-        sections = fallback_sections(pooled, articles, topic, wanted, spare, relevance, parts)
+        sections = fallback_sections(pooled, [*articles, *surveyed.linked], topic, wanted, spare, relevance, parts)
         if sections:
             # Fewer sections than asked beats no report: the corpus supports no more, and padding is not research.
             logger.warning("planner: no acceptable plan for %r (%s); %d sections built from the corpus",

@@ -1,7 +1,8 @@
 """search: run the round's queries against the run's search backend, with retries, and gate the results.
 
 The first round also searches with the plan's own words (section title and topic), because a small model's
-query can miss. Results pass the relevance gate (nodes/checks/relevance.py) before they count: only on-topic,
+query can miss, and every round adds the documents that name the subject (on the knowledge base: see
+`naming_candidates`). Results pass the relevance gate (nodes/checks/relevance.py) before they count: only on-topic,
 non-duplicate passages are appended to the paragraph's research. No new on-topic passage ends the loop. A
 backend that keeps failing ends the loop too, and with no sources at all the section is missing. An optional
 feature that failed on the way (research memory, the search cache) costs nothing found: its warning is kept on
@@ -22,12 +23,19 @@ from nexa_research.nodes.checks.coverage import mentioned_names
 from nexa_research.nodes.checks.relevance import GateResult, gate_sources, section_query
 from nexa_research.nodes.checks.subject import TopicSubject
 from nexa_research.nodes.progress import section_progress
+from nexa_research.nodes.text.excerpts import naming_excerpt
 from nexa_research.providers.llm.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.retry_policy import RetryPolicy
+from nexa_research.providers.search.naming import naming_backend
 from nexa_research.providers.search.outcome import SearchOutcome, search_outcome
 from nexa_research.providers.search.protocol import SearchBackend
 from nexa_research.state import BranchState, Source, stop_research
+from nexa_research.urls import normalize_url
+
+# Documents naming the subject handed to each round's gate, those naming it most often first: the gate keeps at
+# most `search_results` of everything a round found, best first, so more would only cost scoring.
+NAMING_DOCUMENTS = 30
 
 
 async def search_with_retries(backend: SearchBackend, query: str, cfg: ResearchConfig) -> tuple[list[Source], bool | None]:
@@ -39,6 +47,18 @@ async def search_with_retries(backend: SearchBackend, query: str, cfg: ResearchC
 async def search_outcome_with_retries(backend: SearchBackend, query: str, cfg: ResearchConfig) -> SearchOutcome:
     """Retry the transient failures a backend reports, by the one retry policy; anything else surfaces at once."""
     return await RetryPolicy.from_config(cfg).run(lambda: search_outcome(backend, query, cfg.search_results))
+
+
+async def naming_candidates(backend: SearchBackend, subject: TopicSubject) -> list[Source]:
+    """The passages of the documents that name the subject (the knowledge base's lookup by name; nothing from a
+    backend without one), each cut to the sentences naming it (nodes/text/excerpts.py). They compete in the
+    relevance gate with what the queries found, judged by their naming sentences, from a document not unrelated
+    to the topic."""
+    lookup = naming_backend(backend)
+    if lookup is None or not subject.names:
+        return []
+    found = await lookup.naming(sorted(subject.names), NAMING_DOCUMENTS)
+    return [e for e in (naming_excerpt(s, subject.named_in) for s in found) if e is not None]
 
 
 def make_search_node(providers: Providers):
@@ -67,15 +87,24 @@ def make_search_node(providers: Providers):
             warnings += [w for w in outcome.warnings if w not in warnings]
             hit = outcome.cache_hit
             cache_hit = hit if cache_hit is None else (cache_hit and bool(hit))
+        subject = TopicSubject.from_dict(state.get("subject"))
+        if relevance is not None and subject is not None and cfg.min_relevance is None:
+            try:
+                results += await naming_candidates(backend, subject)
+            except PROVIDER_FAILURES as exc:  # the search by meaning found what it found: go on with that
+                warnings.append(f"looking up the documents naming the subject failed: {type(exc).__name__}: {exc}")
         known = {s["id"] for s in paragraph["research"]}
-        fresh = list({s["id"]: s for s in results if s["id"] not in known}.values())
+        held = {normalize_url(s["url"]) for s in paragraph["research"]}
+        # an excerpt of a document the section holds already would print its sentences twice
+        fresh = list({s["id"]: s for s in results
+                      if s["id"] not in known and not (s.get("focus") and normalize_url(s["url"]) in held)}.values())
         if relevance is None:
             gate = GateResult(fresh, [], 0)
         else:
             gate = await asyncio.to_thread(
                 gate_sources, relevance, state["topic"], paragraph, fresh,
                 known=paragraph["research"], limit=cfg.search_results, min_relevance=cfg.min_relevance,
-                topic_cut=state.get("topic_cut"), subject=TopicSubject.from_dict(state.get("subject")),
+                topic_cut=state.get("topic_cut"), subject=subject,
                 named=[n for s in paragraph["research"] for n in mentioned_names(s["text"])],
             )
         new = gate.kept

@@ -25,9 +25,11 @@ _SENTENCE_END = re.compile(
 # just as a pronoun does. So does a time or place given by a demonstrative ("Before this Pharaoh was a term ...",
 # lifted into an Egyptian report's summary from the middle of the Pharaoh article), and so does a pronoun after
 # an adverb ("Typically this is the step between logic design and physical design", a transistor report's
-# conclusion), and a part of what came before ("Several of these stem from ...", a Viking report's Odin).
+# conclusion), and a part of what came before ("Several of these stem from ...", a Viking report's Odin). Up to two
+# opening phrases: "Constructed between 1931 and 1936, during the Great Depression, it was dedicated ..." (the
+# Hoover Dam) needs the sentence saying what "it" is.
 NEEDS_ANTECEDENT = re.compile(
-    r"^(?:(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,60},\s+)?(?:[a-z]+ly\s+)?"
+    r"^(?:(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,60},\s+){0,2}(?:[a-z]+ly\s+)?"
     r"(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b"
     r"|(?:before|after|since|until|during|by|from|at|under|despite|following|besides) (?:this|that|these|those|then)\b"
     r"|(?:some|many|most|several|all|each|both|one|none|few|two|three|either|neither) of (?:these|those|them|this|which)\b"

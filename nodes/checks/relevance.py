@@ -111,7 +111,8 @@ def gate_sources(
     topic_floor, section_cut = (t.on_topic, t.on_section) if min_relevance is None else (min_relevance, min_relevance)
     topic_cut = topic_floor if topic_cut is None or min_relevance is not None else max(topic_floor, topic_cut)
     by_subject = subject if min_relevance is None else None  # a caller's own cut-off replaces the whole judgement
-    texts = [embedded_text(c["title"], c["text"]) for c in candidates]
+    # a passage found by the subject's name is judged by the sentences naming it (nodes/text/excerpts.py)
+    texts = [embedded_text(c["title"], c.get("focus") or c["text"]) for c in candidates]
     scores = relevance.similarity([topic, section_text(paragraph), section_query(topic, paragraph)], texts)
     combined = np.minimum(scores[0], scores[1])
     # the second way in (a caller's own cut-off replaces the whole judgement, so not with one)
@@ -130,13 +131,23 @@ def gate_sources(
         and named_article(c["title"], named, topic)
         for i, c in enumerate(candidates)
     ]
+    # an excerpt judged by its sentences naming the subject: the document it comes from must not be unrelated to
+    # the topic (the section cut-off, as for a link): "On the Road" (a novel with "a backdrop of jazz, poetry, and
+    # rebellion") scores 0.11 against the origins of jazz, Roosevelt's article 0.36 against the New Deal
+    focused = [i for i, c in enumerate(candidates) if c.get("focus")]
+    related = dict.fromkeys(range(len(candidates)), True)
+    if focused:
+        whole = relevance.similarity([topic], [embedded_text(candidates[i]["title"], candidates[i]["text"]) for i in focused])[0]
+        related.update({i: bool(score >= section_cut) for i, score in zip(focused, whole, strict=True)})
     passes = [
-        (bool(close_to_topic[i] and scores[1, i] >= section_cut) and about_subject[i])
-        # a source at the calibrated floor that is not about the subject is a neighbour of the same kind (Plague of
-        # Justinian for the Black Death): the section does not let it in either. The floor, not the run's raised
-        # cut: a neighbour's score moves by a few hundredths with the passage's wording (Justinian 0.48 as "title.
-        # text", 0.43 as the "title\ntext" the knowledge base stores), and the raised cut sat between the two
-        or bool((supports[i] or linked[i]) and (about_subject[i] or scores[0, i] < topic_floor))
+        related[i] and (
+            (bool(close_to_topic[i] and scores[1, i] >= section_cut) and about_subject[i])
+            # a source at the calibrated floor that is not about the subject is a neighbour of the same kind (Plague
+            # of Justinian for the Black Death): the section does not let it in either. The floor, not the run's
+            # raised cut: a neighbour's score moves by a few hundredths with the passage's wording (Justinian 0.48 as
+            # "title. text", 0.43 as the "title\ntext" the knowledge base stores), and the raised cut sat between
+            or bool((supports[i] or linked[i]) and (about_subject[i] or scores[0, i] < topic_floor))
+        )
         for i in range(len(candidates))
     ]
     on_topic = [i for i in order if passes[i]]

@@ -109,6 +109,10 @@ class TopicSubject:
         "... Europe ..." does not."""
         return self._named is not None and bool(self._named.search(f"{_name(source['title'])} {_name_text(source['text'])}"))
 
+    def named_in(self, text: str) -> bool:
+        """True when `text` (a sentence, say) names the subject, by the same rule as `names_subject`."""
+        return self._named is not None and bool(self._named.search(_name_text(text)))
+
     def covers(self, source: Source) -> bool:
         """True when the source is one of the topic's own articles, names the subject, or its title is the topic's
         own words. With no article surveyed, every source is given the benefit of the doubt."""

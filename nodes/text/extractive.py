@@ -30,6 +30,7 @@ from nexa_research.nodes.checks.relevance import section_text
 from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import Paragraph, Source
+from nexa_research.urls import normalize_url
 
 MAX_WORDS = 800
 # One source's share of a section: a long article's passage would otherwise fill the section alone.
@@ -42,7 +43,9 @@ class Candidate:
     position: int  # sentence index within that source
     text: str
     score: float
-    opening: bool = False  # the first sentence of a text that starts at a sentence (not a chunk cut mid-article)
+    opening: bool = False  # the first sentence of a document's opening part (not a chunk cut mid-article)
+    document: str = ""  # the source's normalised URL: the parts of one document print together
+    part: int = 0  # the source's chunk number within its document
 
 
 def candidates(relevance: Relevance, topic: str, paragraph: Paragraph, sources: Sequence[Source]) -> list[Candidate]:
@@ -50,25 +53,39 @@ def candidates(relevance: Relevance, topic: str, paragraph: Paragraph, sources: 
     sentences = [(n, i, s) for n, src in enumerate(sources, start=1) for i, s in enumerate(passage_sentences(src["text"]))]
     if not sentences:
         return []
-    opens = {n for n, src in enumerate(sources, start=1) if starts_a_sentence(src["text"])}
+    # a later part of a document may start at a sentence too, but it does not open the document: its first
+    # sentence may lean on what came before it ("The fall ..." after the article's own opening)
+    opens = {n for n, src in enumerate(sources, start=1)
+             if src.get("chunk", 0) == 0 and starts_a_sentence(src["text"])}
     texts = [s for _, _, s in sentences]
     to_section = relevance.similarity([section_text(paragraph)], texts)[0]
     if paragraph["questions"]:
         to_section = np.maximum(to_section, relevance.similarity(paragraph["questions"], texts).max(axis=0))
     scores = 0.6 * to_section + 0.4 * relevance.similarity([topic], texts)[0]
-    return [Candidate(n, i, text, float(score), opening=i == 0 and n in opens)
+    return [Candidate(n, i, text, float(score), opening=i == 0 and n in opens,
+                      document=normalize_url(sources[n - 1]["url"]), part=sources[n - 1].get("chunk", 0))
             for (n, i, text), score in zip(sentences, scores, strict=True)]
 
 
 def passage(sentences: Sequence[Candidate], min_score: float, max_words: int = SOURCE_WORDS) -> list[Candidate]:
-    """One source's sentences worth printing, in order: those on the section, each leaning sentence only with the
-    one it leans on, within `max_words` (the passage's opening is never cut for length)."""
+    """One source's sentences worth printing, in order: those on the section, each leaning sentence with the one
+    it leans on (brought in for it when need be), within `max_words` (the passage's opening is never cut for
+    length). A leaning sentence follows the one it leans on whatever it scores: "The disease was caused by the
+    bacterium Yersinia pestis ..." scores 0.24 against a section on the Black Death's causes."""
+    ordered = sorted(sentences, key=lambda c: c.position)
+    leaning = [leans_on_previous(c.text, first=c.opening) for c in ordered]
+    # a sentence on the section brings the sentences it leans on, whatever they score: the Seventh Seal's "It
+    # stars ... a medieval knight returning to Sweden during the Black Death" needs the opening that says what
+    # "it" is, though the opening (a 1957 Swedish film) is not about the section at all
+    wanted = [c.score >= min_score for c in ordered]
+    for i in range(len(ordered) - 1, 0, -1):
+        if wanted[i] and leaning[i] and ordered[i - 1].position == ordered[i].position - 1:
+            wanted[i - 1] = True
     kept: list[Candidate] = []
     words = 0
     previous_kept = False
-    for cand in sorted(sentences, key=lambda c: c.position):
-        leans = leans_on_previous(cand.text, first=cand.opening)
-        take = previous_kept if leans else cand.score >= min_score
+    for cand, leans, want in zip(ordered, leaning, wanted, strict=True):
+        take = previous_kept if leans else want
         cost = len(cand.text.split())
         if take and kept and words + cost > max_words:
             break
@@ -116,14 +133,17 @@ def select_passages(
 
 
 def arrange(chosen: Sequence[Candidate]) -> str:
-    """One paragraph per source (best source first), sentences in the source's order, each cited [n]."""
-    best: dict[int, float] = {}
+    """One paragraph per document (best document first), its sentences in the document's order (part, then
+    position), each cited [n]. Two parts of one article printed best first put its later sentences before its
+    opening, and the first of them read as the article's start."""
+    best: dict[str, float] = {}
     for c in chosen:
-        best[c.source] = max(best.get(c.source, -1.0), c.score)
+        key = c.document or str(c.source)
+        best[key] = max(best.get(key, -1.0), c.score)
     paragraphs = []
-    for number in sorted(best, key=lambda n: -best[n]):
-        sentences = sorted((c for c in chosen if c.source == number), key=lambda c: c.position)
-        paragraphs.append(" ".join(cite(c.text, number) for c in sentences))
+    for key in sorted(best, key=lambda k: -best[k]):
+        sentences = sorted((c for c in chosen if (c.document or str(c.source)) == key), key=lambda c: (c.part, c.source, c.position))
+        paragraphs.append(" ".join(cite(c.text, c.source) for c in sentences))
     return "\n\n".join(paragraphs)
 
 

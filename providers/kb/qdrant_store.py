@@ -142,6 +142,17 @@ class QdrantKnowledgeBase(KnowledgeBase):
             if offset is None:
                 return
 
+    def payloads(self, batch_size: int = 2048) -> Iterator[list[dict[str, Any]]]:
+        offset: Any = None
+        while True:
+            points, offset = self._client_call(
+                "read", "scroll", self.collection, limit=batch_size, offset=offset, with_payload=True, with_vectors=False
+            )
+            if points:
+                yield [{k: (p.payload or {}).get(k) for k in PAYLOAD_KEYS} for p in points]
+            if offset is None:
+                return
+
     def count(self, filters: Mapping[str, Any] | None = None) -> int:
         parsed = SearchFilters.parse(filters)
         count_filter = parsed.to_qdrant() if parsed else None

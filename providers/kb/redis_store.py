@@ -159,6 +159,11 @@ class RedisKnowledgeBase(KnowledgeBase):
                 for key, row in zip(batch, rows, strict=True) if row[0] is not None
             ]
 
+    def payloads(self, batch_size: int = 2048) -> Iterator[list[dict[str, Any]]]:
+        keys = self._guard("read", lambda: list(self._client.scan_iter(match=f"{self.prefix}*", count=batch_size)))
+        for batch in batches(keys, batch_size):
+            yield [_payload(row) for row in self._read_fields(batch, PAYLOAD_KEYS) if row[0] is not None]
+
     def _read_fields(self, keys: Sequence[bytes | str], fields: Sequence[str]) -> list[list[bytes | None]]:
         def read() -> list[list[bytes | None]]:
             pipe = self._client.pipeline(transaction=False)

@@ -93,6 +93,11 @@ class KnowledgeBase(ABC):
         """Every stored point with its vector, in batches: what `import_points` of another store takes."""
 
     @abstractmethod
+    def payloads(self, batch_size: int = 2048) -> Iterator[list[dict[str, Any]]]:
+        """Every stored chunk's payload (url, title, text, chunk, ...), without vectors, in batches: what a
+        lookup by words reads (providers/search/naming.py)."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the connection or folder; safe to call twice."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from nexa_research.config import ResearchConfig
 from nexa_research.errors import SearchBackendError
 from nexa_research.providers.kb.store import Hit, KnowledgeBase, open_knowledge_base
 from nexa_research.providers.relevance import embedded_text, share_vectors
+from nexa_research.providers.search.naming import NameLookup
 from nexa_research.providers.search.protocol import make_source
 from nexa_research.providers.settings import ProviderSettings
 from nexa_research.state import Source
@@ -77,6 +78,7 @@ class KnowledgeBaseSearch:
         self.score_threshold = score_threshold
         self.dedup_cosine = dedup_cosine
         self._known_nonempty = False
+        self._names = NameLookup(kb)
 
     def _check_not_empty(self) -> None:
         """An empty store would make every section "missing" with no clue why; say what to do instead."""
@@ -104,7 +106,8 @@ class KnowledgeBaseSearch:
         kept = deduplicate(hits, k, self.dedup_cosine)
         logger.debug("kb search %r: %d hits, %d after de-duplication", query, len(hits), len(kept))
         sources = [
-            make_source(url=h.url, title=h.title, text=h.text, score=round(h.score, 4), published=h.published)
+            make_source(url=h.url, title=h.title, text=h.text, score=round(h.score, 4), published=h.published,
+                        chunk=h.chunk)
             for h in kept
         ]
         stored = [(s, h.vector) for s, h in zip(sources, kept, strict=True) if h.vector is not None]
@@ -115,6 +118,10 @@ class KnowledgeBaseSearch:
 
     async def search(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Source]:
         return await asyncio.to_thread(self.search_sync, query, k, filters)
+
+    async def naming(self, names: Sequence[str], limit: int) -> list[Source]:
+        """Chunks whose text names one of `names` (providers/search/naming.py)."""
+        return await asyncio.to_thread(self._names.naming, names, limit)
 
     def close(self) -> None:
         self.kb.close()

@@ -31,11 +31,14 @@ def source_id(url: str, text: str) -> str:
     return f"src-{digest[:16]}"
 
 
-def make_source(*, url: str, title: str, text: str, score: float = 0.0, published: str | None = None) -> Source:
-    """Build a `Source` with its stable id; an empty URL is refused because it could never be cited."""
+def make_source(
+    *, url: str, title: str, text: str, score: float = 0.0, published: str | None = None, chunk: int | None = None
+) -> Source:
+    """Build a `Source` with its stable id; an empty URL is refused because it could never be cited. `chunk`: the
+    passage's part number within its document, when the backend knows it."""
     if not url or not url.strip():
         raise ValueError("source url must not be empty")
-    return Source(
+    source = Source(
         id=source_id(url, text),
         url=url.strip(),
         title=(title or url).strip(),
@@ -43,3 +46,6 @@ def make_source(*, url: str, title: str, text: str, score: float = 0.0, publishe
         score=float(score),
         published=published,
     )
+    if chunk is not None:
+        source["chunk"] = int(chunk)
+    return source

@@ -240,3 +240,27 @@ async def test_a_search_hands_its_hits_stored_vectors_to_the_relevance_scorer(wi
     # and they are the vectors the scorer would have made itself
     fresh = scorer.embedder.embed(texts)
     assert float(min((hits * fresh).sum(axis=1))) > 0.999
+
+
+async def test_the_lookup_by_name_finds_the_documents_naming_a_subject_and_sees_a_new_ingest(small_kb):
+    """The Black Death's case: the articles that name it are not near it in meaning, so only a lookup by name finds
+    them. The subject's own article is left out (the search by meaning finds it), the document naming the
+    subject most often comes first, words match whole (plural allowed), and a new ingest is seen."""
+    small_kb.add_documents([
+        {"url": "https://x.org/bd", "title": "Black Death", "text": "The Black Death was a plague pandemic."},
+        {"url": "https://x.org/hyw", "title": "Hundred Years' War",
+         "text": "The war was a series of conflicts. It was interrupted by the Black Death."},
+        {"url": "https://x.org/seal", "title": "The Seventh Seal",
+         "text": "A knight returns during the Black Death. The Black Deaths of film are many."},
+        {"url": "https://x.org/dye", "title": "Blackdeathly", "text": "Blackdeath dye is a colour, not a plague."},
+    ], source="t")
+    search = KnowledgeBaseSearch(small_kb)
+    found = await search.naming(["Black Death"], limit=10)
+    assert [s["title"] for s in found] == ["The Seventh Seal", "Hundred Years' War"]
+    assert all(s["chunk"] == 0 and s["text"] for s in found)
+    assert [s["title"] for s in await search.naming(["Black Death"], limit=1)] == ["The Seventh Seal"]
+    small_kb.add_documents([{"url": "https://x.org/e3", "title": "Edward III",
+                             "text": "His reign saw the ravages of the Black Death."}], source="t")
+    assert {s["title"] for s in await search.naming(["black death"], limit=10)} == {
+        "The Seventh Seal", "Hundred Years' War", "Edward III"}
+    assert await search.naming([], limit=10) == []

@@ -30,6 +30,11 @@ def test_a_pronoun_after_an_adverb_leans_on_the_sentence_before():
     assert NEEDS_ANTECEDENT.match("Two of them survived the war.")
     assert not NEEDS_ANTECEDENT.match("Several of the gods have hundreds of names.")
     assert not NEEDS_ANTECEDENT.match("Italy is a country in Europe.")
+    # a pronoun after two opening phrases (the Hoover Dam's article, cut to its sentence naming the Depression)
+    assert NEEDS_ANTECEDENT.match("Constructed between 1931 and 1936, during the Great Depression, it was dedicated "
+                                  "by President Franklin D. Roosevelt.")
+    assert not NEEDS_ANTECEDENT.match("Constructed between 1931 and 1936, during the Great Depression, the dam was "
+                                      "dedicated by President Franklin D. Roosevelt.")
 
 
 def test_an_event_dated_by_the_one_before_leans_on_it_except_as_a_source_s_first_sentence():

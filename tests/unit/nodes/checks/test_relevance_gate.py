@@ -120,3 +120,26 @@ def test_a_link_one_way_is_not_enough(relevance):
     named = mentioned_names(river["text"])
     assert "Nile" in named
     assert gate_sources(relevance, topic, section, [nile], topic_cut=0.45, subject=subject, named=named).kept == []
+
+
+SEAL = _article("The Seventh Seal", "The Seventh Seal is a 1957 Swedish historical fantasy film written and directed by "
+                "Ingmar Bergman. It stars Max von Sydow as Antonius Block, a medieval knight returning to Sweden "
+                "during the Black Death after the Crusades, who challenges the personification of Death to a game of "
+                "chess in an attempt to delay his fate. The cast also features Gunnar Björnstrand, Nils Poppe, Bibi "
+                "Andersson, Inga Gill, Maud Hansson, and Gunnel Lindblom.")
+
+
+def test_a_passage_found_by_the_subjects_name_is_judged_by_the_sentences_naming_it(relevance):
+    """The Seventh Seal's article is about a film, under the on-topic floor for the Black Death; its sentences
+    naming the Black Death are on the topic. Cut to them (nodes/text/excerpts.py), it gets in, judged by its
+    `focus`; the same excerpt judged by its whole text (the film's opening included) stays out."""
+    from nexa_research.nodes.text.excerpts import naming_excerpt
+
+    section = new_paragraph(0, "Black Death", "What the Black Death was and how it marked Europe.", ["What was it?"])
+    subject = TopicSubject.from_survey(BLACK_DEATH, [(BLACK_DEATH_ARTICLE, 0.69)])
+    excerpt = naming_excerpt(SEAL, subject.named_in)
+    assert excerpt is not None and "Black Death" in excerpt["focus"] and excerpt["text"].startswith("The Seventh Seal is")
+    kept = gate_sources(relevance, BLACK_DEATH, section, [excerpt], topic_cut=0.45, subject=subject).kept
+    assert [s["title"] for s in kept] == ["The Seventh Seal"]
+    whole = {k: v for k, v in excerpt.items() if k != "focus"}
+    assert gate_sources(relevance, BLACK_DEATH, section, [whole], topic_cut=0.45, subject=subject).kept == []

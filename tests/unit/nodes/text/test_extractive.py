@@ -48,22 +48,28 @@ def test_a_section_keeps_the_sentences_that_state_the_discovery(relevance):
 
 
 def test_a_leaning_sentence_goes_with_the_sentence_it_leans_on():
-    """An off-section sentence is left out, and so is the "He ..." that follows it; the rest of the passage stays."""
+    """A "He ..." on the section brings the sentence it leans on, however that one scores, and an "It ..." follows
+    the sentence it leans on, however it scores itself; an off-section "He ..." after an off-section sentence goes
+    with it."""
     sentences = [Candidate(1, 0, "Fleming was born in Ayrshire.", 0.1),
                  Candidate(1, 1, "He studied at St Mary's.", 0.9),
                  Candidate(1, 2, "Penicillin was discovered in 1928.", 0.8),
                  Candidate(1, 3, "It was first mass-produced in 1942.", 0.2)]
-    assert [c.position for c in passage(sentences, min_score=0.3)] == [2, 3]
+    assert [c.position for c in passage(sentences, min_score=0.3)] == [0, 1, 2, 3]
+    off = [Candidate(1, 0, "Fleming was born in Ayrshire.", 0.1),
+           Candidate(1, 1, "He liked golf.", 0.1),
+           Candidate(1, 2, "Penicillin was discovered in 1928.", 0.8)]
+    assert [c.position for c in passage(off, min_score=0.3)] == [2]
 
 
 def test_a_sentence_opening_on_a_definite_description_goes_with_the_one_before(relevance):
     """A Cold War report printed "The term later took on a broader, metaphoric meaning ..." from the Iron Curtain
-    article without the sentence saying which term. A source's own first sentence ("The nuclear arms race was
-    ...") opens it and stands alone."""
+    article without the sentence saying which term: it now comes with that sentence, whatever that one scores. A
+    source's own first sentence ("The nuclear arms race was ...") opens it and stands alone."""
     curtain = [Candidate(1, 0, "The Iron Curtain was a political boundary dividing Europe.", 0.1),
                Candidate(1, 1, "The term later took on a broader, metaphoric meaning.", 0.9),
                Candidate(1, 2, "Winston Churchill used the phrase in 1946.", 0.8)]
-    assert [c.position for c in passage(curtain, min_score=0.3)] == [2]
+    assert [c.position for c in passage(curtain, min_score=0.3)] == [0, 1, 2]
     race = [Candidate(2, 0, "The nuclear arms race was a competition for supremacy in nuclear warfare.", 0.9, opening=True)]
     assert [c.position for c in passage(race, min_score=0.3)] == [0]
     # the Iron Curtain's second chunk starts "the Eastern Bloc. The term later ...": cut mid-article, it opens nothing
@@ -79,3 +85,24 @@ def test_a_passage_that_repeats_itself_prints_its_point_once(relevance):
     repeated = f"{PENICILLIN} Penicillins are a group of beta-lactam antibiotics originally obtained from Penicillium moulds."
     text, _ = extract_section(relevance, topic, section, [source(1, "Penicillin", repeated)])
     assert text.count("beta-lactam") == 1
+
+
+def test_the_parts_of_one_document_print_together_in_its_order(relevance):
+    """From a reader check (the fall of the Roman Republic): a later chunk of an article scored better than its
+    opening, printed first, and its first sentence read as the article's start. The parts of a document print as
+    one paragraph in document order, and a later part's first sentence does not open it."""
+    topic = "The discovery of penicillin and the development of antibiotics"
+    section = new_paragraph(0, "Penicillin's discovery", "Who discovered penicillin, and when.",
+                            ["Who discovered penicillin?"])
+    opening = {**source(1, "Alexander Fleming", FLEMING.split(" He discovered")[0]), "chunk": 0}
+    later = {**source(2, "Alexander Fleming", "He discovered benzylpenicillin in 1928 at St Mary's Hospital in "
+                      "London. Penicillin was the first broadly effective antibiotic."), "chunk": 1}
+    found = candidates(relevance, topic, section, [later, opening])
+    assert [c.opening for c in found if c.position == 0] == [False, True]  # only part 0 opens the article
+    assert {c.part for c in found if c.source == 1} == {1}
+    text, chosen = extract_section(relevance, topic, section, [later, opening])
+    assert text.count("\n\n") == 0, "one document, one paragraph"
+    assert text.startswith("Sir Alexander Fleming") and "[2]" in text.split("[1]")[0]  # part 0 first, then part 1
+    # the later part alone: its leaning first sentence has nothing to lean on, and is not printed
+    alone, _ = extract_section(relevance, topic, section, [later])
+    assert not alone.startswith("He discovered")

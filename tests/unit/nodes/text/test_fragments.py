@@ -172,3 +172,17 @@ def test_a_section_whose_sentences_all_belong_to_another_still_gets_them():
     vague = new_paragraph(0, "1973 oil crisis", "What the 1973 oil crisis was.", ["What was the 1973 oil crisis?"])
     text, chosen = extract_section(relevance, topic, vague, [source])
     assert chosen and "embargo" in text
+
+
+def test_model_prose_that_repeats_a_run_of_words_is_not_printed():
+    """A small model's conclusion (Black Death reader check) repeated its own phrase; a source's sentence that
+    names an award twice is the source's and is kept."""
+    from nexa_research.nodes.text.fragments import passage_sentences, printable
+
+    stutter = ("The Black Death had a profound impact on European society, leading to the death of up to 50 million "
+               "people or 50% of Europe's 14th-century population, or 50% of Europe's 14th-century population [1].")
+    fine = "The plague reached England in 1348 and killed a third of its people [1]."
+    assert printable(f"{stutter} {fine}") == (fine, 1)
+    award = ("It tied with This Immortal for the Hugo Award for Best Novel and won the inaugural Nebula Award for "
+             "Best Novel in 1966.")
+    assert passage_sentences(award) == [award]
