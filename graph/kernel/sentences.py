@@ -75,3 +75,38 @@ def sentence_key(sentence: str) -> str:
 
 def split_sentences(paragraph: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(paragraph.strip()) if s.strip()]
+
+
+# A reference text's opening sentence names its subject before "is"/"was" ("The Black Death was ...", "Edward III,
+# also known as Edward of Windsor before accession, was ..."); the sentences after it say "it", "he", "his".
+_SUBJECT = re.compile(
+    r"^(?P<subject>(?:The |A |An )?[A-Z][\w'’.-]*(?: [\w'’.-]+){0,6}?)(?:, [^,]{1,80},)? "
+    r"(?:is|was|are|were|has been|had been)\b"
+)
+_NOT_A_SUBJECT = re.compile(r"^(?:It|He|She|They|This|That|These|Those|There|Its|His|Her|Their|A|An|The)\b(?! [A-Z])")
+# "It" that stands for the subject, not the "it" of "it is estimated that" or "it was not until"
+_SUBJECT_PRONOUN = re.compile(r"^(?P<pronoun>It|He|She|Its|His|Her)\b(?P<rest>.*)$", re.S)
+_EXPLETIVE_IT = re.compile(r"^It (?:is|was|has been|had been|seems|seemed|appears|appeared) (?:\w+ )?(?:that|to|not until|whether)\b")
+
+
+def named_subject(sentence: str) -> str | None:
+    """The subject a definitional sentence names ("The Black Death" in "The Black Death was a plague pandemic
+    ..."), or None when it does not open that way."""
+    match = _SUBJECT.match(CITATION.sub("", sentence).strip())
+    if match is None or _NOT_A_SUBJECT.match(match["subject"]):
+        return None
+    return match["subject"]
+
+
+def with_subject_named(sentence: str, subject: str) -> str | None:
+    """`sentence` with its opening pronoun replaced by the `subject` it stands for ("It was one of the most fatal
+    pandemics" -> "The Black Death was one of ..."; "His reign" -> "Edward III's reign"), so that it reads without
+    the sentence before it; None when it does not open on such a pronoun, or on an "it" that stands for nothing
+    ("It is estimated that ...")."""
+    match = _SUBJECT_PRONOUN.match(sentence.strip())
+    if match is None or _EXPLETIVE_IT.match(sentence.strip()):
+        return None
+    possessive = match["pronoun"] in {"Its", "His", "Her"}
+    name = f"{subject}’" if possessive and subject.endswith("s") else f"{subject}'s" if possessive else subject
+    rewritten = f"{name}{match['rest']}"
+    return None if leans_on_previous(rewritten) else rewritten

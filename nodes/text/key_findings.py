@@ -11,7 +11,8 @@ in the sections already, so they are *moved*, not copied (a copy is a repetition
   section's title and the topic;
 - the conclusion takes the sentences closest to the topic among those that close a passage.
 A sentence moves only when it stands alone: it does not lean on the one before it ("He ...", "The title ..."),
-the next does not lean on it, it carries a citation, it is not its section's only sentence citing that source, and the section
+the next does not lean on it (or only by a pronoun for the subject the moving sentence names, which is then
+written out: "It was one of the most fatal pandemics" stays as "The Black Death was one of ..."), it carries a citation, it is not its section's only sentence citing that source, and the section
 keeps `MIN_LEFT` sentences. So every section still reads on its own, and no source leaves a section.
 """
 
@@ -21,7 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nexa_research.kernel.calibration import cutoff
-from nexa_research.kernel.sentences import CITATION, leans_on_previous, split_sentences
+from nexa_research.kernel.sentences import (
+    CITATION,
+    leans_on_previous,
+    named_subject,
+    split_sentences,
+    with_subject_named,
+)
 from nexa_research.nodes.text.citations import cited_numbers
 from nexa_research.providers.relevance import Relevance
 
@@ -105,14 +112,27 @@ class _Sections:
                         not cited_numbers(text)
                         or len(s.bare.split()) < MIN_WORDS
                         or leans_on_previous(s.bare, first=k == 0)
-                        or (follower and leans_on_previous(follower))
+                        or (follower and leans_on_previous(follower) and self._renamed(s) is None)
                         or not self._cites_elsewhere(s)
                     ):
                         continue
                     out.append(s)
         return out
 
+    def _renamed(self, s: _Sentence) -> str | None:
+        """The next sentence with the subject `s` names in place of its opening pronoun ("It was one of the most
+        fatal pandemics" after "The Black Death was a plague pandemic ..."), when it leans only by that pronoun:
+        it then reads on its own once `s` moves up."""
+        sentences = self.parsed[s.section][s.paragraph]
+        subject = named_subject(s.text) if s.position + 1 < len(sentences) else None
+        return with_subject_named(sentences[s.position + 1], subject) if subject else None
+
     def move(self, s: _Sentence) -> str:
+        sentences = self.parsed[s.section][s.paragraph]
+        if s.position + 1 < len(sentences) and leans_on_previous(CITATION.sub("", sentences[s.position + 1]).strip()):
+            renamed = self._renamed(s)
+            if renamed is not None:
+                sentences[s.position + 1] = renamed
         self.moved.add((s.section, s.paragraph, s.position))
         return s.text.strip()
 

@@ -54,3 +54,18 @@ def test_sentences_split_after_full_stops_but_not_after_initials_and_compare_wit
         "The firm of C. A. Parsons built a turbine in c. 1884 [1].", "It worked.", "Dr. Snow agreed."]
     assert sentence_key("X is Y [2].") == sentence_key("x is y [5]") == "x is y"
     assert CITATION.findall("a [1, 2] b [3-4]") == ["1, 2", "3-4"]
+
+
+def test_a_definitions_subject_stands_in_for_the_pronoun_that_follows_it():
+    from nexa_research.kernel.sentences import named_subject, with_subject_named
+
+    assert named_subject("The Black Death was a plague pandemic that occurred in Europe [1].") == "The Black Death"
+    assert named_subject("Edward III, also known as Edward of Windsor before accession, was King of England.") == "Edward III"
+    assert named_subject("The period was characterized by high unemployment.") is None
+    assert named_subject("It was one of the most fatal pandemics.") is None
+    assert with_subject_named("It was one of the most fatal pandemics [1].", "The Black Death") == (
+        "The Black Death was one of the most fatal pandemics [1].")
+    assert with_subject_named("His fifty-year reign is one of the longest.", "Edward III") == (
+        "Edward III's fifty-year reign is one of the longest.")
+    assert with_subject_named("It is estimated that 50 million died.", "The Black Death") is None  # an "it" for nothing
+    assert with_subject_named("However, it was an intermittent conflict.", "The war") is None  # a connective leans still

@@ -80,3 +80,21 @@ def test_a_definite_description_keeps_its_antecedent_and_a_summary_comes_from_th
     up_front = f"{lifted.introduction} {lifted.summary} {lifted.conclusion}"
     assert "The Pharaoh was the monarch" not in up_front and "The title came" not in up_front
     assert "Before this" not in up_front and "Mesoamerican" not in lifted.summary
+
+
+BLACK_DEATH = (
+    "The Black Death was a plague pandemic that occurred in Europe from 1346 to 1353 [1]. It was one of the most "
+    "fatal pandemics in human history, leading to the death of up to 50 million people [1]. The disease was caused "
+    "by the bacterium Yersinia pestis, which is primarily spread by flea bites [1]."
+)
+
+
+def test_a_definition_moves_up_and_the_pronoun_after_it_is_written_out(relevance):
+    """The Black Death report of the reader checks: its one passage is a chain ("It was ...", "The disease ..."),
+    so nothing could move and the introduction was a sentence about the report. The definition moves up, and the
+    "It" after it becomes the subject the definition named."""
+    lifted = lift_key_findings(relevance, "The Black Death in fourteenth-century Europe", ["Black Death"], [BLACK_DEATH],
+                               summary=False, conclusion=False)
+    assert lifted.introduction == "The Black Death was a plague pandemic that occurred in Europe from 1346 to 1353 [1]."
+    assert lifted.contents[0].startswith("The Black Death was one of the most fatal pandemics in human history")
+    assert "The disease was caused" in lifted.contents[0]  # a definite description is not rewritten; it stays put
