@@ -30,11 +30,12 @@ VAGUE_WORDS = frozenset(
     "general aspects factors features overall".split()
 )
 # Words about the report itself: a title made only of these ("Sections", "Main topic", "Main topics covered", "Key
-# areas covered by each section": both from the eval's coral reef plan; "Example questions", the transistor's)
-# names no subject.
+# areas covered by each section": both from the eval's coral reef plan; "Example questions", the transistor's;
+# "Additional Information", the Hanseatic League's) names no subject.
 META_WORDS = frozenset(
     "section sections report topic topics chapter chapters part parts paragraph paragraphs title covered cover "
-    "covers areas area points point questions question items example examples sample".split()
+    "covers areas area points point questions question items example examples sample additional information "
+    "details miscellaneous notes further reading".split()
 )
 MAX_TITLE_WORDS = 12
 

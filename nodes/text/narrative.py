@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nexa_research.kernel.sentences import CITATION, split_sentences
+from nexa_research.kernel.sentences import CITATION, leans_on_previous, split_sentences
 from nexa_research.nodes.text.fragments import printable
 from nexa_research.nodes.text.repetition import as_plain_paragraphs, drop_near_duplicates
 from nexa_research.nodes.text.word_support import FINDING_SHARE, content_stems, words_from
@@ -67,7 +67,14 @@ def findings(relevance: Relevance, text: str, evidence: Sequence[Evidence], prin
     sentences = _clean_sentences(text)
     if not sentences or not evidence:
         return ""
-    kept = [cited for _, cited in _supported(relevance, sentences, evidence) if cited]
+    kept: list[str] = []
+    previous_kept = False
+    for sentence, cited in _supported(relevance, sentences, evidence):
+        # a pronoun or connective with nothing before it points at nothing: the Hanseatic League report's
+        # conclusion opened "Its influence has been evident in ..."
+        previous_kept = bool(cited) and (previous_kept or not leans_on_previous(sentence, first=True))
+        if previous_kept:
+            kept.append(cited)
     result, _ = drop_near_duplicates(relevance, " ".join(kept), printed)
     return result
 

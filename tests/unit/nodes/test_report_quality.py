@@ -326,3 +326,22 @@ async def test_no_sentence_is_printed_twice_across_the_report(relevance):
 
     keys = [sentence_key(CITATION.sub("", s)) for sec in report.sections for s in split_sentences(sec.content.replace("\n\n", " "))]
     assert len(keys) == len(set(keys))
+
+
+def test_an_editor_sentence_opening_on_a_pronoun_with_nothing_before_it_is_not_printed(relevance):
+    """The Hanseatic League report's conclusion opened "Its influence has been evident ...": supported by a
+    section sentence, but its "its" points at nothing. A pronoun after a kept sentence is fine."""
+    from nexa_research.nodes.text.narrative import findings, section_evidence
+
+    evidence = section_evidence([
+        "The Novgorod Republic prospered as the easternmost trading post of the Hanseatic League [2]. Its people were "
+        "much influenced by the culture of the Byzantines, with the Novgorod school of icon painting producing many "
+        "fine works [2]."
+    ])
+    dangling = findings(relevance, "Its people were much influenced by the culture of the Byzantines, with the Novgorod "
+                        "school of icon painting producing many fine works.", evidence, [])
+    assert dangling == ""
+    chained = findings(relevance, "The Novgorod Republic prospered as the easternmost trading post of the Hanseatic "
+                       "League. Its people were much influenced by the culture of the Byzantines, with the Novgorod "
+                       "school of icon painting producing many fine works.", evidence, [])
+    assert chained.startswith("The Novgorod Republic prospered") and "Its people" in chained and chained.count("[2]") == 2
