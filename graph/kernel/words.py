@@ -37,6 +37,17 @@ def words(text: str) -> list[str]:
     return WORD.findall(text.lower())
 
 
+_NAME_WORD = re.compile(r"[a-z0-9]+")
+
+
+def name_text(text: str) -> str:
+    """Text as names are compared: lower case, letters and digits only, one space between words ("Hundred Years'
+    War" -> "hundred years war", "Rio Negro" -> "rio negro"); apostrophes and hyphens split words here, unlike
+    `words`. The subject's names (nodes/checks/subject.py) and the knowledge base's lookup by name
+    (providers/search/naming.py) read names this one way."""
+    return " ".join(_NAME_WORD.findall(text.lower()))
+
+
 def stem(word: str) -> str:
     """The word without a plural "s" (not "ss", not in words of four letters or fewer), cut to six letters."""
     if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):

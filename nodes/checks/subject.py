@@ -27,7 +27,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from nexa_research.kernel.calibration import cutoff
-from nexa_research.kernel.words import STOPWORDS, stem
+from nexa_research.kernel.words import STOPWORDS, name_text, stem
 from nexa_research.kernel.words import stems as kernel_stems
 from nexa_research.nodes.checks.plan import VAGUE_WORDS
 from nexa_research.state import Source
@@ -36,22 +36,17 @@ from nexa_research.urls import normalize_url
 CLOSE_MARGIN = cutoff("subject_close_margin")
 _PARENTHETICAL = re.compile(r"\s*\([^)]*\)")
 _SITE_SUFFIX = re.compile(r"\s+[-|–]\s+[^-|–]+$")  # "Printing press - Wikipedia"
-_WORDS = re.compile(r"[a-z0-9]+")  # a name's words: "rio negro", with no apostrophes or hyphens kept
 
 
 def _name(title: str) -> str:
     """"Rio Negro (Amazon)" is named "rio negro"; a web page's "Printing press - Encyclopedia" "printing press"."""
-    return " ".join(_WORDS.findall(_SITE_SUFFIX.sub("", _PARENTHETICAL.sub("", title)).lower()))
-
-
-def _name_text(text: str) -> str:
-    return " ".join(_WORDS.findall(text.lower()))
+    return name_text(_SITE_SUFFIX.sub("", _PARENTHETICAL.sub("", title)))
 
 
 def topic_phrases(topic: str) -> set[str]:
     """Runs of two or more consecutive content words of the topic: "printing press" and "europe" is not one."""
     runs: list[list[str]] = [[]]
-    for word in _WORDS.findall(topic.lower()):
+    for word in name_text(topic).split():
         if word in STOPWORDS or word in VAGUE_WORDS:
             runs.append([])
         else:
@@ -67,9 +62,9 @@ def named_article(title: str, names: Collection[str], topic: str = "") -> bool:
     if not names or _PARENTHETICAL.search(title):
         return False
     name = _name(title)
-    if not name or re.search(rf"\b{re.escape(name)}\b", _name_text(topic)):
+    if not name or re.search(rf"\b{re.escape(name)}\b", name_text(topic)):
         return False
-    keys = {_name_text(n) for n in names}
+    keys = {name_text(n) for n in names}
     if name in keys:
         return True
     return len(name.split()) >= 2 and any(re.search(rf"\b{re.escape(name)}\b", key) for key in keys)
@@ -107,11 +102,11 @@ class TopicSubject:
         """True when the source's title or text names the subject (a phrase of the topic, the best article's title
         or a close article's multi-word title): Louis Armstrong's "... jazz trumpeter ..." does, Cro-Magnon's
         "... Europe ..." does not."""
-        return self._named is not None and bool(self._named.search(f"{_name(source['title'])} {_name_text(source['text'])}"))
+        return self._named is not None and bool(self._named.search(f"{_name(source['title'])} {name_text(source['text'])}"))
 
     def named_in(self, text: str) -> bool:
         """True when `text` (a sentence, say) names the subject, by the same rule as `names_subject`."""
-        return self._named is not None and bool(self._named.search(_name_text(text)))
+        return self._named is not None and bool(self._named.search(name_text(text)))
 
     def covers(self, source: Source) -> bool:
         """True when the source is one of the topic's own articles, names the subject, or its title is the topic's

@@ -20,23 +20,18 @@ import threading
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from nexa_research.kernel.words import name_text
 from nexa_research.providers.kb.store import KnowledgeBase
 from nexa_research.providers.search.protocol import make_source
 from nexa_research.state import Source
 
 MAX_SCANNED_CHUNKS = 200_000
-_WORDS = re.compile(r"[a-z0-9]+")
-
-
-def name_words(text: str) -> str:
-    """Text as the lookup compares it: lower case, words only ("Hundred Years' War" -> "hundred years war")."""
-    return " ".join(_WORDS.findall(text.lower()))
 
 
 def naming_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
     """One pattern for any of `names` as whole words in lower-case text, plural allowed; between two words of a
     name anything but a letter or digit ("hundred years war" matches "Hundred Years' War")."""
-    keys = sorted({name_words(n) for n in names if name_words(n)}, key=len, reverse=True)
+    keys = sorted({name_text(n) for n in names if name_text(n)}, key=len, reverse=True)
     alternatives = "|".join(r"[^a-z0-9]+".join(re.escape(w) for w in key.split()) for key in keys)
     return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?:s|es)?(?![a-z0-9])") if alternatives else None
 
@@ -46,7 +41,7 @@ class _Corpus:
 
     def __init__(self, payloads: list[dict[str, Any]]) -> None:
         self.payloads = payloads
-        self.words = [(p.get("text") or "").lower() for p in payloads]
+        self.texts = [(p.get("text") or "").lower() for p in payloads]
 
 
 class NameLookup:
@@ -79,21 +74,21 @@ class NameLookup:
         corpus = self._read()
         if pattern is None or corpus is None:
             return []
-        key = (tuple(sorted({name_words(n) for n in names})), limit)
+        key = (tuple(sorted({name_text(n) for n in names})), limit)
         if key not in self._found:
             self._found[key] = self._scan(corpus, pattern, names, limit)
         return [Source(**s) for s in self._found[key]]
 
     @staticmethod
     def _scan(corpus: _Corpus, pattern: re.Pattern[str], names: Sequence[str], limit: int) -> list[Source]:
-        wanted = {name_words(n) for n in names}
+        wanted = {name_text(n) for n in names}
         found: list[tuple[int, int]] = []
         # a plain substring test first (C speed): the regular expression runs on the few texts that can match
         needles = {max(key.split(), key=len) for key in wanted if key}
-        for i, text in enumerate(corpus.words):
+        for i, text in enumerate(corpus.texts):
             if not any(needle in text for needle in needles):
                 continue
-            if name_words(corpus.payloads[i].get("title") or "") in wanted:
+            if name_text(corpus.payloads[i].get("title") or "") in wanted:
                 continue
             hits = len(pattern.findall(text))
             if hits:
