@@ -108,6 +108,11 @@ class ResearchConfig(BaseSettings):
         "'kb' (the local knowledge base; 'qdrant' is its older name), 'exa', "
         "or any name registered with nexa_research.providers.register_search_backend.",
     )
+    kb_collection: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.-]+$", max_length=120,
+        description="Knowledge-base collection the 'kb' backend searches (see `nexa collections`); "
+        "None = NEXA_KB_COLLECTION, default 'nexa_kb'.",
+    )
     search_results: int = Field(default=5, ge=1, le=20, description="Results fetched per search query.")
     min_sections: int = Field(default=3, ge=3, le=7, description="Fewest sections the planner may produce.")
     max_sections: int = Field(default=7, ge=3, le=7, description="Most sections the planner may produce.")

@@ -186,7 +186,7 @@ class ConfiguredProviders(Providers):
     def search_backend(self, cfg: ResearchConfig) -> SearchBackend:
         from nexa_research.providers.search.registry import build_search_backend, resolve_backend_name
 
-        key = f"{resolve_backend_name(cfg, self.settings)}:{cfg.search_results}:{cfg.use_memory}"
+        key = f"{resolve_backend_name(cfg, self.settings)}:{cfg.kb_collection}:{cfg.search_results}:{cfg.use_memory}"
         if key not in self._backends:
             backend = build_search_backend(cfg, self.settings)
             if cfg.use_memory:

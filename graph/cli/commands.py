@@ -77,6 +77,7 @@ def research(
     iterations: Annotated[int | None, typer.Option(help="Research rounds per section (1-3).")] = None,
     backend: Annotated[str | None, typer.Option(help="Search backend: auto, kb (local knowledge base), exa, or a registered name.")] = None,
     results: Annotated[int | None, typer.Option(help="Search results per query.")] = None,
+    collection: Annotated[str | None, typer.Option(help="Knowledge-base collection to search (`nexa collections`); default NEXA_KB_COLLECTION.")] = None,
     language: Annotated[str | None, typer.Option(help="Language of the report.")] = None,
     thread_id: Annotated[str | None, typer.Option(help="Thread id: an existing one continues that run.")] = None,
     review: Annotated[bool, typer.Option(help="Pause after planning for review (approve with `nexa resume`).")] = False,
@@ -87,12 +88,14 @@ def research(
     overrides: dict[str, Any] = {"review_plan": True} if review else {}
     if sections is not None:
         overrides.update(min_sections=sections, max_sections=sections)
-    for key, value in (("max_iterations", iterations), ("search_backend", backend), ("search_results", results), ("language", language)):
+    for key, value in (("max_iterations", iterations), ("search_backend", backend), ("search_results", results),
+                       ("language", language), ("kb_collection", collection)):
         if value is not None:
             overrides[key] = value
     try:
         settings = ProviderSettings.load()
-        if ingest_if_empty and (backend or "auto") in ("auto", "kb", "qdrant") and not settings.exa_api_key:
+        # only the default collection is seeded with Wikipedia: a named one holds what its owner ingested
+        if ingest_if_empty and collection is None and (backend or "auto") in ("auto", "kb", "qdrant") and not settings.exa_api_key:
             _ensure_knowledge_base(settings)
         report = asyncio.run(_run_with_progress(topic, overrides, thread_id, quiet))
     except PlanReviewPending as exc:

@@ -56,6 +56,7 @@ def run(
     topics: Annotated[Path | None, typer.Option(help="Topics file (JSON lines); default: the packaged dataset.")] = None,
     out: Annotated[Path, typer.Option(help="Folder for reports, results and history.jsonl.")] = DEFAULT_OUT,
     ingest_if_empty: Annotated[bool, typer.Option(help="Seed an empty local knowledge base with Wikipedia first.")] = False,
+    collection: Annotated[str | None, typer.Option(help="Knowledge-base collection to research in (`nexa collections`).")] = None,
     judge_model: JudgeModel = None,
     judge_base_url: JudgeBaseUrl = None,
     strict: Strict = False,
@@ -73,6 +74,8 @@ def run(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
     overrides: dict[str, Any] = {"min_sections": sections, "max_sections": sections}
+    if collection is not None:
+        overrides["kb_collection"] = collection
     if iterations is not None:
         overrides["max_iterations"] = iterations
     run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")

@@ -106,11 +106,18 @@ def _bytes_progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
 
 def ingest(
     what: Annotated[str, typer.Argument(help="'wikipedia' for the offline corpus, 'qdrant' to copy an earlier embedded "
-                                             "Qdrant store, or a file/folder of .md/.txt/.html/.pdf")],
+                                             "Qdrant store, or a file/folder of .html/.md/.txt/.pdf")],
     limit: Annotated[int | None, typer.Option(help="Only the first N Wikipedia articles.")] = None,
+    collection: Annotated[str | None, typer.Option(help="Collection to fill (created if new); default NEXA_KB_COLLECTION.")] = None,
+    include: Annotated[list[str] | None, typer.Option(help="Only files matching this pattern (repeatable), e.g. 'manual/**'.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="Leave out files matching this pattern (repeatable), e.g. '_sources/**'.")] = None,
 ) -> None:
-    """Load documents into the local knowledge base (Redis by default; Qdrant with QDRANT_URL or NEXA_KB=qdrant)."""
-    from nexa_research.providers.kb.ingest import ingest_path, ingest_wikipedia
+    """Load documents into the local knowledge base (Redis by default; Qdrant with QDRANT_URL or NEXA_KB=qdrant).
+
+    A folder is kept in step: run it again and new and changed files are stored, deleted ones removed, unchanged
+    ones skipped."""
+    from nexa_research.providers.kb.file_ingest import ingest_path
+    from nexa_research.providers.kb.ingest import ingest_wikipedia
     from nexa_research.providers.kb.migration import copy_from_embedded_qdrant
     from nexa_research.providers.kb.store import open_knowledge_base
 
@@ -120,21 +127,44 @@ def ingest(
         raise typer.Exit(code=2)
     settings = ProviderSettings.load()
     try:
-        with open_knowledge_base(settings) as kb:
+        with open_knowledge_base(settings, collection=collection) as kb:
             if what == "wikipedia":
                 chunks = ingest_wikipedia(kb, limit=limit, progress=True)
             elif what == "qdrant":
                 chunks = copy_from_embedded_qdrant(kb, settings, progress=True)
             else:
-                report = ingest_path(kb, path, progress=True)
-                console.print(f"{report.documents} documents, {report.chunks} chunks stored")
+                report = ingest_path(kb, path, include=include or (), exclude=exclude or (), progress=True)
+                console.print(report.summary())
                 for name, reason in report.skipped:
                     console.print(f"[yellow]skipped[/yellow] {name}: {reason}")
+                console.print(f"collection {kb.collection!r} ({kb.describe()}) holds {kb.count()} chunks")
                 return
             console.print(f"{what}: {chunks} chunks stored; knowledge base ({kb.describe()}) holds {kb.count()} chunks")
     except NexaError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
+
+
+def collections() -> None:
+    """List the knowledge base's collections with their chunk counts (`--collection NAME` picks one)."""
+    from nexa_research.providers.kb.store import open_knowledge_base
+
+    settings = ProviderSettings.load()
+    try:
+        with open_knowledge_base(settings) as kb:
+            found = kb.collections()
+            location = kb.describe()
+    except NexaError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    table = Table(title=f"collections ({location.split(', collection')[0]})")
+    table.add_column("collection")
+    table.add_column("chunks", justify="right")
+    table.add_column("")
+    for name, count in found.items():
+        note = "default" if name == settings.qdrant_collection else ("research memory" if name.endswith("_memory") else "")
+        table.add_row(name, str(count), note)
+    console.print(table)
 
 
 def _check(name: str, probe: Callable[[], str], table: Table) -> bool:
@@ -203,4 +233,5 @@ def doctor() -> None:
 def register(app: typer.Typer) -> None:
     app.command()(setup)
     app.command()(ingest)
+    app.command()(collections)
     app.command()(doctor)

@@ -26,7 +26,16 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 800
 CHUNK_OVERLAP = 100
-PAYLOAD_KEYS = ("url", "title", "text", "source", "published", "chunk", "chunks")
+# what a user's file carries beside (kb/file_ingest.py): the file's URI (a chunk's url may add a section anchor)
+# and the SHA-256 of its bytes, so a re-ingest skips it unchanged. Absent, not None, on other documents, so a
+# Wikipedia chunk's payload is what it always was and is never re-embedded for it.
+OPTIONAL_PAYLOAD_KEYS = ("file", "sha256")
+PAYLOAD_KEYS = ("url", "title", "text", "source", "published", "chunk", "chunks", *OPTIONAL_PAYLOAD_KEYS)
+
+
+def stored_payload(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The payload keys of a stored record; optional keys only when they hold a value."""
+    return {k: values.get(k) for k in PAYLOAD_KEYS if k not in OPTIONAL_PAYLOAD_KEYS or values.get(k) is not None}
 
 
 class ChunkRecord(NamedTuple):
@@ -128,5 +137,6 @@ class Chunker:
             for n, text in enumerate(chunks):
                 payload = {"url": url, "title": title, "text": text, "source": source,
                            "published": published, "chunk": n, "chunks": len(chunks)}
+                payload.update({k: str(doc[k]) for k in OPTIONAL_PAYLOAD_KEYS if doc.get(k)})
                 records.append(ChunkRecord(point_id(url, n), payload, embedded_text(title, text)))
         return records

@@ -21,7 +21,7 @@ from qdrant_client.common.client_exceptions import QdrantException
 from qdrant_client.http.exceptions import ApiException
 
 from nexa_research.errors import SearchBackendError
-from nexa_research.providers.kb.chunks import PAYLOAD_KEYS, Hit, StoredPoint
+from nexa_research.providers.kb.chunks import Hit, StoredPoint, stored_payload
 from nexa_research.providers.kb.embeddings import Embedder
 from nexa_research.providers.kb.filters import SearchFilters
 from nexa_research.providers.kb.qdrant_clients import acquire_client, one_blas_thread, relax_commit_sync, release_client
@@ -137,7 +137,7 @@ class QdrantKnowledgeBase(KnowledgeBase):
                 "export", "scroll", self.collection, limit=batch_size, offset=offset, with_payload=True, with_vectors=True
             )
             if points:
-                yield [StoredPoint(str(p.id), {k: (p.payload or {}).get(k) for k in PAYLOAD_KEYS}, list(p.vector))
+                yield [StoredPoint(str(p.id), stored_payload(p.payload or {}), list(p.vector))
                        for p in points]
             if offset is None:
                 return
@@ -149,9 +149,13 @@ class QdrantKnowledgeBase(KnowledgeBase):
                 "read", "scroll", self.collection, limit=batch_size, offset=offset, with_payload=True, with_vectors=False
             )
             if points:
-                yield [{k: (p.payload or {}).get(k) for k in PAYLOAD_KEYS} for p in points]
+                yield [stored_payload(p.payload or {}) for p in points]
             if offset is None:
                 return
+
+    def collections(self) -> dict[str, int]:
+        names = sorted(c.name for c in self._client_call("list collections", "get_collections").collections)
+        return {n: int(self._client_call("count", "count", n, exact=True).count) for n in names}
 
     def count(self, filters: Mapping[str, Any] | None = None) -> int:
         parsed = SearchFilters.parse(filters)

@@ -32,7 +32,14 @@ from redisvl.query import CountQuery, VectorQuery
 from redisvl.schema import IndexSchema
 
 from nexa_research.errors import ResearchInputError, SearchBackendError
-from nexa_research.providers.kb.chunks import PAYLOAD_KEYS, Hit, StoredPoint, batches
+from nexa_research.providers.kb.chunks import (
+    OPTIONAL_PAYLOAD_KEYS,
+    PAYLOAD_KEYS,
+    Hit,
+    StoredPoint,
+    batches,
+    stored_payload,
+)
 from nexa_research.providers.kb.embeddings import Embedder
 from nexa_research.providers.kb.filters import REDIS_PUBLISHED_FIELD, REDIS_SOURCE_FIELD, SearchFilters, parse_iso
 from nexa_research.providers.kb.store import KnowledgeBase
@@ -173,6 +180,18 @@ class RedisKnowledgeBase(KnowledgeBase):
 
         return self._guard("read", read)
 
+    def collections(self) -> dict[str, int]:
+        def read() -> dict[str, int]:
+            names = sorted(n.decode() if isinstance(n, bytes) else str(n) for n in self._client.execute_command("FT._LIST"))
+            out = {}
+            for name in names:
+                if name.startswith("nexa:kb:"):
+                    info = self._client.ft(name).info()
+                    out[name.removeprefix("nexa:kb:")] = int(info.get("num_docs", 0))
+            return out
+
+        return self._guard("list collections", read)
+
     def count(self, filters: Mapping[str, Any] | None = None) -> int:
         parsed = SearchFilters.parse(filters)
         query = CountQuery(filter_expression=parsed.to_redis() if parsed else "*").timeout(QUERY_TIMEOUT_MS)
@@ -215,6 +234,7 @@ def _hash_fields(point: StoredPoint) -> dict[str, Any]:
         "chunk": int(payload["chunk"]), "chunks": int(payload["chunks"]),
         VECTOR_FIELD: np.asarray(point.vector, dtype=np.float32).tobytes(),
     }  # fmt: skip
+    fields.update({k: payload[k] for k in OPTIONAL_PAYLOAD_KEYS if payload.get(k)})
     if payload.get("published"):
         fields["published"] = payload["published"]
         fields[REDIS_PUBLISHED_FIELD] = parse_iso(payload["published"], "stored published").timestamp()
@@ -228,7 +248,7 @@ def _payload(row: Sequence[bytes | None]) -> dict[str, Any]:
 
 
 def _typed(values: Mapping[str, Any]) -> dict[str, Any]:
-    payload = {key: values.get(key) for key in PAYLOAD_KEYS}
+    payload = stored_payload(values)
     payload["chunk"] = int(payload["chunk"] or 0)
     payload["chunks"] = int(payload["chunks"] or 0)
     payload["published"] = payload["published"] or None

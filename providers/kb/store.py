@@ -98,10 +98,19 @@ class KnowledgeBase(ABC):
         lookup by words reads (providers/search/naming.py)."""
 
     @abstractmethod
+    def collections(self) -> dict[str, int]:
+        """Every collection of this store (this one included) with its number of chunks: `nexa collections`."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the connection or folder; safe to call twice."""
 
     # shared behaviour
+    def delete_chunks(self, ids: Sequence[str]) -> None:
+        """Remove stored chunks by id (`point_id(url, n)`); absent ids are ignored."""
+        for batch in batches(ids, 1024):
+            self._delete(batch)
+
     def chunk(self, text: str) -> list[str]:
         return self.chunker.split(text)
 

@@ -65,8 +65,6 @@ def deduplicate(hits: list[Hit], k: int, dedup_cosine: float = DEFAULT_DEDUP_COS
 class KnowledgeBaseSearch:
     """`SearchBackend` over a `KnowledgeBase`. Filters: `source`, `published_after`, `published_before` (ISO dates)."""
 
-    name = BACKEND_NAME
-
     def __init__(
         self,
         kb: KnowledgeBase,
@@ -75,6 +73,9 @@ class KnowledgeBaseSearch:
         dedup_cosine: float = DEFAULT_DEDUP_COSINE,
     ) -> None:
         self.kb = kb
+        # a collection other than the default is part of the name, so cached searches and reports keep apart
+        default = ProviderSettings.model_fields["qdrant_collection"].default
+        self.name = BACKEND_NAME if kb.collection == default else f"{BACKEND_NAME}:{kb.collection}"
         self.score_threshold = score_threshold
         self.dedup_cosine = dedup_cosine
         self._known_nonempty = False
@@ -128,10 +129,10 @@ class KnowledgeBaseSearch:
 
 
 def backend_from_settings(cfg: ResearchConfig, settings: ProviderSettings) -> KnowledgeBaseSearch:
-    """The registry's factory: the knowledge base the settings name (`open_knowledge_base`).
+    """The registry's factory: the knowledge base the settings name (`open_knowledge_base`), in the run's
+    `kb_collection` when it names one.
 
     Opening is cheap after the first time in a process: the embedding model is shared, and so is an embedded
     Qdrant client.
     """
-    del cfg  # result count is per call (`k`); nothing else in the run config concerns this backend
-    return KnowledgeBaseSearch(open_knowledge_base(settings))
+    return KnowledgeBaseSearch(open_knowledge_base(settings, collection=cfg.kb_collection))

@@ -82,7 +82,7 @@ class RememberingSearch:
             raise SearchBackendError(f"cannot open the research memory: {exc}") from exc
 
     async def remember(self, sources: list[Source]) -> int:
-        if self.backend.name in LOCAL_BACKENDS or not sources:
+        if self.backend.name.split(":", 1)[0] in LOCAL_BACKENDS or not sources:
             return 0
         docs = [
             {"url": s["url"], "title": s["title"], "text": s["text"], "published": _iso_date_or_none(s["published"])}

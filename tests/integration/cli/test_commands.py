@@ -94,3 +94,38 @@ def test_doctor_fails_when_the_llm_does_not_answer(cli_env):
 
     result = nexa({**cli_env, "NEXA_LLM_BASE_URL": closed_port_url()}, "doctor")
     assert result.returncode == 1 and "fails" in result.stdout
+
+
+def test_a_folder_in_its_own_collection_researched_and_cited_by_section(cli_env, tmp_path):
+    """`nexa ingest FOLDER --collection NAME --exclude ...`, `nexa collections`, `nexa research --collection NAME`:
+    the report cites the sections of the user's pages at their anchors, titled by page and heading."""
+    docs = tmp_path / "manual"
+    (docs / "_sources").mkdir(parents=True)
+    (docs / "presses.html").write_text(
+        "<title>3.1. Printing Presses</title><div class='navheader'><a href='a.html'>Prev</a> "
+        "<a href='b.html'>Next</a></div><h2 id='SCREW'>3.1.1. The Screw Press</h2><p>The screw press pressed paper "
+        "onto inked type with a wooden screw, printing one sheet at a time.</p><h2 id='MOVABLE'>3.1.2. Movable Type"
+        "</h2><p>Movable type let printers set and reuse individual letters for every new page they printed.</p>")
+    (docs / "_sources" / "presses.txt").write_text("An earlier draft of the page about printing presses.")
+    (docs / "style.css").write_text("p { margin: 0 }")
+    name = f"cli_docs_{tmp_path.name[-8:]}".replace("-", "_")
+
+    ingested = nexa(cli_env, "ingest", str(docs), "--collection", name, "--exclude", "_sources/**")
+    assert ingested.returncode == 0, ingested.stderr
+    assert "1 added, 0 updated, 0 removed, 0 unchanged (2 chunks written); not documents: 1 .css, 1 excluded" in " ".join((ingested.stdout + ingested.stderr).split())
+    again = nexa(cli_env, "ingest", str(docs), "--collection", name, "--exclude", "_sources/**")
+    assert "0 added, 0 updated, 0 removed, 1 unchanged" in " ".join((again.stdout + again.stderr).split())
+
+    listed = nexa(cli_env, "collections")
+    assert listed.returncode == 0, listed.stderr
+    assert any(name in line and " 2 " in line for line in (listed.stdout + listed.stderr).splitlines())
+
+    out = tmp_path / "report.md"
+    done = nexa(cli_env, "research", "The printing press", "--sections", "3", "--iterations", "1", "--collection", name,
+                "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.with_suffix(".json").read_text())
+    cited = {e["url"].rsplit("/", 1)[-1]: e["title"] for e in report["bibliography"]}
+    assert cited and set(cited) <= {"presses.html#SCREW", "presses.html#MOVABLE"}
+    assert set(cited.values()) <= {"Printing Presses › The Screw Press", "Printing Presses › Movable Type"}
+    assert "Prev" not in out.read_text() and "3.1" not in out.read_text()

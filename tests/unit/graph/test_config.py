@@ -47,6 +47,7 @@ def test_context_wins_over_configurable():
         ({"search_results": 0}, "search_results"),
         ({"models": {"planner": {"temperature": 5}}}, "models.planner.temperature"),
         ({"no_such_knob": 1}, "no_such_knob"),
+        ({"kb_collection": "my docs/../x"}, "kb_collection"),
     ],
 )
 def test_out_of_range_config_names_the_field(values, field):

@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
+from nexa_research.providers.kb.file_ingest import ingest_path
 from nexa_research.providers.kb.ingest import (
-    html_to_text,
-    ingest_path,
     ingest_wikipedia,
     wikipedia_data_path,
     wikipedia_documents,
     wikipedia_url,
 )
 from nexa_research.providers.search.knowledge_base import KnowledgeBaseSearch
-
-
-def minimal_pdf(text: str, title: str) -> bytes:
-    """A one-page PDF with one line of Helvetica text, xref offsets computed by hand (pypdf cannot write text)."""
-    stream = f"BT /F1 14 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        f"<< /Title ({title}) >>".encode("latin-1"),
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+from support.documents import minimal_pdf
 
 
 @pytest.fixture
@@ -114,36 +90,29 @@ def test_ingest_progress_shows_count_rate_and_eta_on_stderr(kb, documents_folder
     ingest_path(kb, documents_folder, progress=True)
     out, err = capfd.readouterr()
     assert out == ""
-    assert "4/4 chunks" in err and "chunks/s" in err and "ETA" in err
+    assert "6/6 files" in err and "5/5 chunks" in err and "chunks/s" in err and "ETA" in err
 
 
-def test_html_to_text_drops_scripts_and_styles():
-    text, title = html_to_text("<title> A  page </title><style>p{}</style><script>x()</script><p>One</p><p>Two &lt;3</p>")
-    assert title == "A page"
-    assert text == "One\nTwo <3"
+async def test_folder_ingest_makes_every_readable_file_searchable(kb, documents_folder):
+    report = ingest_path(kb, documents_folder, progress=False)
 
-
-async def test_folder_ingest_makes_every_readable_file_searchable(kb, documents_folder, caplog):
-    with caplog.at_level(logging.WARNING, logger="nexa_research.providers.kb.ingest"):
-        report = ingest_path(kb, documents_folder, progress=False)
-
-    assert report.documents == 4 and report.chunks == kb.count() == 4
-    skipped = {Path(path).name: reason for path, reason in report.skipped}
-    assert set(skipped) == {"picture.png", "broken.pdf", "latin1.txt", ".git"}
-    assert "unsupported" in skipped["picture.png"] and "UTF-8" in skipped["latin1.txt"]
-    for name in ("picture.png", "broken.pdf", "latin1.txt"):
-        assert any(name in record.getMessage() for record in caplog.records), f"no warning names {name}"
+    assert sorted(report.added) == ["nested/bees.txt", "nested/deeper/comets.pdf", "nested/page.html", "tides.md"]
+    assert report.chunks == kb.count() == 5  # tides.md: its preface and its one section
+    assert sorted(dict(report.skipped)) == ["broken.pdf", "latin1.txt"]
+    assert "UTF-8" in dict(report.skipped)["latin1.txt"]
+    assert report.summary() == ("4 added, 0 updated, 0 removed, 0 unchanged (5 chunks written); 2 unreadable; "
+                                "not documents: 1 .png, 1 hidden")
 
     search = KnowledgeBaseSearch(kb, score_threshold=0.2)
     expectations = {
-        "icy comets with tails": ("comets.pdf", "About Comets"),
-        "glaciers carving valleys": ("page.html", "Glaciers"),
+        "icy comets with tails": ("comets.pdf#page=1", "About Comets › page 1"),
+        "glaciers carving valleys": ("page.html", "Glaciers › Ice"),
         "how bees tell each other where flowers are": ("bees.txt", "bees"),
-        "moon gravity and ocean tides": ("tides.md", "Lunar Tides"),
+        "moon gravity and ocean tides": ("tides.md#lunar-tides", "Lunar Tides"),
     }
-    for query, (file_name, title) in expectations.items():
+    for query, (ending, title) in expectations.items():
         top = (await search.search(query, k=1))[0]
-        assert top["url"].startswith("file:///") and top["url"].endswith(file_name), query
+        assert top["url"].startswith("file:///") and top["url"].endswith(ending), query
         assert top["title"] == title
         assert top["published"] and len(top["published"]) == 10
     html = (await search.search("glaciers", k=1))[0]["text"]
@@ -152,12 +121,58 @@ async def test_folder_ingest_makes_every_readable_file_searchable(kb, documents_
 
 def test_a_single_file_and_a_missing_path(kb, documents_folder):
     report = ingest_path(kb, documents_folder / "nested" / "bees.txt", progress=False)
-    assert (report.documents, report.skipped) == (1, [])
+    assert (report.added, report.skipped) == (["bees.txt"], [])
     with pytest.raises(FileNotFoundError, match="nowhere"):
         ingest_path(kb, documents_folder / "nowhere", progress=False)
 
 
-def test_reingesting_a_folder_is_idempotent(kb, documents_folder):
+def test_reingesting_an_unchanged_folder_reads_and_writes_nothing(kb, documents_folder, monkeypatch):
+    (documents_folder / "broken.pdf").unlink()  # unreadable files are tried again every time
+    (documents_folder / "latin1.txt").unlink()
     first = ingest_path(kb, documents_folder, progress=False)
+    import nexa_research.providers.kb.file_ingest as file_ingest
+
+    monkeypatch.setattr(file_ingest, "read_file", lambda path: pytest.fail(f"{path} was read again"))
     second = ingest_path(kb, documents_folder, progress=False)
-    assert first.chunks == second.chunks == kb.count()
+    assert (second.added, second.updated, second.removed, second.unchanged, second.chunks) == ([], [], [], 4, 0)
+    assert kb.count() == first.chunks
+
+
+async def test_a_changed_file_is_updated_alone_and_a_deleted_one_removed(kb, tmp_path):
+    root = tmp_path / "manual"
+    root.mkdir()
+    (root / "locks.html").write_text(
+        "<title>13.3. Explicit Locking</title><h2 id='LOCKS'>13.3. Explicit Locking</h2><p>Row locks block writers of one row.</p>"
+        "<h3 id='ADVISORY'>13.3.5. Advisory Locks</h3><p>Advisory locks have a meaning the application defines.</p>")
+    (root / "vacuum.html").write_text("<title>Vacuum</title><p>Vacuum reclaims storage held by dead tuples.</p>")
+    ingest_path(kb, root, progress=False)
+    assert kb.count() == 3
+
+    (root / "locks.html").write_text(
+        "<title>13.3. Explicit Locking</title><h2 id='LOCKS'>13.3. Explicit Locking</h2><p>Row locks block writers of one row.</p>")
+    (root / "vacuum.html").unlink()
+    (root / "wal.md").write_text("# Write-Ahead Log\n\nThe log is written before the data files change.\n")
+    report = ingest_path(kb, root, progress=False)
+    assert (report.added, report.updated, report.unchanged) == (["wal.md"], ["locks.html"], 0)
+    assert [Path(uri).name for uri in report.removed] == ["vacuum.html"]
+    assert kb.count() == 2, "the lost section and the deleted file are gone from the store"
+    search = KnowledgeBaseSearch(kb, score_threshold=-1)
+    urls = {hit["url"].rsplit("/", 1)[-1]: hit["title"] for hit in await search.search("locks and logs", k=10)}
+    assert urls == {"locks.html#LOCKS": "Explicit Locking", "wal.md#write-ahead-log": "Write-Ahead Log"}
+
+
+def test_excluded_files_are_removed_and_copies_stored_once(kb, tmp_path):
+    root = tmp_path / "docs"
+    (root / "_sources").mkdir(parents=True)
+    text = ("Task groups combine a task creation interface with a reliable way to wait for all tasks in the group "
+            "to finish; leaving the group awaits every task it holds.")
+    (root / "tasks.html").write_text(f"<title>Tasks — Kit 1.0 documentation</title><p>{text}</p>")
+    (root / "_sources" / "tasks.rst.txt").write_text(f"Tasks\n=====\n\n{text}\n")
+    (root / "_sources" / "notes.txt").write_text("Release notes: version one added groups.")
+    report = ingest_path(kb, root, progress=False)
+    assert report.copies == {"_sources/tasks.rst.txt": "tasks.html"}
+    assert sorted(report.added) == ["_sources/notes.txt", "tasks.html"]
+
+    again = ingest_path(kb, root, exclude=["_sources/**"], progress=False)
+    assert [Path(uri).name for uri in again.removed] == ["notes.txt"]
+    assert again.unchanged == 1 and kb.count() == 1

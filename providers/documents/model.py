@@ -1,0 +1,35 @@
+"""What a document reader returns: a page title and its sections, each with the heading path above it and an
+anchor a citation can point at, so a report cites "Routine Vacuuming › Recovering Disk Space" at
+`routine-vacuuming.html#VACUUM-FOR-SPACE-RECOVERY` rather than a twenty-screen page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+HEADING_SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class DocumentSection:
+    """One stretch of a document under one heading: its text as paragraphs separated by blank lines."""
+
+    headings: tuple[str, ...]  # the heading path below the page title, outermost first (may be empty)
+    anchor: str | None  # a fragment id of the page (an HTML id, a Markdown heading slug, "page=3" of a PDF)
+    text: str
+
+    def title(self, page_title: str) -> str:
+        """The page title followed by the headings that say something beyond it."""
+        parts = [page_title, *(h for h in self.headings if h and h.casefold() != page_title.casefold())]
+        return HEADING_SEPARATOR.join(dict.fromkeys(parts))
+
+
+@dataclass
+class ReadDocument:
+    """A document as its reader understood it."""
+
+    title: str
+    sections: list[DocumentSection] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(s.text for s in self.sections if s.text)

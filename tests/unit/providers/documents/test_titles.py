@@ -1,0 +1,42 @@
+"""Titles without a manual's numbering and without the site name every page repeats."""
+
+from __future__ import annotations
+
+import pytest
+
+from nexa_research.providers.documents.titles import clean_title, shared_suffix, without_numbering
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("25.1. Routine Vacuuming", "Routine Vacuuming"),
+    ("25.1.2 Recovering Disk Space", "Recovering Disk Space"),
+    ("13. Introduction", "Introduction"),
+    ("F.1. amcheck", "amcheck"),
+    ("Chapter 13. Concurrency Control", "Concurrency Control"),
+    ("Part III. Server Administration", "Server Administration"),
+    ("Appendix F. Additional Supplied Modules", "Additional Supplied Modules"),
+    ("§ 2.1 Scope", "Scope"),
+    # not numbering: a year, a title that is a number, initials, words after a label word
+    ("1984", "1984"),
+    ("2001 A Space Odyssey", "2001 A Space Odyssey"),
+    ("J. R. R. Tolkien", "J. R. R. Tolkien"),
+    ("Unit Test Basics", "Unit Test Basics"),
+    ("A Tour of the Library", "A Tour of the Library"),
+    ("VACUUM", "VACUUM"),
+])
+def test_numbering_is_removed_and_nothing_else(title, expected):
+    assert without_numbering(title) == expected
+
+
+def test_the_suffix_most_pages_share_is_the_site_name():
+    titles = [f"page{n} — Toolkit 2.1 documentation" for n in range(4)] + ["Search", "asyncio — Asynchronous I/O — Toolkit 2.1 documentation"]
+    suffix = shared_suffix(titles)
+    assert suffix == " — Toolkit 2.1 documentation"
+    assert clean_title("asyncio — Asynchronous I/O — Toolkit 2.1 documentation", suffix) == "asyncio — Asynchronous I/O"
+    assert clean_title("12.3. Locks — Toolkit 2.1 documentation", suffix) == "Locks"
+
+
+def test_no_shared_suffix_on_few_or_varied_titles():
+    assert shared_suffix(["a — X", "b — X"]) is None  # fewer than three pages
+    assert shared_suffix(["a — X", "b — Y", "c — Z", "d — W"]) is None
+    assert shared_suffix(["Routine Vacuuming", "Glossary", "Locks"]) is None
