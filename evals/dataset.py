@@ -4,6 +4,9 @@
     data/topics-quick.jsonl    one tuning topic per field (6), for a quick run
     data/topics-heldout.jsonl  the held-out set: topics the developers do not look at, run to check that a change
                                helps reports in general and not just the topics it was tuned on
+    data/documents-postgresql.jsonl  questions on a user's own documents: the PostgreSQL 15 manual (Debian's
+                               postgresql-doc-15, 1,169 HTML pages) ingested into a collection of its own; the
+                               URLs are page paths in that folder (evals/recall.py: page recall)
 
 The topics are general subjects the offline Wikipedia corpus covers well, spread over history, science,
 geography, arts, technology and economics. `expect_urls` names the two to four articles a report on the topic
@@ -27,7 +30,8 @@ from nexa_research.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 
-TOPIC_SETS = {"tuning": "topics.jsonl", "quick": "topics-quick.jsonl", "heldout": "topics-heldout.jsonl"}
+TOPIC_SETS = {"tuning": "topics.jsonl", "quick": "topics-quick.jsonl", "heldout": "topics-heldout.jsonl",
+              "documents": "documents-postgresql.jsonl"}
 
 
 class EvalTopic(BaseModel):
@@ -81,7 +85,7 @@ def packaged_relevant_urls(topic: str, expect_urls: list[str]) -> list[str] | No
     """The relevant URLs of a packaged topic with these expected URLs, for callers that pass only `expect_urls`
     (`nexa eval score` does, at this version). The expected URLs must match too, so a topics file of the caller's
     own that reuses a packaged topic's name does not get the packaged list by accident."""
-    for name in ("tuning", "heldout"):
+    for name in ("tuning", "heldout", "documents"):
         try:
             case = expected_for(topic, load_topics(topics_path(name)))
         except ResearchInputError as exc:

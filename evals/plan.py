@@ -2,6 +2,8 @@
 
 - Generic titles: a title made only of words that could head any report ("Introduction", "Background and
   overview", "Key findings", "Historical significance") tells the reader nothing about this topic.
+- Numbered titles: a manual's numbering copied into a title ("25.1. Routine Vacuuming", "Chapter 13.
+  Concurrency Control"): the report has its own order, and the number means nothing outside the manual.
 - Duplicate titles: identical after normalising (case, numbering, punctuation), or close in meaning (cosine at
   or above the calibrated `duplicate_title` threshold): two sections about the same thing.
 - Unsupported sections: a written section must cite at least one source whose passages are about the section,
@@ -31,6 +33,12 @@ GENERIC_WORDS = frozenset(
 )
 _FILLER = frozenset("the a an of and on to in for its their this our by each all".split())
 _ROMAN = re.compile(r"^[ivxlc]+$")
+_NUMBERED = re.compile(r"^\s*(?:(?i:chapter|part|appendix|section)\s+(?:\d+|[IVXLCivxlc]+|[A-Za-z])\b[.:]?|\d+(?:\.\d+)+\.?|\d+\.)\s+(?=[A-Z])")
+
+
+def is_numbered(title: str) -> bool:
+    """A title that starts with a manual's section number or chapter label."""
+    return bool(_NUMBERED.match(title))
 
 
 def title_key(title: str) -> str:
@@ -70,6 +78,7 @@ class PlanSanity(BaseModel):
     support_threshold: float
     titles: list[str]
     generic_titles: list[str]
+    numbered_titles: list[str] = []
     duplicate_titles: list[TitlePair]
     sections: list[SectionSupport]
 
@@ -81,7 +90,7 @@ class PlanSanity(BaseModel):
     @computed_field
     @property
     def title_problems(self) -> int:
-        return len(self.generic_titles) + len(self.duplicate_titles)
+        return len(self.generic_titles) + len(self.numbered_titles) + len(self.duplicate_titles)
 
 
 def _duplicate_titles(titles: list[str], similarity: Similarity, threshold: float) -> list[TitlePair]:
@@ -121,6 +130,7 @@ def score_plan(report: Report, similarity: Similarity, duplicate_threshold: floa
         support_threshold=support_threshold,
         titles=titles,
         generic_titles=[t for t in titles if is_generic(t)],
+        numbered_titles=[t for t in titles if is_numbered(t)],
         duplicate_titles=_duplicate_titles(titles, similarity, duplicate_threshold),
         sections=_section_support(report, similarity, support_threshold),
     )

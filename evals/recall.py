@@ -9,10 +9,14 @@ corpus. A deep report should draw on most of them, but needing all fifteen would
 covered, so its recall is found / min(10, relevant URLs), capped at 1.0: ten relevant sources are a full score.
 
 URLs are compared after normalisation (scheme, `www.`, trailing slash and tracking parameters do not count as
-differences).
+differences). A dataset entry without a scheme ("routine-vacuuming.html", "library/asyncio-task.html") is a page
+of a user's document folder, wherever that folder is on the machine: it is found when a cited local file's path
+ends with it, whichever of its sections (`#anchor`) was cited, so the recall of documents is page recall.
 """
 
 from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, computed_field
 
@@ -36,9 +40,23 @@ class SourceRecall(BaseModel):
         return min(1.0, len(self.found) / denominator) if denominator else None
 
 
+def is_page(url: str) -> bool:
+    """A dataset entry naming a page of a document folder (a relative path), not a URL."""
+    return "://" not in url
+
+
+def cites(url: str, cited_url: str) -> bool:
+    """Whether a bibliography URL is the dataset's `url`: the same normalised URL, or for a page of a document
+    folder, a local file whose path ends with it (any of its sections)."""
+    if not is_page(url):
+        return normalize_url(url) == normalize_url(cited_url)
+    parts = urlsplit(cited_url)
+    return parts.scheme == "file" and ("/" + unquote(parts.path).lstrip("/")).endswith("/" + url.strip().lstrip("./"))
+
+
 def _found(report: Report, urls: list[str]) -> tuple[list[str], list[str]]:
-    cited = {normalize_url(e.url) for e in report.bibliography}
-    found = [u for u in urls if normalize_url(u) in cited]
+    cited = [e.url for e in report.bibliography]
+    found = [u for u in urls if any(cites(u, c) for c in cited)]
     return found, [u for u in urls if u not in found]
 
 

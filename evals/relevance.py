@@ -16,10 +16,10 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, computed_field
 
+from nexa_research.evals.recall import cites
 from nexa_research.evals.similarity import Similarity
 from nexa_research.providers.relevance import embedded_text
 from nexa_research.report import Report
-from nexa_research.urls import normalize_url
 
 
 class SourceScore(BaseModel):
@@ -56,7 +56,6 @@ class SourceRelevance(BaseModel):
 def score_sources(
     report: Report, similarity: Similarity, threshold: float, relevant_urls: Sequence[str] = ()
 ) -> SourceRelevance:
-    listed_urls = {normalize_url(u) for u in relevant_urls}
     scored: list[SourceScore] = []
     unscored: list[int] = []
     for entry in report.bibliography:
@@ -65,7 +64,7 @@ def score_sources(
             unscored.append(entry.number)
             continue
         best = float(similarity.matrix([report.topic], texts).max())
-        listed = normalize_url(entry.url) in listed_urls
+        listed = any(cites(u, entry.url) for u in relevant_urls)
         scored.append(SourceScore(number=entry.number, url=entry.url, title=entry.title, score=round(best, 4),
                                   on_topic=best >= threshold or listed, listed=listed))
     return SourceRelevance(threshold=threshold, sources=scored, unscored=unscored)

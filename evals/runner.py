@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nexa_research.errors import NexaError
+from nexa_research.errors import NexaError, ResearchInputError
 from nexa_research.evals.dataset import EvalTopic
 from nexa_research.evals.history import FailedTopic
 from nexa_research.evals.scorer import Judge, ReportEval, score_report
 from nexa_research.evals.similarity import Similarity
 from nexa_research.evals.thresholds import Thresholds
+from nexa_research.providers.kb.store import KnowledgeBase
 from nexa_research.report import Report
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,34 @@ def ensure_knowledge_base() -> None:
         done = seed_if_empty(kb, settings, progress=True)
         if done:
             logger.warning("knowledge base was empty: %s", done)
+
+
+def missing_pages(kb: KnowledgeBase, pages: Sequence[str]) -> list[str]:
+    """The pages (paths relative to a document folder) of which the knowledge base holds no section."""
+    from nexa_research.evals.recall import cites
+
+    files = {str(p.get("file") or p["url"]) for batch in kb.payloads() for p in batch if p.get("source") == "files"}
+    return [page for page in pages if not any(cites(page, f) for f in files)]
+
+
+def check_pages(topics: Sequence[EvalTopic], collection: str | None) -> None:
+    """A documents set lists pages of a folder (relative paths): the collection must hold every one of them, or
+    the run would measure an ingest that left pages out. Raises ResearchInputError naming the missing pages."""
+    from nexa_research.evals.recall import is_page
+    from nexa_research.providers.kb.store import open_knowledge_base
+    from nexa_research.providers.settings import ProviderSettings
+
+    pages = sorted({u for t in topics for u in (*t.expect_urls, *t.relevant_urls) if is_page(u)})
+    if not pages:
+        return
+    with open_knowledge_base(ProviderSettings.load(), collection=collection) as kb:
+        missing, name = missing_pages(kb, pages), kb.collection
+    if missing:
+        shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        raise ResearchInputError(
+            f"collection {name!r} does not hold {len(missing)} of the {len(pages)} pages the topics list ({shown}); "
+            f"ingest their folder first: nexa ingest FOLDER --collection {name}"
+        )
 
 
 def run_topics(

@@ -62,7 +62,7 @@ def run(
     strict: Strict = False,
 ) -> None:
     """Research every dataset topic (no cache), score each report, write table, plot and a history line."""
-    from nexa_research.evals.runner import ensure_knowledge_base, run_topics
+    from nexa_research.evals.runner import check_pages, ensure_knowledge_base, run_topics
 
     try:
         cases = load_topics(topics)[:limit]
@@ -70,6 +70,7 @@ def run(
         judge = _judge(judge_model, judge_base_url)
         if ingest_if_empty:
             ensure_knowledge_base()
+        check_pages(cases, collection)
     except NexaError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
@@ -91,7 +92,8 @@ def run(
 
     outcome = run_topics(cases, out / run_id / "reports", overrides, thresholds, judge, on_done=progress)
     command = {"command": "run", "limit": limit, "sections": sections, "iterations": iterations,
-               "topics": str(topics) if topics else "packaged", "judge": judge.label if judge else None}
+               "topics": str(topics) if topics else "packaged", "collection": collection,
+               "judge": judge.label if judge else None}
     result = make_run(outcome.evals, command=command, thresholds=thresholds, failures=outcome.failures,
                       judge=judge.label if judge else None, run_id=run_id, checkout=checkout)
     _finish(result, outcome.evals, out, strict)

@@ -121,6 +121,8 @@ class _Walker:
             elif not _link_heavy(tag):
                 for row in _table_rows(tag):
                     self.emit(row)
+        elif name in ("p", "div") and _link_heavy(tag, empty=False):  # "See Also: vacuumdb, Section 20.4.4, ..."
+            self.flush()
         else:  # p, div, section, blockquote, ...: a block of its own
             self.flush()
             self.walk(tag)
@@ -185,10 +187,12 @@ def _is_boilerplate(tag: Tag) -> bool:
     return (isinstance(role, str) and role.lower() in _DROP_ROLES) or bool(_classes(tag) & _DROP_CLASSES)
 
 
-def _link_heavy(tag: Tag) -> bool:
+def _link_heavy(tag: Tag, *, empty: bool = True) -> bool:
+    """Mostly links: a table of contents, an index, a "See also" line. `empty`: what an element without text counts
+    as."""
     text = len(_text(tag))
     if text == 0:
-        return True
+        return empty
     links = tag.find_all("a")
     return len(links) >= 2 and sum(len(_text(a)) for a in links) >= _LINK_HEAVY * text
 
@@ -258,6 +262,16 @@ def _drop_furniture(node: Tag) -> None:
         _drop_furniture(child)
 
 
+def _parent_title(soup: BeautifulSoup) -> str | None:
+    """The title of the part the page belongs to: `<link rel="up" title=...>`, or the title of the navigation's
+    "Up" link (DocBook: `<a accesskey="u" title="Chapter 67. B-Tree Indexes">`); numbering removed."""
+    for found in (soup.find("link", rel="up"), soup.find("a", rel="up"), soup.find("a", accesskey="u")):
+        title = found.get("title") if found is not None else None
+        if isinstance(title, str) and title.strip():
+            return without_numbering(title)
+    return None
+
+
 def heading_slug(title: str) -> str:
     """The anchor GitHub and most Markdown renderers give a heading: lower case, punctuation dropped, spaces to
     hyphens ("Recovering Disk Space" -> "recovering-disk-space")."""
@@ -273,6 +287,7 @@ def read_html(markup: str, *, slug_anchors: bool = False) -> ReadDocument:
         # class attributes kept as plain strings: splitting every element's was a third of the parse
         soup = BeautifulSoup(markup, "lxml", multi_valued_attributes=None)
     raw_title = soup.title.get_text() if soup.title else ""
+    parent = _parent_title(soup)
     first_heading = soup.find(list(_HEADINGS))
     root = _main_content(soup)
     _drop_furniture(root)
@@ -284,4 +299,4 @@ def read_html(markup: str, *, slug_anchors: bool = False) -> ReadDocument:
         DocumentSection(s.headings, s.anchor, "\n\n".join(s.paragraphs))
         for s in walker.sections if s.paragraphs
     ]
-    return ReadDocument(without_numbering(title), sections)
+    return ReadDocument(without_numbering(title), sections, parent)

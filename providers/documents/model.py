@@ -18,8 +18,10 @@ class DocumentSection:
     text: str
 
     def title(self, page_title: str) -> str:
-        """The page title followed by the headings that say something beyond it."""
-        parts = [page_title, *(h for h in self.headings if h and h.casefold() != page_title.casefold())]
+        """The page title followed by the headings that say something beyond it (a heading repeating a part of
+        the page title is left out: "B-Tree Indexes › Introduction", not "... › Introduction › Introduction")."""
+        known = {part.casefold() for part in page_title.split(HEADING_SEPARATOR)}
+        parts = [page_title, *(h for h in self.headings if h and h.casefold() not in known)]
         return HEADING_SEPARATOR.join(dict.fromkeys(parts))
 
 
@@ -29,6 +31,7 @@ class ReadDocument:
 
     title: str
     sections: list[DocumentSection] = field(default_factory=list)
+    parent: str | None = None  # the title of the part it belongs to, when the document names one (HTML "up" link)
 
     @property
     def text(self) -> str:

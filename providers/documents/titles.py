@@ -11,6 +11,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from nexa_research.kernel.words import content_words
+
 # "25.1.2. ", "13.1 ", "13. ", "F.3.1. ", "Chapter 13. ", "Part III. ", "Appendix F. ", "Section 4: ", "§ 2.1 ";
 # not a bare number ("1984", "2001 A Space Odyssey") nor an initial ("J. R. R. Tolkien")
 _NUMBERING = re.compile(
@@ -41,6 +43,30 @@ def shared_suffix(titles: Sequence[str]) -> str | None:
         return None
     suffix, count = endings.most_common(1)[0]
     return suffix if count >= MIN_PAGES and count >= SHARED_SUFFIX_SHARE * len(titles) else None
+
+
+# Words a manual's section titles use for a part of something named above them ("67.1. Introduction" of the B-Tree
+# chapter, "Implementation", "Examples"): such a title alone names nothing a reader or the relevance gate can place.
+CONTEXTLESS_WORDS = frozenset(
+    "introduction intro overview examples example implementation limitations limits tips notes note summary "
+    "reference usage details caveats extensibility configuration functions operators concepts basics installation "
+    "interface interfaces internals features requirements restrictions architecture monitoring security options "
+    "parameters description syntax compatibility behavior behaviour background general miscellaneous "
+    "conclusion".split()
+)
+
+
+def contextless(title: str) -> bool:
+    """A title made only of words for a part of something ("Introduction", "Examples and Tips")."""
+    found = content_words(title)
+    return bool(found) and all(w in CONTEXTLESS_WORDS for w in found)
+
+
+def placed_title(title: str, parent: str | None) -> str:
+    """A contextless title under its parent's ("B-Tree Indexes › Introduction"); any other title as it is."""
+    if parent and contextless(title) and not contextless(parent):
+        return f"{parent} › {title}"
+    return title
 
 
 def clean_title(title: str, suffix: str | None = None) -> str:

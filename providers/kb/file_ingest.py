@@ -29,7 +29,7 @@ from nexa_research.providers.documents.duplicates import Candidate, duplicates, 
 from nexa_research.providers.documents.folder import FolderScan, scan_folder
 from nexa_research.providers.documents.model import ReadDocument
 from nexa_research.providers.documents.readers import HTML_SUFFIXES, read_file
-from nexa_research.providers.documents.titles import clean_title, shared_suffix
+from nexa_research.providers.documents.titles import clean_title, placed_title, shared_suffix
 from nexa_research.providers.kb.chunks import point_id
 from nexa_research.providers.kb.progress import progress_bar
 from nexa_research.providers.kb.store import KnowledgeBase
@@ -108,7 +108,8 @@ def _html_title(path: Path) -> str:
 def file_documents(path: Path, read: ReadDocument, sha256: str, title_suffix: str | None) -> list[dict[str, Any]]:
     """One knowledge-base document per section (sections sharing an anchor are one), in document order."""
     base = path.resolve().as_uri()
-    page_title = clean_title(read.title, title_suffix) or path.stem
+    parent = clean_title(read.parent, title_suffix) if read.parent else None
+    page_title = placed_title(clean_title(read.title, title_suffix) or path.stem, parent)
     published = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).date().isoformat()
     docs: dict[str, dict[str, Any]] = {}
     for section in read.sections:

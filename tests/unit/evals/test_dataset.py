@@ -103,3 +103,14 @@ def test_labelled_sets_are_balanced_enough_to_calibrate_on():
         rows = [json.loads(line) for line in data_path(name).read_text(encoding="utf-8").splitlines() if line.strip()]
         positives = sum(bool(r[label]) for r in rows)
         assert 0.3 <= positives / len(rows) <= 0.7, name
+
+
+def test_the_documents_set_lists_pages_of_its_folder():
+    topics = load_topics(topics_path("documents"))
+    assert len(topics) >= 8 and len({t.topic for t in topics}) == len(topics)
+    for t in topics:
+        assert t.category == "documents" and 2 <= len(t.expect_urls) <= 4, t.topic
+        assert 8 <= len(t.relevant_urls) <= 15 and len(set(t.relevant_urls)) == len(t.relevant_urls), t.topic
+        assert set(t.expect_urls) <= set(t.relevant_urls), t.topic
+        assert all("://" not in u and u.endswith(".html") for u in t.relevant_urls), t.topic
+    assert packaged_relevant_urls(topics[0].topic, topics[0].expect_urls) == topics[0].relevant_urls

@@ -176,3 +176,13 @@ def test_excluded_files_are_removed_and_copies_stored_once(kb, tmp_path):
     again = ingest_path(kb, root, exclude=["_sources/**"], progress=False)
     assert [Path(uri).name for uri in again.removed] == ["notes.txt"]
     assert again.unchanged == 1 and kb.count() == 1
+
+
+def test_an_eval_of_documents_names_the_pages_its_collection_lacks(kb, tmp_path):
+    from nexa_research.evals.runner import missing_pages
+
+    root = tmp_path / "manual"
+    root.mkdir()
+    (root / "locks.html").write_text("<title>Locks</title><h2 id='ROW'>Row locks</h2><p>Row locks block writers.</p>")
+    ingest_path(kb, root, progress=False)
+    assert missing_pages(kb, ["locks.html", "vacuum.html"]) == ["vacuum.html"]

@@ -121,3 +121,14 @@ def test_headings_without_ids_get_slug_anchors_when_asked():
     read = read_html("<h1>My Guide</h1><p>Intro text here.</p><h2>Install it, now!</h2><p>Run the installer.</p>", slug_anchors=True)
     assert [s.anchor for s in read.sections] == ["my-guide", "install-it-now"]
     assert heading_slug("Recovering Disk Space") == "recovering-disk-space"
+
+
+def test_a_page_titled_by_a_part_names_its_parent_and_link_lines_are_dropped():
+    page = ("<html><head><title>67.1. Introduction</title></head><body><div class='navheader'>"
+            "<a accesskey='u' href='btree.html' title='Chapter 67. B-Tree Indexes'>Up</a></div>"
+            "<h2>67.1. Introduction</h2><p>A B-tree keeps sorted data and allows searches in logarithmic time.</p>"
+            "<h3>See Also</h3><p><a href='a.html'>vacuumdb</a>, <a href='b.html'>Section 20.4.4</a>, "
+            "<a href='c.html'>Section 25.1.6</a></p></body></html>")
+    read = read_html(page)
+    assert (read.title, read.parent) == ("Introduction", "B-Tree Indexes")
+    assert read.text == "A B-tree keeps sorted data and allows searches in logarithmic time."

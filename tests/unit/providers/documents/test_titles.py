@@ -40,3 +40,12 @@ def test_no_shared_suffix_on_few_or_varied_titles():
     assert shared_suffix(["a — X", "b — X"]) is None  # fewer than three pages
     assert shared_suffix(["a — X", "b — Y", "c — Z", "d — W"]) is None
     assert shared_suffix(["Routine Vacuuming", "Glossary", "Locks"]) is None
+
+
+def test_a_title_naming_only_a_part_is_placed_under_its_parent():
+    from nexa_research.providers.documents.titles import contextless, placed_title
+
+    assert contextless("Introduction") and contextless("Examples and Tips") and not contextless("GIN Tips and Tricks")
+    assert placed_title("Introduction", "B-Tree Indexes") == "B-Tree Indexes › Introduction"
+    assert placed_title("Routine Vacuuming", "Routine Database Maintenance Tasks") == "Routine Vacuuming"
+    assert placed_title("Implementation", None) == "Implementation"
