@@ -108,9 +108,14 @@ def passage_sentences(text: str) -> list[str]:
     """A source passage as clean, complete sentences in their original order; debris and fragments dropped.
 
     The last piece of a chunk is often cut mid-sentence by the splitter: it fails the terminal-punctuation test.
+    A blank line ends a sentence: a user's document keeps its list items, table rows and code blocks as paragraphs
+    of their own (providers/documents/), and an item without a full stop must not run into the next one.
     """
-    glued = _GLUED.sub(" ", text.replace("\n", " "))
-    return [s for s in (tidy(raw) for raw in split_sentences(glued)) if fragment_reason(s) is None]
+    out = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        glued = _GLUED.sub(" ", paragraph.replace("\n", " "))
+        out += [s for s in (tidy(raw) for raw in split_sentences(glued)) if fragment_reason(s) is None]
+    return out
 
 
 def printable(text: str, min_words: int = MIN_WORDS) -> tuple[str, int]:

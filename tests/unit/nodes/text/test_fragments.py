@@ -186,3 +186,12 @@ def test_model_prose_that_repeats_a_run_of_words_is_not_printed():
     award = ("It tied with This Immortal for the Hugo Award for Best Novel and won the inaugural Nebula Award for "
              "Best Novel in 1966.")
     assert passage_sentences(award) == [award]
+
+
+def test_a_blank_line_ends_a_passage_sentence():
+    from nexa_research.nodes.text.fragments import passage_sentences
+
+    text = ("The command has to process each table on a regular basis for several reasons:\n\n"
+            "Recovering the disk space held by deleted rows\n\nCLEAN (VERBOSE) orders;\n\n"
+            "Each of these reasons calls for cleaning of a different frequency.")
+    assert passage_sentences(text) == ["Each of these reasons calls for cleaning of a different frequency."]
