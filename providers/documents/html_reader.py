@@ -44,6 +44,7 @@ _INLINE = frozenset({"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "df
                      "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "tt", "u", "var",
                      "wbr", "acronym", "big", "strike", "ins", "del", "literal"})
 _LINK_HEAVY = 0.7  # a list or table whose text is mostly links is navigation (a table of contents, an index)
+_ONE_LINK = 0.9  # a line that is one link and little else ("CLUSTER" under "See Also")
 _SPACE = re.compile(r"\s+")
 
 
@@ -62,6 +63,8 @@ class _Walker:
         self.stack: list[tuple[int, str]] = []
         self.sections: list[_Section] = [_Section((), None)]
         self.inline: list[str] = []
+        self.inline_links = 0  # characters of the inline run that are link text
+        self.inline_link_count = 0
 
     # output
     def emit(self, text: str) -> None:
@@ -71,8 +74,12 @@ class _Walker:
 
     def flush(self) -> None:
         if self.inline:
-            self.emit("".join(self.inline))
-            self.inline = []
+            run = "".join(self.inline)
+            # a run that is one link or a list of links and nothing else ("CLUSTER" under "See Also")
+            share = _LINK_HEAVY if self.inline_link_count >= 2 else _ONE_LINK
+            if not self.inline_link_count or self.inline_links < share * len(run.strip()):
+                self.emit(run)
+            self.inline, self.inline_links, self.inline_link_count = [], 0, 0
 
     def open_section(self, level: int, title: str, anchor: str | None) -> None:
         self.flush()
@@ -100,6 +107,9 @@ class _Walker:
             self.inline.append(" ")
         elif name in _INLINE and not tag.find(_BLOCK_NAMES):
             self.inline.append(tag.get_text())
+            links = [tag] if name == "a" else tag.find_all("a")
+            self.inline_links += sum(len(a.get_text().strip()) for a in links)
+            self.inline_link_count += len(links)
         elif name == "pre":
             self.flush()
             code = tag.get_text().strip("\n")
@@ -112,7 +122,10 @@ class _Walker:
                     self.walk_item(item)
         elif name == "dl":
             self.flush()
-            if not _link_heavy(tag):
+            terms = tag.find_all("dt", recursive=False)
+            # a list of links is navigation when its terms are links (a table of contents), not its definitions
+            # (a list of acronyms whose expansions link elsewhere)
+            if not terms or sum(_link_heavy(t) for t in terms) <= len(terms) / 2:
                 self.definitions(tag)
         elif name == "table":
             self.flush()
@@ -121,7 +134,8 @@ class _Walker:
             elif not _link_heavy(tag):
                 for row in _table_rows(tag):
                     self.emit(row)
-        elif name in ("p", "div") and _link_heavy(tag, empty=False):  # "See Also: vacuumdb, Section 20.4.4, ..."
+        elif name in ("p", "div") and tag.find(_BLOCK_NAMES) is None and _link_heavy(tag, empty=False, least=1):
+            # a line of links: "vacuumdb, Section 20.4.4, Section 25.1.6" under "See Also"
             self.flush()
         else:  # p, div, section, blockquote, ...: a block of its own
             self.flush()
@@ -187,14 +201,15 @@ def _is_boilerplate(tag: Tag) -> bool:
     return (isinstance(role, str) and role.lower() in _DROP_ROLES) or bool(_classes(tag) & _DROP_CLASSES)
 
 
-def _link_heavy(tag: Tag, *, empty: bool = True) -> bool:
-    """Mostly links: a table of contents, an index, a "See also" line. `empty`: what an element without text counts
-    as."""
+def _link_heavy(tag: Tag, *, empty: bool = True, least: int = 2) -> bool:
+    """Mostly links (at least `least` of them): a table of contents, an index, a "See also" line. `empty`: what an
+    element without text counts as."""
     text = len(_text(tag))
     if text == 0:
         return empty
     links = tag.find_all("a")
-    return len(links) >= 2 and sum(len(_text(a)) for a in links) >= _LINK_HEAVY * text
+    share = _LINK_HEAVY if len(links) >= 2 else _ONE_LINK
+    return len(links) >= least and sum(len(_text(a)) for a in links) >= share * text
 
 
 def _child_anchor(tag: Tag) -> str | None:

@@ -14,6 +14,7 @@ The state lives in the store itself (the chunks' payloads), so any machine shari
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import re
 from collections import defaultdict
@@ -37,6 +38,7 @@ from nexa_research.providers.kb.store import KnowledgeBase
 logger = logging.getLogger(__name__)
 
 FILES_SOURCE = "files"
+NO_TEXT = "no readable text"
 _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
@@ -63,7 +65,9 @@ class IngestReport:
         line = (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
                 f"{self.unchanged} unchanged ({self.chunks} chunks written)")
         left = [f"{len(self.copies)} near-identical copies stored once"] if self.copies else []
-        left += [f"{len(self.skipped)} unreadable"] if self.skipped else []
+        empty = sum(1 for _, reason in self.skipped if reason.startswith(NO_TEXT))
+        left += [f"{empty} without text (index or navigation pages)"] if empty else []
+        left += [f"{len(self.skipped) - empty} unreadable"] if len(self.skipped) > empty else []
         if self.scan is not None and self.scan.skipped_summary():
             left.append(f"not documents: {self.scan.skipped_summary()}")
         return line + ("; " + "; ".join(left) if left else "")
@@ -102,7 +106,7 @@ def _html_title(path: Path) -> str:
     """A page's <title>, read from its head only: enough to find the folder's shared title suffix."""
     with path.open("rb") as handle:
         match = _HTML_TITLE.search(handle.read(16384))
-    return " ".join(match.group(1).decode("utf-8", "replace").split()) if match else ""
+    return " ".join(html.unescape(match.group(1).decode("utf-8", "replace")).split()) if match else ""
 
 
 def file_documents(path: Path, read: ReadDocument, sha256: str, title_suffix: str | None) -> list[dict[str, Any]]:
@@ -157,7 +161,7 @@ def ingest_path(
                 reads[file] = read_file(file)
                 if not reads[file].text.strip():
                     del reads[file]
-                    raise ValueError("no readable text (an index or navigation page, or an empty file)")
+                    raise ValueError(f"{NO_TEXT} (an index or navigation page, or an empty file)")
             except (OSError, UnicodeDecodeError, ValueError, PyPdfError) as exc:
                 report.skipped.append((scan.relative(file), _skip_reason(exc)))
                 logger.info("skipped %s: %s", file, _skip_reason(exc))

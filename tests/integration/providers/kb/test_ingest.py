@@ -186,3 +186,14 @@ def test_an_eval_of_documents_names_the_pages_its_collection_lacks(kb, tmp_path)
     (root / "locks.html").write_text("<title>Locks</title><h2 id='ROW'>Row locks</h2><p>Row locks block writers.</p>")
     ingest_path(kb, root, progress=False)
     assert missing_pages(kb, ["locks.html", "vacuum.html"]) == ["vacuum.html"]
+
+
+async def test_the_site_name_every_page_title_repeats_is_dropped(kb, tmp_path):
+    root = tmp_path / "kit"
+    root.mkdir()
+    for name, subject in (("tasks", "Tasks run units of work"), ("groups", "Groups wait for their tasks"),
+                          ("timers", "Timers fire callbacks later")):
+        (root / f"{name}.html").write_text(f"<title>{name} &#8212; Kit 1.0 documentation</title><p>{subject}.</p>")
+    ingest_path(kb, root, progress=False)
+    titles = {hit["title"] for hit in await KnowledgeBaseSearch(kb, score_threshold=-1).search("kit", k=10)}
+    assert titles == {"tasks", "groups", "timers"}
