@@ -145,12 +145,22 @@ def ingest(
         raise typer.Exit(code=2) from exc
 
 
-def collections() -> None:
+def collections(
+    drop: Annotated[str | None, typer.Option(help="Delete this collection and every chunk in it.")] = None,
+) -> None:
     """List the knowledge base's collections with their chunk counts (`--collection NAME` picks one)."""
     from nexa_research.providers.kb.store import open_knowledge_base
 
     settings = ProviderSettings.load()
     try:
+        if drop is not None:
+            with open_knowledge_base(settings) as kb:
+                if drop not in kb.collections():
+                    console.print(f"[red]error:[/red] no collection {drop!r}")
+                    raise typer.Exit(code=2)
+            with open_knowledge_base(settings, collection=drop) as doomed:
+                doomed.drop()
+            console.print(f"collection {drop!r} deleted")
         with open_knowledge_base(settings) as kb:
             found = kb.collections()
             location = kb.describe()

@@ -153,6 +153,9 @@ class QdrantKnowledgeBase(KnowledgeBase):
             if offset is None:
                 return
 
+    def drop(self) -> None:
+        self._client_call("drop", "delete_collection", self.collection)
+
     def collections(self) -> dict[str, int]:
         names = sorted(c.name for c in self._client_call("list collections", "get_collections").collections)
         return {n: int(self._client_call("count", "count", n, exact=True).count) for n in names}

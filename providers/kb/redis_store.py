@@ -180,6 +180,9 @@ class RedisKnowledgeBase(KnowledgeBase):
 
         return self._guard("read", read)
 
+    def drop(self) -> None:
+        self._guard("drop", lambda: self._index.delete(drop=True))
+
     def collections(self) -> dict[str, int]:
         def read() -> dict[str, int]:
             names = sorted(n.decode() if isinstance(n, bytes) else str(n) for n in self._client.execute_command("FT._LIST"))

@@ -102,6 +102,10 @@ class KnowledgeBase(ABC):
         """Every collection of this store (this one included) with its number of chunks: `nexa collections`."""
 
     @abstractmethod
+    def drop(self) -> None:
+        """Delete this collection with every chunk in it (`nexa collections --drop NAME`)."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the connection or folder; safe to call twice."""
 

@@ -129,3 +129,7 @@ def test_a_folder_in_its_own_collection_researched_and_cited_by_section(cli_env,
     assert cited and set(cited) <= {"presses.html#SCREW", "presses.html#MOVABLE"}
     assert set(cited.values()) <= {"Printing Presses › The Screw Press", "Printing Presses › Movable Type"}
     assert "Prev" not in out.read_text() and "3.1" not in out.read_text()
+
+    dropped = nexa(cli_env, "collections", "--drop", name)
+    assert dropped.returncode == 0 and name not in dropped.stdout + dropped.stderr.replace(f"collection {name!r} deleted", "")
+    assert nexa(cli_env, "collections", "--drop", name).returncode == 2

@@ -197,3 +197,10 @@ async def test_the_site_name_every_page_title_repeats_is_dropped(kb, tmp_path):
     ingest_path(kb, root, progress=False)
     titles = {hit["title"] for hit in await KnowledgeBaseSearch(kb, score_threshold=-1).search("kit", k=10)}
     assert titles == {"tasks", "groups", "timers"}
+
+
+def test_collections_are_listed_with_their_counts_and_one_can_be_dropped(kb, documents_folder):
+    report = ingest_path(kb, documents_folder, progress=False)
+    assert kb.collections()[kb.collection] == report.chunks
+    kb.drop()
+    assert kb.collection not in kb.collections()
