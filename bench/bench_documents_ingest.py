@@ -52,14 +52,19 @@ def main() -> None:
     parser.add_argument("folder", type=Path, nargs="?")
     parser.add_argument("--exclude", action="append", default=[])
     parser.add_argument("--wikipedia", type=int, help="instead: ingest the first N Wikipedia articles")
+    parser.add_argument("--keep", metavar="NAME", help="keep the collection under this name, and the folder's copy "
+                        "(with its one edited page) under --copy-to, e.g. for an eval run on it")
+    parser.add_argument("--copy-to", type=Path, help="where to copy the folder (default: a temporary folder)")
     args = parser.parse_args()
     if args.wikipedia:
         wikipedia(args.wikipedia)
         return
+    if args.folder is None:
+        parser.error("a folder to ingest, or --wikipedia N")
     with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch) / args.folder.name
-        shutil.copytree(args.folder, folder)
-        name = f"bench_docs_{uuid.uuid4().hex[:8]}"
+        folder = (args.copy_to or Path(scratch)) / args.folder.name
+        shutil.copytree(args.folder, folder, dirs_exist_ok=True)
+        name = args.keep or f"bench_docs_{uuid.uuid4().hex[:8]}"
         with open_knowledge_base(ProviderSettings.load(), collection=name) as kb:
             try:
                 kb.embedder.embed(["warm up the embedding model"])  # its loading is not the ingest's cost
@@ -72,7 +77,8 @@ def main() -> None:
                 timed(f"again, {page.name} edited", lambda: ingest_path(kb, folder, exclude=args.exclude, progress=False))
                 print(f"\nfirst ingest: {first.chunks / wall:.1f} chunks/s, {kb.count()} chunks stored")
             finally:
-                kb.drop()
+                if not args.keep:
+                    kb.drop()
 
 
 if __name__ == "__main__":

@@ -37,8 +37,8 @@ _DROP_CLASSES = frozenset({
 })
 _ADMONITIONS = frozenset({"note", "tip", "warning", "caution", "important", "admonition", "seealso", "hint",
                           "attention", "danger", "error"})
-_MAIN_SELECTORS = ("main", "[role=main]", "article", "div.body", "div#content", "div#main-content", "div.content",
-                   "div.document")
+# where the main content is, most specific first: main, [role=main], article, then these divs
+_MAIN_DIVS = (("class", "body"), ("id", "content"), ("id", "main-content"), ("class", "content"), ("class", "document"))
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _INLINE = frozenset({"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i", "kbd",
                      "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "tt", "u", "var",
@@ -105,7 +105,7 @@ class _Walker:
                 self.open_section(_HEADINGS[name], title, anchor)
         elif name == "br":
             self.inline.append(" ")
-        elif name in _INLINE and not tag.find(_BLOCK_NAMES):
+        elif name in _INLINE and not _holds_blocks(tag):
             self.inline.append(tag.get_text())
             links = [tag] if name == "a" else tag.find_all("a")
             self.inline_links += sum(len(a.get_text().strip()) for a in links)
@@ -134,7 +134,7 @@ class _Walker:
             elif not _link_heavy(tag):
                 for row in _table_rows(tag):
                     self.emit(row)
-        elif name in ("p", "div") and tag.find(_BLOCK_NAMES) is None and _link_heavy(tag, empty=False, least=1):
+        elif name in ("p", "div") and not _holds_blocks(tag) and _link_heavy(tag, empty=False, least=1):
             # a line of links: "vacuumdb, Section 20.4.4, Section 25.1.6" under "See Also"
             self.flush()
         else:  # p, div, section, blockquote, ...: a block of its own
@@ -178,6 +178,12 @@ class _Walker:
 
 
 _BLOCK_NAMES = ["p", "div", "ul", "ol", "dl", "table", "pre", "blockquote", "section", *_HEADINGS]
+_BLOCK_SET = frozenset(_BLOCK_NAMES)
+
+
+def _holds_blocks(tag: Tag) -> bool:
+    """Whether an inline element wraps block content (broken HTML): then it is walked, not read as one run."""
+    return any(isinstance(d, Tag) and d.name in _BLOCK_SET for d in tag.descendants)
 
 
 def _text(tag: Tag) -> str:
@@ -256,11 +262,34 @@ def _table_rows(table: Tag) -> list[str]:
 
 
 def _main_content(soup: BeautifulSoup) -> Tag:
-    for selector in _MAIN_SELECTORS:
-        found = soup.select_one(selector)
-        if found is not None and len(_text(found)) >= 200:
-            return found
+    """The first element of the most specific kind in `_MAIN_DIVS` with some text, found in one pass over the
+    page (a CSS query per kind scanned a whole DocBook page eight times for nothing), else the body."""
+    found: dict[int, Tag] = {}
+    for tag in soup.find_all(True):
+        rank = _main_rank(tag)
+        if rank is not None and rank not in found:
+            found[rank] = tag
+    for rank in sorted(found):
+        if len(_text(found[rank])) >= 200:
+            return found[rank]
     return soup.body or soup
+
+
+def _main_rank(tag: Tag) -> int | None:
+    """Where the element stands in `_MAIN_DIVS` (main, [role=main], article, div.body, div#content, ...)."""
+    if tag.name == "main":
+        return 0
+    if tag.get("role") == "main":
+        return 1
+    if tag.name == "article":
+        return 2
+    if tag.name == "div":
+        classes = str(tag.get("class") or "").split()
+        ident = tag.get("id")
+        for rank, (kind, value) in enumerate(_MAIN_DIVS, start=3):
+            if (kind == "class" and value in classes) or (kind == "id" and ident == value):
+                return rank
+    return None
 
 
 def _drop_furniture(node: Tag) -> None:
