@@ -18,6 +18,13 @@ about the subject:
 Figures from the 24 evaluation topics and the printing press on the offline corpus (MiniLM cosine, topic vs
 "title. passage"): every neighbour named above fails all three, and the expected articles pass one.
 The subject travels in the run's state as a plain dict (`as_dict`), like the on-topic cut-off.
+
+A section of a user's own document (a `file://` source: providers/documents/) is always about the subject as far
+as this test goes. The neighbours it keeps out are an encyclopedia's articles on other things of the same kind;
+the sections of one manual are parts of one body of work, titled by its own headings ("VACUUM › Notes",
+"Routine Vacuuming › Vacuuming Basics") that seldom repeat a question's words: on "How does PostgreSQL reclaim
+the space held by dead row versions?" the test kept out every section but the best one's page. The on-topic
+cut-off and the section's own test still judge them.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from nexa_research.kernel.calibration import cutoff
 from nexa_research.kernel.words import STOPWORDS, name_text, stem
@@ -110,8 +118,9 @@ class TopicSubject:
 
     def covers(self, source: Source) -> bool:
         """True when the source is one of the topic's own articles, names the subject, or its title is the topic's
-        own words. With no article surveyed, every source is given the benefit of the doubt."""
-        if not self.close_urls:
+        own words. With no article surveyed, every source is given the benefit of the doubt, and so is a section
+        of a user's own document (see the module docstring)."""
+        if not self.close_urls or urlsplit(source["url"]).scheme == "file":
             return True
         if normalize_url(source["url"]) in self.close_urls:
             return True

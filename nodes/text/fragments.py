@@ -20,6 +20,9 @@ _MARKUP = re.compile(r"\*\*|__|##|`|<[^>]{1,40}>|\[\s*\]|\[[^\]\d][^\]]*\]|^\s*[
 _LABEL = re.compile(r"^[\w\s'’-]{1,40}:\s*$|^(?:note|key points?|summary|sources?|references?|in conclusion)\s*:", re.I)
 _GLUED = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
 _SPACES = re.compile(r"\s+")
+# a manual's sentence may open on a name in lower case: "vacuum_defer_cleanup_age (integer): Specifies ...",
+# "pg_dump is a utility ...", "asyncio.run() runs ..."; a chunk cut mid-sentence opens on a plain word
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9]+(?:[_.][a-z0-9_]{2,})+(?:\(\))?\b|[a-z]\w*\(\)")
 _EMPHASIS = re.compile(r"\*\*|__|`|^\s{0,3}#{1,6}\s*", re.MULTILINE)
 # prose about the report instead of the subject: "In your own words, ...", "This section covers ..."
 _META = re.compile(
@@ -81,7 +84,7 @@ def fragment_reason(sentence: str, min_words: int = MIN_WORDS) -> str | None:
         return "too short"
     if _DANGLING.search(bare.rstrip(".!\"'”)")):
         return "unfinished"
-    if not (bare[0].isupper() or bare[0].isdigit() or bare[0] in "\"“'("):
+    if not (bare[0].isupper() or bare[0].isdigit() or bare[0] in "\"“'(" or _IDENTIFIER.match(bare)):
         return "starts mid-sentence"
     return None
 

@@ -13,10 +13,13 @@ from nexa_research.kernel.sentences import (
 
 def test_a_time_or_place_given_by_a_demonstrative_leans_on_the_sentence_before():
     for sentence in ("Before this Pharaoh was a term that meant the royal palace.", "After that, trade declined.",
-                     "By then the empire had split.", "During this period the Nile flooded yearly."):
+                     "By then the empire had split.", "During this period the Nile flooded yearly.",
+                     "In this approach, the idea is to keep disk usage steady.",
+                     "Note that they also use extra disk space."):
         assert NEEDS_ANTECEDENT.match(sentence), sentence
     for sentence in ("Before 1500 the pharaohs built pyramids.", "After the war, Egypt declined.",
-                     "During the Old Kingdom, pyramids were built."):
+                     "During the Old Kingdom, pyramids were built.", "In 1928 Fleming found penicillin.",
+                     "Note that the table must be owned by the caller."):
         assert not NEEDS_ANTECEDENT.match(sentence), sentence
 
 

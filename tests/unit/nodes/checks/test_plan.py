@@ -131,6 +131,17 @@ def test_the_gate_keeps_to_the_subject_unless_the_caller_set_the_cut_off():
     assert len(kept) == 2  # `min_relevance` replaces the whole judgement (tests over tiny corpora rely on it)
 
 
+def test_the_sections_of_a_users_own_document_are_not_neighbours_of_the_subject():
+    from nexa_research.nodes.checks.subject import TopicSubject
+
+    best = _passage("file:///m/routine-vacuuming.html#SPACE", "Routine Vacuuming › Recovering Disk Space",
+                    "an update leaves the old row version behind until vacuum removes it")
+    command = _passage("file:///m/sql-vacuum.html#NOTES", "VACUUM › Notes", "to vacuum a table one must own it")
+    encyclopedia = _passage("https://en.wikipedia.org/wiki/Plague_of_Justinian", "Plague of Justinian", "plague europe pandemic")
+    subject = TopicSubject.from_survey("How does PostgreSQL reclaim the space of dead rows?", [(best, 0.74)])
+    assert subject.covers(command) and not subject.covers(encyclopedia)
+
+
 def test_a_vague_title_gets_the_topic_as_its_subject():
     from nexa_research.nodes.checks.plan import PlannedSection, with_subject
 

@@ -195,3 +195,13 @@ def test_a_blank_line_ends_a_passage_sentence():
             "Recovering the disk space held by deleted rows\n\nCLEAN (VERBOSE) orders;\n\n"
             "Each of these reasons calls for cleaning of a different frequency.")
     assert passage_sentences(text) == ["Each of these reasons calls for cleaning of a different frequency."]
+
+
+def test_a_sentence_may_open_on_a_name_in_lower_case_but_not_on_a_plain_word():
+    from nexa_research.nodes.text.fragments import fragment_reason
+
+    for sentence in ("vacuum_defer_cleanup_age (integer): Specifies how many transactions cleanup waits.",
+                     "pg_dump is a utility for backing up a database.", "asyncio.run() runs the coroutine to its end."):
+        assert fragment_reason(sentence) is None, sentence
+    for sentence in ("of the empire was divided among three sons.", "e.g. this one was cut in the middle."):
+        assert fragment_reason(sentence) == "starts mid-sentence", sentence
