@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from nexa_research.kernel.words import STOPWORDS, content_words, stem, words
 from nexa_research.nodes.checks.topic_parts import topic_parts
 from nexa_research.nodes.text.fragments import foreign_letters
+from nexa_research.providers.documents.model import HEADING_SEPARATOR
+from nexa_research.providers.documents.titles import contextless
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import Source
 
@@ -257,6 +259,16 @@ def pooled_sections(
     return out
 
 
+def section_title(article_title: str) -> str:
+    """A section's title from a source's: a section of a user's document is titled by its page and heading path
+    ("Glossary › Isolation"), and the section takes the last heading ("Isolation"), with the one above it when the
+    last names only a part ("VACUUM: Notes")."""
+    parts = [p.strip() for p in article_title.split(HEADING_SEPARATOR) if p.strip()]
+    if len(parts) < 2:
+        return article_title.strip()
+    return f"{parts[-2]}: {parts[-1]}" if contextless(parts[-1]) else parts[-1]
+
+
 def fallback_sections(
     keep: Sequence[PlannedSection],
     articles: Sequence[Source],
@@ -283,7 +295,7 @@ def fallback_sections(
     for part in parts:
         add(part)
     for article in articles:
-        title = article["title"].strip()
+        title = section_title(article["title"])
         add(PlannedSection(
             title=title,
             # the outline names only the section's subject: the topic's words in every fallback outline made each

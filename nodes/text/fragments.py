@@ -30,6 +30,9 @@ _META = re.compile(
     r"(?:covers?|says?|shows?|provides?|discuss(?:es)?)|as (?:an ai|a language model))\b",
     re.IGNORECASE,
 )
+# a manual's pointer to another part of itself, which says nothing on its own: "See Chapter 13 for more information
+# about transaction isolation.", "For more information, see ANALYZE.", "Refer to Section 20.4."
+_CROSS_REFERENCE = re.compile(r"^(?:see|refer to|for (?:more|further|additional) (?:information|details)\b[^,.]{0,60},? see)\s", re.I)
 _DANGLING = re.compile(r"(?:\b(?:and|or|but|of|the|a|an|to|in|with|for|by|as|that|which)|[,;:–-])\s*$", re.IGNORECASE)
 
 
@@ -77,6 +80,8 @@ def fragment_reason(sentence: str, min_words: int = MIN_WORDS) -> str | None:
         return "question"
     if _META.search(bare):
         return "about the report, not the subject"
+    if _CROSS_REFERENCE.match(bare):
+        return "a pointer to another part of the document"
     if bare[-1] not in ".!\"'”)":
         return "unterminated"
     words = bare.split()

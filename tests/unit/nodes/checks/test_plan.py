@@ -327,3 +327,12 @@ def test_a_part_the_topic_names_is_not_a_restatement_of_it():
 
     topic = "The invention and spread of the printing press"
     assert restated_topic(topic, ["Spread of the printing press", "Invention and spread of the printing press"]) == [1]
+
+
+def test_a_section_of_a_document_is_titled_by_its_heading_not_its_path():
+    from nexa_research.nodes.checks.plan import section_title
+
+    assert section_title("Glossary › Isolation") == "Isolation"
+    assert section_title("Routine Vacuuming › Recovering Disk Space") == "Recovering Disk Space"
+    assert section_title("VACUUM › Notes") == "VACUUM: Notes"
+    assert section_title("Black Death") == "Black Death"

@@ -205,3 +205,12 @@ def test_a_sentence_may_open_on_a_name_in_lower_case_but_not_on_a_plain_word():
         assert fragment_reason(sentence) is None, sentence
     for sentence in ("of the empire was divided among three sons.", "e.g. this one was cut in the middle."):
         assert fragment_reason(sentence) == "starts mid-sentence", sentence
+
+
+def test_a_manuals_pointer_to_another_part_of_itself_is_not_printed():
+    from nexa_research.nodes.text.fragments import fragment_reason
+
+    for sentence in ("See Chapter 13 for more information about transaction isolation [4].",
+                     "For more information, see ANALYZE.", "Refer to Section 20.4 for the settings."):
+        assert fragment_reason(sentence) == "a pointer to another part of the document", sentence
+    assert fragment_reason("Seeing the effects of an update requires a new snapshot.") is None
