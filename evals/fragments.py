@@ -34,6 +34,7 @@ from nexa_research.report import Report
 
 KINDS = ("navigation", "glued_heading", "markup", "foreign_script", "label", "question", "short", "unterminated")
 _FURNITURE = ("Prev", "Previous", "Up", "Next", "Home")
+_LABELS = frozenset({"Note", "Tip", "Warning", "Caution", "Important", "Hint", "Attention", "Danger"})
 _HEADING_NUMBER = re.compile(r"^\s*(?:(?:Chapter|Part|Appendix|Section)\s+\S+?[.:]?\s+|\d+(?:\.\d+)*\.?\s+|[A-Z](?:\.\d+)+\.?\s+)")
 
 _MARKUP = re.compile(
@@ -100,7 +101,9 @@ def cited_headings(report: Report) -> set[str]:
             soup = BeautifulSoup(path.read_text(encoding="utf-8", errors="replace"), "lxml")
         for tag in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "dt"]):
             heading = _HEADING_NUMBER.sub("", " ".join(tag.get_text().replace("¶", "").split()))
-            if heading:
+            # one word is too common to tell a glued heading from a phrase ("Isolation Level: Serializable" is a
+            # table row, not the glossary's "Isolation" run into a sentence), except an admonition's label
+            if len(heading.split()) >= 2 or heading in _LABELS:
                 found.add(heading)
     return found
 

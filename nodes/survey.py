@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from nexa_research.config import ResearchConfig
 from nexa_research.errors import ProviderError
-from nexa_research.nodes.checks.relevance import topic_cutoff, within_topic
+from nexa_research.nodes.checks.relevance import related_to_topic, topic_cutoff, within_topic
 from nexa_research.nodes.checks.subject import TopicSubject
 from nexa_research.nodes.search import naming_candidates, search_with_retries
 from nexa_research.providers.provider_set import Providers
@@ -73,8 +73,9 @@ async def survey(providers: Providers, topic: str, cfg: ResearchConfig) -> Surve
 async def _linked_articles(
     backend: SearchBackend, subject: TopicSubject, topic: str, relevance: Relevance, topic_cut: float, known: set[str]
 ) -> list[Source]:
-    """The documents naming the subject whose naming sentences are on the topic (nodes/search.py
-    `naming_candidates`; judged as the relevance gate judges them), best first, one per URL."""
+    """The documents naming the subject whose naming sentences are on the topic, from a passage not unrelated to
+    the topic as a whole (nodes/search.py `naming_candidates`; judged as the relevance gate judges them,
+    `related_to_topic`), best first, one per URL."""
     try:
         excerpts = await naming_candidates(backend, subject)
     except ProviderError as exc:
@@ -83,9 +84,10 @@ async def _linked_articles(
     if not excerpts:
         return []
     scores = relevance.similarity([topic], [embedded_text(e["title"], e.get("focus") or e["text"]) for e in excerpts])[0]
+    related = related_to_topic(relevance, topic, excerpts, relevance.thresholds.on_section)
     out: dict[str, Source] = {}
-    for excerpt, score in sorted(zip(excerpts, scores, strict=True), key=lambda pair: -float(pair[1])):
+    for excerpt, score, whole in sorted(zip(excerpts, scores, related, strict=True), key=lambda row: -float(row[1])):
         url = normalize_url(excerpt["url"])
-        if url not in known and within_topic(float(score), topic_cut, relevance.thresholds.on_topic, True):
+        if url not in known and whole and within_topic(float(score), topic_cut, relevance.thresholds.on_topic, True):
             out.setdefault(url, excerpt)
     return list(out.values())

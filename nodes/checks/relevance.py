@@ -60,6 +60,16 @@ def within_topic(score: float, topic_cut: float, floor: float, names_subject: bo
     return score >= topic_cut or (names_subject and score >= floor)
 
 
+def related_to_topic(relevance: Relevance, topic: str, excerpts: Sequence[Source], cut: float) -> list[bool]:
+    """Whether each excerpt found by name comes from a passage not unrelated to the topic as a whole (title and
+    all its text at `cut`, the section cut-off): "On the Road" names jazz in one sentence and scores 0.11 against
+    the origins of jazz. The gate and the survey's linked articles judge by this one test."""
+    if not excerpts:
+        return []
+    whole = relevance.similarity([topic], [embedded_text(e["title"], e["text"]) for e in excerpts])[0]
+    return [bool(score >= cut) for score in whole]
+
+
 @dataclass
 class GateResult:
     kept: list[Source]
@@ -136,9 +146,7 @@ def gate_sources(
     # rebellion") scores 0.11 against the origins of jazz, Roosevelt's article 0.36 against the New Deal
     focused = [i for i, c in enumerate(candidates) if c.get("focus")]
     related = dict.fromkeys(range(len(candidates)), True)
-    if focused:
-        whole = relevance.similarity([topic], [embedded_text(candidates[i]["title"], candidates[i]["text"]) for i in focused])[0]
-        related.update({i: bool(score >= section_cut) for i, score in zip(focused, whole, strict=True)})
+    related.update(zip(focused, related_to_topic(relevance, topic, [candidates[i] for i in focused], section_cut), strict=True))
     passes = [
         related[i] and (
             (bool(close_to_topic[i] and scores[1, i] >= section_cut) and about_subject[i])

@@ -57,3 +57,11 @@ def test_navigation_and_headings_run_into_sentences_are_fragments(tmp_path):
 def test_headings_are_only_read_from_local_pages_that_exist(tmp_path):
     gone = report_citing((tmp_path / "gone.html").as_uri(), "Tip Run it at night with care [1].")
     assert score_fragments(gone).items == []
+
+
+def test_a_one_word_heading_is_too_common_to_call_a_sentence_glued(tmp_path):
+    page = tmp_path / "glossary.html"
+    page.write_text("<dl><dt>Isolation</dt><dd>What a transaction does not see.</dd></dl><h3>Tip</h3><p>x</p>")
+    report = report_citing(page.as_uri(), "Isolation Level: Serializable; Dirty Read: Not possible [1]. "
+                                          "Tip Run the cleaning at night when the load is low [1].")
+    assert [f.kind for f in score_fragments(report).items] == ["glued_heading"]

@@ -143,3 +143,14 @@ def test_a_passage_found_by_the_subjects_name_is_judged_by_the_sentences_naming_
     assert [s["title"] for s in kept] == ["The Seventh Seal"]
     whole = {k: v for k, v in excerpt.items() if k != "focus"}
     assert gate_sources(relevance, BLACK_DEATH, section, [whole], topic_cut=0.45, subject=subject).kept == []
+
+
+def test_an_excerpt_found_by_name_must_come_from_a_passage_related_to_the_topic(relevance):
+    from nexa_research.nodes.checks.relevance import related_to_topic
+
+    jazz = "The origins and development of jazz"
+    novel = _article("On the Road", "On the Road is a novel by Jack Kerouac about road trips across America, against "
+                     "a backdrop of jazz, poetry and drug use.")
+    player = _article("Louis Armstrong", "Louis Armstrong was an American trumpeter and vocalist, among the most "
+                      "influential figures in jazz.")
+    assert related_to_topic(relevance, jazz, [novel, player], relevance.thresholds.on_section) == [False, True]
