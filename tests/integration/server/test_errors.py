@@ -66,6 +66,7 @@ async def test_resuming_a_thread_that_is_not_interrupted_is_409_and_keeps_its_st
         ({**RUN, "context": {"max_iterations": 7}}, "max_iterations"),
         ({**RUN, "context": {"colour": "blue"}}, "context.colour"),
         ({**RUN, "config": {"configurable": {"search_results": 0}}}, "search_results"),
+        ({**RUN, "config": {"configurable": {"kb_collection": "../etc"}}}, "kb_collection"),
         ({**RUN, "config": {"configurable": {"bogus_knob": 1}}}, "config.configurable.bogus_knob"),
         ({**RUN, "input": {"topic": "   "}}, "topic"),
         ({**RUN, "input": {"topic": "x" * 2001}}, "topic"),
