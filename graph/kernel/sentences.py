@@ -28,7 +28,8 @@ _SENTENCE_END = re.compile(
 # conclusion), and a part of what came before ("Several of these stem from ...", a Viking report's Odin). Up to two
 # opening phrases: "Constructed between 1931 and 1936, during the Great Depression, it was dedicated ..." (the
 # Hoover Dam) needs the sentence saying what "it" is. A manual's "In this approach, the idea is ..." and "Note that
-# they also use extra disk space" (a PostgreSQL report's introduction and conclusion) lean the same way.
+# they also use extra disk space" (a PostgreSQL report's introduction and conclusion) lean the same way, and so do a
+# narrative's "Now another detail of PostgreSQL enters the stage" and "The above demonstrates how ...".
 NEEDS_ANTECEDENT = re.compile(
     r"^(?:(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,60},\s+){0,2}(?:[a-z]+ly\s+)?"
     r"(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b"
@@ -36,7 +37,8 @@ NEEDS_ANTECEDENT = re.compile(
     r"|(?:note|notice) that (?:it|its|this|these|those|they|their|he|she|his|her)\b"
     r"|(?:some|many|most|several|all|each|both|one|none|few|two|three|either|neither) of (?:these|those|them|this|which)\b"
     r"|(?:in addition|additionally|also|moreover|furthermore|however|nevertheless|nonetheless|besides|likewise|"
-    r"similarly|instead|therefore|thus|hence|consequently|as a result|in fact|in turn|meanwhile|otherwise)\b)",
+    r"similarly|instead|therefore|thus|hence|consequently|as a result|in fact|in turn|meanwhile|otherwise|now)\b"
+    r"|(?:the|as|from the) above\b)",
     re.I,
 )
 

@@ -15,11 +15,13 @@ def test_a_time_or_place_given_by_a_demonstrative_leans_on_the_sentence_before()
     for sentence in ("Before this Pharaoh was a term that meant the royal palace.", "After that, trade declined.",
                      "By then the empire had split.", "During this period the Nile flooded yearly.",
                      "In this approach, the idea is to keep disk usage steady.",
-                     "Note that they also use extra disk space."):
+                     "Note that they also use extra disk space.", "Now another detail enters the stage.",
+                     "The above demonstrates how the rules work."):
         assert NEEDS_ANTECEDENT.match(sentence), sentence
     for sentence in ("Before 1500 the pharaohs built pyramids.", "After the war, Egypt declined.",
                      "During the Old Kingdom, pyramids were built.", "In 1928 Fleming found penicillin.",
-                     "Note that the table must be owned by the caller."):
+                     "Note that the table must be owned by the caller.", "Nowadays the port handles containers.",
+                     "The abovementioned treaty ended the war."):
         assert not NEEDS_ANTECEDENT.match(sentence), sentence
 
 
