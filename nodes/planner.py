@@ -35,6 +35,7 @@ from nexa_research.nodes.checks.plan import (
     plan_problems,
     pooled_sections,
     report_title,
+    section_title,
     with_subject,
 )
 from nexa_research.nodes.checks.relevance import gate_sources, section_query, section_text
@@ -92,8 +93,10 @@ _NUMBERING = re.compile(
 
 
 def clean_title(title: str) -> str:
-    """Titles get their numbers from the report; "Section 2: Design" becomes "Design"."""
-    return _NUMBERING.sub("", title).strip() or title.strip()
+    """Titles get their numbers from the report; "Section 2: Design" becomes "Design". A model that copies a
+    document's title path ("Interfacing Extensions to Indexes › Index Methods and Operator Classes") gets its last
+    heading, as a fallback section does (`section_title`)."""
+    return section_title(_NUMBERING.sub("", title).strip() or title.strip())
 
 
 def article_list(articles: list[Source]) -> str:

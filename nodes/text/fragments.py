@@ -33,6 +33,8 @@ _META = re.compile(
 # a manual's pointer to another part of itself, which says nothing on its own: "See Chapter 13 for more information
 # about transaction isolation.", "For more information, see ANALYZE.", "Refer to Section 20.4."
 _CROSS_REFERENCE = re.compile(r"^(?:see|refer to|for (?:more|further|additional) (?:information|details)\b[^,.]{0,60},? see)\s", re.I)
+# a table row as the ingest reads one ("Operation: overlap; Strategy Number: 1."): data, not a sentence to print
+_TABLE_ROW = re.compile(r"^(?:[A-Z0-9][^:;.]{0,39}: [^;]{1,120}; )+[A-Z0-9][^:;.]{0,39}: [^;]{1,120}$")
 _DANGLING = re.compile(r"(?:\b(?:and|or|but|of|the|a|an|to|in|with|for|by|as|that|which)|[,;:–-])\s*$", re.IGNORECASE)
 
 
@@ -82,6 +84,8 @@ def fragment_reason(sentence: str, min_words: int = MIN_WORDS) -> str | None:
         return "about the report, not the subject"
     if _CROSS_REFERENCE.match(bare):
         return "a pointer to another part of the document"
+    if _TABLE_ROW.match(bare.rstrip(".")):
+        return "a table row"
     if bare[-1] not in ".!\"'”)":
         return "unterminated"
     words = bare.split()

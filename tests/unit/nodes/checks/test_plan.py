@@ -336,3 +336,10 @@ def test_a_section_of_a_document_is_titled_by_its_heading_not_its_path():
     assert section_title("Routine Vacuuming › Recovering Disk Space") == "Recovering Disk Space"
     assert section_title("VACUUM › Notes") == "VACUUM: Notes"
     assert section_title("Black Death") == "Black Death"
+
+
+def test_a_model_that_copies_a_documents_title_path_gets_its_last_heading():
+    from nexa_research.nodes.planner import clean_title
+
+    assert clean_title("Interfacing Extensions to Indexes › Index Methods and Operator Classes") == "Index Methods and Operator Classes"
+    assert clean_title("Section 2: Design") == "Design"

@@ -214,3 +214,14 @@ def test_a_manuals_pointer_to_another_part_of_itself_is_not_printed():
                      "For more information, see ANALYZE.", "Refer to Section 20.4 for the settings."):
         assert fragment_reason(sentence) == "a pointer to another part of the document", sentence
     assert fragment_reason("Seeing the effects of an update requires a new snapshot.") is None
+
+
+def test_a_table_row_is_data_not_a_sentence_to_print():
+    from nexa_research.nodes.text.fragments import fragment_reason
+
+    assert fragment_reason("Operation: overlap; Strategy Number: 1.") == "a table row"
+    assert fragment_reason("Isolation Level: Serializable; Dirty Read: Not possible; Phantom Read: Not possible [1].") == "a table row"
+    for sentence in ("The ratio was 3:1; the rest followed later in the year.",
+                     "He said: we will go; they said: we will not go now.",
+                     "Caution: the table must be empty; otherwise the command fails."):
+        assert fragment_reason(sentence) != "a table row", sentence
