@@ -37,7 +37,8 @@ NEEDS_ANTECEDENT = re.compile(
     r"|(?:note|notice) that (?:it|its|this|these|those|they|their|he|she|his|her)\b"
     r"|(?:some|many|most|several|all|each|both|one|none|few|two|three|either|neither) of (?:these|those|them|this|which)\b"
     r"|(?:in addition|additionally|also|moreover|furthermore|however|nevertheless|nonetheless|besides|likewise|"
-    r"similarly|instead|therefore|thus|hence|consequently|as a result|in fact|in turn|meanwhile|otherwise|now)\b"
+    r"similarly|instead|therefore|thus|hence|consequently|accordingly|as a result|in fact|in turn|meanwhile|otherwise|"
+    r"now)\b"
     r"|(?:the|as|from the) above\b)",
     re.I,
 )

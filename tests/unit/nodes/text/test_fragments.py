@@ -225,3 +225,12 @@ def test_a_table_row_is_data_not_a_sentence_to_print():
                      "He said: we will go; they said: we will not go now.",
                      "Caution: the table must be empty; otherwise the command fails."):
         assert fragment_reason(sentence) != "a table row", sentence
+
+
+def test_a_documents_words_about_itself_are_not_printed():
+    from nexa_research.nodes.text.fragments import fragment_reason
+
+    for sentence in ("Accordingly, we first discuss the mechanics of archiving WAL files [6].",
+                     "This chapter describes the available index types in some detail."):
+        assert fragment_reason(sentence) == "about the report, not the subject", sentence
+    assert fragment_reason("We observed a large decline in trade after the war ended.") is None
