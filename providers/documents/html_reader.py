@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag, XMLParsedAsHTMLWarning
 
+from nexa_research.kernel.sentences import split_sentences
 from nexa_research.providers.documents.model import DocumentSection, ReadDocument
 from nexa_research.providers.documents.titles import without_numbering
 
@@ -45,6 +46,7 @@ _INLINE = frozenset({"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "df
                      "wbr", "acronym", "big", "strike", "ins", "del", "literal"})
 _LINK_HEAVY = 0.7  # a list or table whose text is mostly links is navigation (a table of contents, an index)
 _ONE_LINK = 0.9  # a line that is one link and little else ("CLUSTER" under "See Also")
+_JOINED_ITEMS, _JOINED_WORDS = 8, 40  # a list joined to the sentence introducing it: at most so many items and words
 _SPACE = re.compile(r"\s+")
 
 
@@ -117,7 +119,7 @@ class _Walker:
                 self.sections[-1].paragraphs.append(code)
         elif name in ("ul", "ol"):
             self.flush()
-            if not _link_heavy(tag):
+            if not _link_heavy(tag) and not self.join_list(tag):
                 for item in tag.find_all("li", recursive=False):
                     self.walk_item(item)
         elif name == "dl":
@@ -141,6 +143,25 @@ class _Walker:
             self.flush()
             self.walk(tag)
             self.flush()
+
+    def join_list(self, list_tag: Tag) -> bool:
+        """A short list of one-sentence items after a sentence ending in a colon becomes part of that sentence
+        ("VACUUM has to process each table for several reasons: to recover disk space ...; to update planner
+        statistics ..."): an item alone reads as a claim of its own ("An index has become corrupted"), and the
+        sentence introducing it, ending in a colon, is no sentence at all. Longer lists stay units of their own."""
+        paragraphs = self.sections[-1].paragraphs
+        items = list_tag.find_all("li", recursive=False)
+        if not paragraphs or not paragraphs[-1].endswith(":") or not 1 <= len(items) <= _JOINED_ITEMS:
+            return False
+        texts = []
+        for item in items:
+            text = _text(item).rstrip(" .;")
+            if (not text or item.find(("ul", "ol", "dl", "table", "pre")) is not None
+                    or len(text.split()) > _JOINED_WORDS or len(split_sentences(text)) > 1):
+                return False
+            texts.append(text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text)
+        paragraphs[-1] = f"{paragraphs[-1]} {'; '.join(texts)}."
+        return True
 
     def walk_item(self, item: Tag) -> None:
         """A list item is a unit; its nested lists, code and paragraphs after the first are units of their own."""

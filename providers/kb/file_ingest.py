@@ -4,7 +4,7 @@ Each file is read into sections (providers/documents/), and each section is stor
 cited at the file's URI with the section's anchor and titled by the page title and heading path. Every chunk
 also carries the file's URI and the SHA-256 of its bytes, so running the ingest again on the folder:
 - skips a file whose bytes are unchanged (hashing a 1,000-page manual takes well under a second; nothing is read,
-  chunked or embedded);
+  chunked or embedded), unless the reading rules changed since (`READER_VERSION` is part of the hash);
 - re-reads a changed file, rewrites its sections and deletes the ones it lost;
 - removes the files no longer there (deleted, or now excluded by a pattern);
 - stores a near-identical copy once (providers/documents/duplicates.py).
@@ -28,7 +28,7 @@ from pypdf.errors import PyPdfError
 
 from nexa_research.providers.documents.duplicates import Candidate, duplicates, stem
 from nexa_research.providers.documents.folder import FolderScan, scan_folder
-from nexa_research.providers.documents.model import ReadDocument
+from nexa_research.providers.documents.model import READER_VERSION, ReadDocument
 from nexa_research.providers.documents.readers import HTML_SUFFIXES, read_file
 from nexa_research.providers.documents.titles import clean_title, placed_title, shared_suffix
 from nexa_research.providers.kb.chunks import point_id
@@ -102,6 +102,12 @@ def _stored_files(kb: KnowledgeBase, root_uri: str) -> dict[str, _StoredFile]:
     return stored
 
 
+def file_hash(path: Path) -> str:
+    """What a stored file is known by: SHA-256 of the reading rules' version and the file's bytes, so a file is
+    read again when either changed."""
+    return hashlib.sha256(READER_VERSION.encode() + b"\0" + path.read_bytes()).hexdigest()
+
+
 def _html_title(path: Path) -> str:
     """A page's <title>, read from its head only: enough to find the folder's shared title suffix."""
     with path.open("rb") as handle:
@@ -153,7 +159,7 @@ def ingest_path(
     hashes: dict[Path, str] = {}
     reads: dict[Path, ReadDocument] = {}
     changed = [f for f in scan.files if stored.get(f.resolve().as_uri(), _StoredFile(None)).sha256
-               != hashes.setdefault(f, hashlib.sha256(f.read_bytes()).hexdigest())]
+               != hashes.setdefault(f, file_hash(f))]
     report.unchanged = len(scan.files) - len(changed)
     with progress_bar(progress and bool(changed), f"Reading {root.name}", unit="files") as tick:
         for n, file in enumerate(changed, start=1):

@@ -204,3 +204,12 @@ def test_collections_are_listed_with_their_counts_and_one_can_be_dropped(kb, doc
     assert kb.collections()[kb.collection] == report.chunks
     kb.drop()
     assert kb.collection not in kb.collections()
+
+
+def test_new_reading_rules_reach_files_already_stored(kb, documents_folder, monkeypatch):
+    import nexa_research.providers.kb.file_ingest as file_ingest
+
+    first = ingest_path(kb, documents_folder, progress=False)
+    monkeypatch.setattr(file_ingest, "READER_VERSION", "a later version")
+    again = ingest_path(kb, documents_folder, progress=False)
+    assert sorted(again.updated) == sorted(first.added) and again.unchanged == 0

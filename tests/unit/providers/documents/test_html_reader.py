@@ -84,8 +84,9 @@ def test_headings_are_structure_with_their_anchors_and_without_numbering():
 
 def test_lists_tables_and_code_are_units_of_their_own():
     basics = sections_by_anchor(DOCBOOK_PAGE)["CLEAN-BASICS"][1].split("\n\n")
-    assert "To recover disk space held by deleted rows." in basics
-    assert "To update planner statistics." in basics
+    # a short list joins the sentence that introduces it: an item alone would read as a claim of its own
+    assert basics[0] == ("The CLEAN command has to process each table for several reasons: to recover disk space "
+                         "held by deleted rows; to update planner statistics.")
     space = sections_by_anchor(DOCBOOK_PAGE)["CLEAN-SPACE"][1].split("\n\n")
     assert "Mode: standard; Effect: marks space reusable." in space
     assert "Mode: full; Effect: rewrites the table." in space
@@ -132,3 +133,12 @@ def test_a_page_titled_by_a_part_names_its_parent_and_link_lines_are_dropped():
     read = read_html(page)
     assert (read.title, read.parent) == ("Introduction", "B-Tree Indexes")
     assert read.text == "A B-tree keeps sorted data and allows searches in logarithmic time."
+
+
+def test_a_list_of_longer_items_stays_a_list_of_units():
+    page = ("<h2 id='R'>Reindex</h2><p>There are several scenarios in which to rebuild an index:</p><ul>"
+            "<li>An index has become corrupted. Software bugs can cause it.</li><li>An index has become bloated.</li></ul>"
+            "<p>Features:</p><ul><li>one</li><li>two</li></ul>")
+    units = sections_by_anchor(page)["R"][1].split("\n\n")
+    assert units == ["There are several scenarios in which to rebuild an index:", "An index has become corrupted. "
+                     "Software bugs can cause it.", "An index has become bloated.", "Features: one; two."]
