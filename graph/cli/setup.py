@@ -104,6 +104,9 @@ def _bytes_progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
         bar.stop()
 
 
+SKIPS_SHOWN = 20  # unreadable files named one per line; beyond that, a count
+
+
 def ingest(
     what: Annotated[str, typer.Argument(help="'wikipedia' for the offline corpus, 'qdrant' to copy an earlier embedded "
                                              "Qdrant store, or a file/folder of .html/.md/.txt/.pdf")],
@@ -116,7 +119,7 @@ def ingest(
 
     A folder is kept in step: run it again and new and changed files are stored, deleted ones removed, unchanged
     ones skipped."""
-    from nexa_research.providers.kb.file_ingest import ingest_path
+    from nexa_research.providers.kb.file_ingest import NO_TEXT, ingest_path
     from nexa_research.providers.kb.ingest import ingest_wikipedia
     from nexa_research.providers.kb.migration import copy_from_embedded_qdrant
     from nexa_research.providers.kb.store import open_knowledge_base
@@ -135,8 +138,12 @@ def ingest(
             else:
                 report = ingest_path(kb, path, include=include or (), exclude=exclude or (), progress=True)
                 console.print(report.summary())
-                for name, reason in report.skipped:
-                    console.print(f"[yellow]skipped[/yellow] {name}: {reason}")
+                # pages without text (tables of contents) are counted in the summary; unreadable files are named
+                unreadable = [(n, r) for n, r in report.skipped if not r.startswith(NO_TEXT)]
+                for name, reason in unreadable[:SKIPS_SHOWN]:
+                    console.print(f"[yellow]unreadable[/yellow] {name}: {reason}")
+                if len(unreadable) > SKIPS_SHOWN:
+                    console.print(f"... and {len(unreadable) - SKIPS_SHOWN} more unreadable files")
                 console.print(f"collection {kb.collection!r} ({kb.describe()}) holds {kb.count()} chunks")
                 return
             console.print(f"{what}: {chunks} chunks stored; knowledge base ({kb.describe()}) holds {kb.count()} chunks")
