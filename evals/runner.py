@@ -68,8 +68,9 @@ def ensure_knowledge_base() -> None:
 def missing_pages(kb: KnowledgeBase, pages: Sequence[str]) -> list[str]:
     """The pages (paths relative to a document folder) of which the knowledge base holds no section."""
     from nexa_research.evals.recall import cites
+    from nexa_research.providers.kb.file_ingest import chunk_file
 
-    files = {str(p.get("file") or p["url"]) for batch in kb.payloads() for p in batch if p.get("source") == "files"}
+    files = {file for batch in kb.payloads() for p in batch if (file := chunk_file(p)) is not None}
     return [page for page in pages if not any(cites(page, f) for f in files)]
 
 

@@ -51,14 +51,17 @@ def read_pdf(path: Path) -> ReadDocument:
 def _pdf_paragraphs(text: str) -> str:
     """Lines of a PDF page joined into paragraphs: a line break inside a sentence is a space, a hyphen at a line's
     end joins the word, an empty line ends a paragraph."""
-    text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)
+    return _paragraphs(re.sub(r"(\w)-\n(\w)", r"\1\2", text))
+
+
+def _paragraphs(text: str) -> str:
+    """Blank-line separated paragraphs, each on one line with its spaces collapsed."""
     paragraphs = [" ".join(block.split()) for block in re.split(r"\n\s*\n", text)]
     return "\n\n".join(p for p in paragraphs if p)
 
 
 def read_text(text: str) -> ReadDocument:
-    paragraphs = [" ".join(block.split()) for block in re.split(r"\n\s*\n", text)]
-    return ReadDocument("", [DocumentSection((), None, "\n\n".join(p for p in paragraphs if p))])
+    return ReadDocument("", [DocumentSection((), None, _paragraphs(text))])
 
 
 def read_file(path: Path) -> ReadDocument:

@@ -17,7 +17,6 @@ import hashlib
 import html
 import logging
 import re
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,7 +50,8 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     copies: dict[str, str] = field(default_factory=dict)  # relative path of a near-identical copy -> the one kept
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # unreadable files, with the reason
+    # files not stored, with the reason: unreadable, or without text (NO_TEXT: tables of contents, empty files)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     chunks: int = 0  # chunks the added and updated files have in the store
     scan: FolderScan | None = None
 
@@ -86,14 +86,22 @@ class _StoredFile:
         return "\n\n".join(self.texts[key] for key in sorted(self.texts))
 
 
+def chunk_file(payload: dict[str, Any]) -> str | None:
+    """The URI of the user's file a stored chunk belongs to (its `file`, or for a chunk an earlier version stored,
+    its URL without the anchor); None for a chunk that is not from a user's file."""
+    if payload.get("source") != FILES_SOURCE:
+        return None
+    return str(payload.get("file") or str(payload["url"]).split("#", 1)[0])
+
+
 def _stored_files(kb: KnowledgeBase, root_uri: str) -> dict[str, _StoredFile]:
     """The files of this folder the collection holds, from the chunks' payloads."""
     stored: dict[str, _StoredFile] = {}
     for batch in kb.payloads():
         for payload in batch:
-            if payload.get("source") != FILES_SOURCE:
+            file = chunk_file(payload)
+            if file is None:
                 continue
-            file = str(payload.get("file") or str(payload["url"]).split("#", 1)[0])
             if file != root_uri and not file.startswith(root_uri.rstrip("/") + "/"):
                 continue
             entry = stored.setdefault(file, _StoredFile(payload.get("sha256")))
@@ -156,10 +164,10 @@ def ingest_path(
     report = IngestReport(scan=scan)
     stored = _stored_files(kb, root.resolve().as_uri())
     suffix = shared_suffix([_html_title(f) for f in scan.files if f.suffix.lower() in HTML_SUFFIXES])
-    hashes: dict[Path, str] = {}
+    uris = {f: f.resolve().as_uri() for f in scan.files}
+    hashes = {f: file_hash(f) for f in scan.files}
     reads: dict[Path, ReadDocument] = {}
-    changed = [f for f in scan.files if stored.get(f.resolve().as_uri(), _StoredFile(None)).sha256
-               != hashes.setdefault(f, file_hash(f))]
+    changed = [f for f in scan.files if stored.get(uris[f], _StoredFile(None)).sha256 != hashes[f]]
     report.unchanged = len(scan.files) - len(changed)
     with progress_bar(progress and bool(changed), f"Reading {root.name}", unit="files") as tick:
         for n, file in enumerate(changed, start=1):
@@ -173,9 +181,9 @@ def ingest_path(
                 logger.info("skipped %s: %s", file, _skip_reason(exc))
             if tick is not None:
                 tick(n, len(changed))
-    copies = _copies(reads, stored, scan)
+    copies = _copies(reads, stored, uris)
     report.copies = {scan.relative(a): (scan.relative(b) if b.is_relative_to(root) else str(b)) for a, b in copies.items()}
-    present = {f.resolve().as_uri() for f in scan.files if f not in copies}
+    present = {uri for f, uri in uris.items() if f not in copies}
     stale: set[str] = set()
     for uri, entry in stored.items():
         if uri not in present:
@@ -187,7 +195,7 @@ def ingest_path(
             continue
         new = file_documents(file, read, hashes[file], suffix)
         docs += new
-        old = stored.get(file.resolve().as_uri())
+        old = stored.get(uris[file])
         (report.updated if old is not None else report.added).append(scan.relative(file))
         if old is not None:  # sections this version no longer has (its others are rewritten or kept as they are)
             stale |= old.ids() - {point_id(d["url"], n) for d in new for n in range(len(kb.chunk(d["text"])))}
@@ -198,12 +206,11 @@ def ingest_path(
     return report
 
 
-def _copies(reads: dict[Path, ReadDocument], stored: dict[str, _StoredFile], scan: FolderScan) -> dict[Path, Path]:
-    """The files read now that near-copy another file of the folder (read now, or stored and still there)."""
-    stems = defaultdict(list)
-    for file in reads:
-        stems[stem(file)].append(file)
-    on_disk = {f.resolve().as_uri(): f for f in scan.files}
+def _copies(reads: dict[Path, ReadDocument], stored: dict[str, _StoredFile], uris: dict[Path, str]) -> dict[Path, Path]:
+    """The files read now that near-copy another file of the folder (read now, or stored and still there: only
+    those sharing a stem with a file read now can be its copy)."""
+    stems = {stem(file) for file in reads}
+    on_disk = {uri: f for f, uri in uris.items()}
     candidates = [Candidate(f, r.text) for f, r in reads.items()]
     candidates += [Candidate(on_disk[uri], entry.text(), stored=True) for uri, entry in stored.items()
                    if uri in on_disk and on_disk[uri] not in reads and stem(on_disk[uri]) in stems]
