@@ -20,7 +20,7 @@ from nexa_research.errors import ServiceStartError
 from nexa_research.providers.services import openssl
 from nexa_research.providers.services.redis_embedded import EmbeddedRedis, server_status, stop_server
 from nexa_research.providers.services.redis_folder import read_record, server_pids
-from nexa_research.providers.services.redis_launch import free_port, stack_paths
+from nexa_research.providers.services.redis_launch import DOC_TABLE_SLOTS, free_port, stack_paths
 from nexa_research.providers.services.redis_server import (
     RedisModulesMissingError,
     RedisUnavailableError,
@@ -98,6 +98,15 @@ def test_embedded_server_answers_with_modules_and_appends_to_its_aof(redis_stack
     assert (aof_dir / "appendonly.aof.manifest").is_file()
     appended = b"".join(p.read_bytes() for p in aof_dir.glob("*.incr.aof"))
     assert b"aof-marker-1234" in appended
+    client.close()
+
+
+def test_search_document_table_is_bounded(redis_stack: EmbeddedRedis) -> None:
+    """Every finished run's expired checkpoints would otherwise leave their document ids in RediSearch's table for
+    good (bench/server.md): the embedded server caps the table."""
+    client = redis.Redis.from_url(redis_stack.url or "")
+    reply = client.execute_command("FT.CONFIG", "GET", "MAXDOCTABLESIZE")
+    assert reply == {b"MAXDOCTABLESIZE": str(DOC_TABLE_SLOTS).encode()}
     client.close()
 
 
