@@ -59,8 +59,11 @@ def starts_a_sentence(text: str) -> bool:
 
 # An event dated by the one before it: "A group of assassins subsequently killed Selim." (an Ottoman report printed
 # it alone, its subject's deposition left in another section). Words that only ever count from a previous event,
-# in the sentence's opening words; "later" and "then" also mean other things ("later life", "if ... then").
-FOLLOWS_EVENT = re.compile(r"^(?:[\w'’-]+[,\s]+){0,8}?(?:subsequently|thereafter|afterwards?)\b", re.I)
+# in the sentence's opening words; "later" and "then" also mean other things ("later life", "if ... then"), so they
+# count only as the sentence's first word ("Later, in 1532, Pizarro ..." opened an Inca report's summary).
+FOLLOWS_EVENT = re.compile(
+    r"^(?:(?:[\w'’-]+[,\s]+){0,8}?(?:subsequently|thereafter|afterwards?)|later|then)\b", re.I
+)
 
 
 def leans_on_previous(sentence: str, first: bool = False) -> bool:

@@ -8,7 +8,8 @@ in the sections already, so they are *moved*, not copied (a copy is a repetition
 - the introduction takes the sentence that defines the subject: of the sentences opening a source's passage,
   the one closest to the topic (then a second one from another section when it is nearly as close);
 - the summary takes, for each section, the sentence of its leading source (its first paragraph) closest to the
-  section's title and the topic;
+  section's title and the topic; when no leading source has one to spare, the sentences closest to the topic
+  anywhere, one per section (a one-section report's summary said "This report examines ...");
 - the conclusion takes the sentences closest to the topic among those that close a passage.
 A sentence moves only when it stands alone: it does not lean on the one before it ("He ...", "The title ..."),
 the next does not lean on it (or only by a pronoun for the subject the moving sentence names, which is then
@@ -39,6 +40,7 @@ MIN_LEFT = 2
 MIN_WORDS = 6
 INTRODUCTION_SENTENCES = 2
 CONCLUSION_SENTENCES = 2
+FALLBACK_SUMMARY_SENTENCES = 2
 # "The title came into use ...", "The state dedicated ...": a definite description of a common noun names what an
 # earlier sentence introduced (kernel `leans_on_previous`). Printed in order it reads; moved up, or left behind when its
 # antecedent moves, it points at nothing (an Egyptian report's introduction took "The Pharaoh was the monarch of
@@ -181,6 +183,7 @@ def lift_key_findings(
             if s.section != first.section and s in sections.movable():
                 introduction.append(sections.move(s))
     central: list[str] = []
+    used_sections: list[int] = []
     for i, title in enumerate(titles if summary else ()):
         # the section's central sentence: from its leading source (what it is most about), or none; a Mesoamerican
         # pyramid's sentence closer to the topic's words was not what "Ancient Egyptian architecture" found
@@ -188,6 +191,16 @@ def lift_key_findings(
         ranked = _best(relevance, f"{title} ({topic})", pool)
         if ranked and ranked[0][0] >= floor:
             central.append(sections.move(ranked[0][1]))
+    if summary and not central:
+        # no leading passage had a sentence to spare (each is a chain: "A printing press is ...", "It marked ...",
+        # "The invention ..."): the sentences closest to the topic anywhere in the sections, one per section, so
+        # the summary states findings instead of describing the report
+        for score, s in _best(relevance, topic, sections.movable()):
+            if len(central) >= FALLBACK_SUMMARY_SENTENCES or score < floor:
+                break
+            if s in sections.movable() and all(s.section != c for c in used_sections):
+                central.append(sections.move(s))
+                used_sections.append(s.section)
     closing: list[str] = []
     if conclusion:
         used: set[int] = set()

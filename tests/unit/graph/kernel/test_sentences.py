@@ -49,6 +49,9 @@ def test_an_event_dated_by_the_one_before_leans_on_it_except_as_a_source_s_first
     assert leans_on_previous("The city was thereafter ruled by bishops.")
     assert not leans_on_previous("A group of assassins subsequently killed Selim.", first=True)
     assert not leans_on_previous("Penicillin was later mass-produced in the United States.")
+    assert leans_on_previous("Later, in 1532, Francisco Pizarro captured the Inca emperor Atahualpa [3].")
+    assert leans_on_previous("Then the army marched north.")
+    assert not leans_on_previous("Later, in 1532, Francisco Pizarro captured Atahualpa.", first=True)
     assert not leans_on_previous("The events of the war and its aftermath were subsequently studied by many.", first=True)
     # far into a long sentence the word dates a clause of its own, not the sentence
     assert not leans_on_previous("Selim III was an Ottoman sultan who ruled from 1789 to 1807 and who was subsequently killed.")

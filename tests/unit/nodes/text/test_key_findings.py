@@ -98,3 +98,24 @@ def test_a_definition_moves_up_and_the_pronoun_after_it_is_written_out(relevance
     assert lifted.introduction == "The Black Death was a plague pandemic that occurred in Europe from 1346 to 1353 [1]."
     assert lifted.contents[0].startswith("The Black Death was one of the most fatal pandemics in human history")
     assert "The disease was caused" in lifted.contents[0]  # a definite description is not rewritten; it stays put
+
+
+def test_a_summary_of_findings_when_no_leading_passage_can_spare_a_sentence(relevance):
+    """`make run` on the printing press: the one section's leading passage is a chain ("A printing press is ...",
+    "It marked ...", "The invention ..."), so the summary fell back to "This report examines ... in 1 section"."""
+    section = (
+        "A printing press is a machine that transfers ink onto paper by applying pressure to an inked surface [1]. "
+        "It marked a major advance on earlier methods of printing by hand [1]. The invention of the press transformed "
+        "book production in early modern Europe [1].\n\n"
+        "Printing is a process for mass reproducing text and images using a master form or template [2]. The earliest "
+        "known form of printing evolved from ink rubbings made on paper from texts on stone tablets [2]. Printing by "
+        "pressing an inked image onto paper appeared in China in the sixth century [2].\n\n"
+        "Johannes Gutenberg was a German inventor who introduced movable-type printing to Europe around 1440 [3]. "
+        "Gutenberg's invention of the printing press enabled a much faster rate of printing than before [3]. The "
+        "printing press spread across Europe and led to an information revolution [3]."
+    )
+    lifted = lift_key_findings(relevance, "The history of the printing press", ["Johannes Gutenberg"], [section])
+    assert lifted.summary, "a summary of findings, not a sentence about the report"
+    assert all(s in section for s in sentences(lifted.summary))
+    assert all(s not in lifted.contents[0] for s in sentences(lifted.summary))  # moved, not copied
+    assert not lifted.summary.startswith(("It ", "The invention"))
