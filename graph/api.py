@@ -36,6 +36,15 @@ class PlanReviewPending(NexaError):
         self.plan = plan
 
 
+class PlanRejected(NexaError):
+    """The reviewer rejected the plan: the run ended without research. `reason` is theirs ("" when none given)."""
+
+    def __init__(self, thread_id: str, reason: str) -> None:
+        super().__init__(f"the plan on thread {thread_id} was rejected{': ' + reason if reason else ''}; no report")
+        self.thread_id = thread_id
+        self.reason = reason
+
+
 def resolve_config(config: ResearchConfig | Mapping[str, Any] | None, overrides: Mapping[str, Any]) -> ResearchConfig:
     """A `ResearchConfig` from an instance, a mapping, or keyword overrides (overrides win)."""
     if isinstance(config, ResearchConfig):
@@ -84,6 +93,8 @@ async def run_on_thread(
     result = await runtime.run(payload, run_config, on_update)
     if result.get("__interrupt__"):
         raise PlanReviewPending(thread_id, result["__interrupt__"][0].value)
+    if result.get("plan_rejection") is not None:
+        raise PlanRejected(thread_id, result["plan_rejection"])
     return Report.model_validate(result["report"])
 
 

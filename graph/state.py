@@ -9,6 +9,8 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, Literal
 
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
 from langgraph.types import Overwrite
 from typing_extensions import NotRequired, TypedDict
 
@@ -103,10 +105,17 @@ def merge_sources(current: list[Source] | None, update: list[Source]) -> list[So
     return out
 
 
-class ResearchInput(TypedDict):
-    """What a caller sends: the topic. Everything else is config."""
+# The chat a thread holds (agent-chat-ui and other chat clients read it): the human messages that asked for research
+# and the short AI messages nodes write as it goes (nodes/chat_messages.py). `add_messages` merges by id, so parallel
+# branches append side by side and a node that runs again replaces its own messages instead of repeating them.
+Messages = Annotated[list[AnyMessage], add_messages]
 
-    topic: str
+
+class ResearchInput(TypedDict):
+    """What a caller sends: the topic, or a chat whose last human message is the topic. Everything else is config."""
+
+    topic: NotRequired[str]
+    messages: NotRequired[Messages]
 
 
 class ResearchState(TypedDict):
@@ -123,6 +132,11 @@ class ResearchState(TypedDict):
     topic_cut: NotRequired[float | None]
     # What is about the topic's subject, from the same survey: nodes/checks/subject.TopicSubject.as_dict.
     subject: NotRequired[dict[str, list[str]] | None]
+    messages: NotRequired[Messages]
+    # The id of the human message this research answers: the prefix of the ids of the AI messages it writes.
+    ask_id: NotRequired[str | None]
+    # Why the reviewer rejected the plan: the run ends after the review, without research (nodes/plan_review.py).
+    plan_rejection: NotRequired[str | None]
 
 
 class BranchInput(TypedDict):
@@ -132,6 +146,7 @@ class BranchInput(TypedDict):
     paragraph: Paragraph
     topic_cut: NotRequired[float | None]
     subject: NotRequired[dict[str, list[str]] | None]
+    ask_id: NotRequired[str | None]
 
 
 class Reflection(TypedDict):

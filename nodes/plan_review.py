@@ -1,8 +1,13 @@
-"""Optional human review of the plan: pause with `interrupt()`, then approve or replace the plan.
+"""Optional human review of the plan: pause with `interrupt()`, then approve, replace or reject the plan.
 
-Resume with `Command(resume=...)` where the value is "approve" / True / {"action": "approve"}, or an edited plan:
-{"action": "edit", "paragraphs": [{title, outline, questions}, ...]} (a bare list of paragraphs also works).
-An edit that breaks the rules is not an error that loses the run: the node asks again with the reason.
+The pause's value serves three readers at once, so each client shows it without knowing the others:
+- scripts read {"kind": "plan_review", "topic", "title", "paragraphs", "how_to_answer"} (and "error" on a retry);
+- agent-chat-ui renders LangChain's human-in-the-loop request, {"action_requests": [{"name", "args",
+  "description"}], "review_configs": [{"action_name", "allowed_decisions"}]}, as approve / edit / reject;
+- the older Agent Inbox renders {"action_request": {"action", "args"}, "config": {allow_*}, "description"}.
+The arguments offered for editing are {"paragraphs": [{title, outline, questions}, ...]}. The answers each
+client sends back are read in nodes/review_answers.py. An answer that breaks the rules is not an error that
+loses the run: the node asks again with the reason. A rejection ends the run with no research.
 """
 
 from __future__ import annotations
@@ -12,62 +17,74 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite, interrupt
-from pydantic import ValidationError
 
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import ResearchInputError
-from nexa_research.nodes.planner import PlannedParagraph
-from nexa_research.state import Paragraph, ResearchState, new_paragraph
+from nexa_research.nodes.chat_messages import plan_message, review_message
+from nexa_research.nodes.chat_narration import ask_of
+from nexa_research.nodes.review_answers import ReviewDecision, parse_review
+from nexa_research.state import ResearchState
 
-APPROVALS = {"approve", "approved", "ok", "yes"}
-
-
-def parse_review(answer: Any, cfg: ResearchConfig) -> list[Paragraph] | None:
-    """None for approval, else the edited plan; a `ResearchInputError` names what is wrong with an edit."""
-    if answer is True or (isinstance(answer, str) and answer.strip().lower() in APPROVALS):
-        return None
-    if isinstance(answer, dict):
-        action = str(answer.get("action", "edit")).lower()
-        if action in APPROVALS:
-            return None
-        if action != "edit":
-            raise ResearchInputError(f"action: expected 'approve' or 'edit', got {action!r}")
-        answer = answer.get("paragraphs")
-    if not isinstance(answer, list):
-        raise ResearchInputError("paragraphs: an edited plan must be a list of {title, outline, questions}")
-    if not cfg.min_sections <= len(answer) <= cfg.max_sections:
-        raise ResearchInputError(
-            f"paragraphs: {len(answer)} sections; the plan must have between {cfg.min_sections} and {cfg.max_sections}"
-        )
-    edited: list[Paragraph] = []
-    for i, item in enumerate(answer):
-        try:
-            p = PlannedParagraph.model_validate(item)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(x) for x in first["loc"])
-            raise ResearchInputError(f"paragraphs[{i}].{field}: {first['msg']}") from exc
-        edited.append(new_paragraph(i, p.title, p.outline, p.questions))
-    return edited
+ACTION_NAME = "research_plan"
+HOW_TO_ANSWER = ("resume with 'approve', {'action': 'edit', 'paragraphs': [...]}, or {'action': 'reject', "
+                 "'reason': '...'}; chat clients answer with their own approve / edit / reject decisions")
 
 
-def review_plan(state: ResearchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]) -> dict[str, Any]:
-    """Pause for approval when `review_plan` is on; otherwise pass straight through."""
-    cfg = ResearchConfig.from_runnable_config(config, runtime.context)
-    if not cfg.review_plan:
-        return {}
+def review_request(state: ResearchState, error: str | None = None) -> dict[str, Any]:
+    """The interrupt value: the plan, in the plain shape and in both chat-inbox shapes."""
+    paragraphs = [{"title": p["title"], "outline": p["outline"], "questions": p["questions"]} for p in state["paragraphs"]]
+    description = (
+        f"Review the research plan for {state['topic']!r}: approve it, edit the sections (a JSON list of "
+        "{title, outline, questions}), or reject it with a reason to stop here."
+    )
+    if error:
+        description = f"Your last answer was not used: {error}. {description}"
+    args = {"paragraphs": paragraphs}
     request: dict[str, Any] = {
         "kind": "plan_review",
         "topic": state["topic"],
         "title": state.get("title", ""),
-        "paragraphs": [{"title": p["title"], "outline": p["outline"], "questions": p["questions"]} for p in state["paragraphs"]],
-        "how_to_answer": "resume with 'approve', or {'action': 'edit', 'paragraphs': [...]}",
+        "paragraphs": paragraphs,
+        "how_to_answer": HOW_TO_ANSWER,
+        "action_requests": [{"name": ACTION_NAME, "args": args, "description": description}],
+        "review_configs": [{"action_name": ACTION_NAME, "allowed_decisions": ["approve", "edit", "reject"]}],
+        "action_request": {"action": ACTION_NAME, "args": args},
+        "config": {"allow_ignore": True, "allow_respond": True, "allow_edit": True, "allow_accept": True},
+        "description": description,
     }
+    if error:
+        request["error"] = error
+    return request
+
+
+def _outcome(state: ResearchState, decision: ReviewDecision) -> dict[str, Any]:
+    ask = ask_of(state)
+    if decision.rejection is not None:
+        reason = f": {decision.rejection}" if decision.rejection else ""
+        text = f"Plan rejected{reason}. No research was done; send a new topic to plan again."
+        return {"plan_rejection": decision.rejection, "messages": [review_message(ask, text)]}
+    if decision.plan is None:
+        text = f"Plan approved; researching {len(state['paragraphs'])} sections."
+        return {"messages": [review_message(ask, text)]}
+    # the edited plan replaces the planner's message: the chat shows the plan that is researched
+    edited = plan_message(ask, decision.plan)
+    return {
+        "paragraphs": Overwrite(decision.plan),
+        "messages": [edited, review_message(ask, f"Plan edited; researching {len(decision.plan)} sections.")],
+    }
+
+
+def review_plan(state: ResearchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]) -> dict[str, Any]:
+    """Pause for a decision when `review_plan` is on; otherwise pass straight through."""
+    cfg = ResearchConfig.from_runnable_config(config, runtime.context)
+    if not cfg.review_plan:
+        return {}
+    request = review_request(state)
     while True:
         answer = interrupt(request)
         try:
-            edited = parse_review(answer, cfg)
+            decision = parse_review(answer, cfg)
         except ResearchInputError as exc:
-            request = {**request, "error": str(exc)}
+            request = review_request(state, str(exc))
             continue
-        return {} if edited is None else {"paragraphs": Overwrite(edited)}
+        return _outcome(state, decision)

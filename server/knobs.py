@@ -1,4 +1,4 @@
-"""Validation of what a run request carries: its input (a topic), its command, its knobs (config/context).
+"""Validation of what a run request carries: its input (a topic or a chat), its command, its knobs (config/context).
 
 Everything is checked in the API process, before a run is queued, so a bad request is a 422 naming the field
 and never a failed run on a worker.
@@ -10,6 +10,7 @@ from typing import Any
 
 from nexa_research.config import ResearchConfig
 from nexa_research.errors import ResearchInputError
+from nexa_research.nodes.chat_messages import topic_of_input
 from nexa_research.server.api_errors import ApiError
 from nexa_research.state import validate_topic
 
@@ -52,16 +53,22 @@ def knob_values(config: dict[str, Any] | None, context: dict[str, Any] | None) -
 
 
 def check_input(payload: Any) -> dict[str, Any]:
-    """The graph input: {"topic": str}, the topic non-empty and within its size limit."""
+    """The graph input: {"topic": str} or a chat, {"messages": [...]}, whose last human message is the topic; the
+    topic non-empty and within its size limit (nodes/chat_messages.topic_of_input decides as the graph does)."""
     if not isinstance(payload, dict):
-        raise ApiError(422, "input: expected an object like {\"topic\": \"...\"}")
-    unknown = sorted(set(payload) - {"topic"})
+        raise ApiError(422, "input: expected an object like {\"topic\": \"...\"} or {\"messages\": [...]}")
+    unknown = sorted(set(payload) - {"topic", "messages"})
     if unknown:
-        raise ApiError(422, f"input.{unknown[0]}: unknown input field; the input is {{\"topic\": ...}}")
+        raise ApiError(422, f"input.{unknown[0]}: unknown input field; the input is {{\"topic\": ...}} or "
+                            "{\"messages\": [...]}")
+    checked: dict[str, Any] = {"messages": payload["messages"]} if payload.get("messages") else {}
     try:
-        return {"topic": validate_topic(payload.get("topic"))}
+        topic = topic_of_input(payload)
+        if payload.get("topic") is not None or not checked:
+            checked["topic"] = validate_topic(payload.get("topic")) if checked else topic
     except ResearchInputError as exc:
         raise ApiError(422, f"input.{exc}") from exc
+    return checked
 
 
 def check_command(command: Any) -> dict[str, Any]:

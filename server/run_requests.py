@@ -21,7 +21,7 @@ from nexa_research.server.job_queue import enqueue_run
 from nexa_research.server.knobs import check_command, check_input, check_knobs
 from nexa_research.server.lease import request_cancel
 from nexa_research.server.records import new_id, now_iso
-from nexa_research.server.routes.assistants import ASSISTANT_ID, resolve_assistant
+from nexa_research.server.routes.assistants import ASSISTANT_ID, GRAPH_ID, resolve_assistant
 
 
 class RunCreate(BaseModel):
@@ -51,6 +51,8 @@ STREAM_MODES = frozenset({"values", "updates", "custom", "events", "debug", "mes
 def validate_request(body: RunCreate) -> dict[str, Any]:
     """The run's kwargs, validated; 404/422 with the reason otherwise."""
     resolve_assistant(body.assistant_id)
+    if body.input == {} and body.command is not None:
+        body.input = None  # chat clients (useStream) resume an interrupt with an empty input beside the command
     if body.input is not None and body.command is not None:
         raise ApiError(422, "input: give either input or command, not both")
     modes = [body.stream_mode] if isinstance(body.stream_mode, str) else list(body.stream_mode)
@@ -117,6 +119,7 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
         if active and strategy in ("interrupt", "rollback"):
             for run in active:
                 await request_cancel(ctx.redis, run["run_id"], "interrupt")
+        await _label_thread(ctx, thread_id)
         run_id = new_id()
         request.state.admission = await take_quota(ctx, key, run_id)
         stamp = now_iso()
@@ -135,6 +138,15 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
         await ctx.runtime.retention.keep(thread_id)  # a finished thread expiring: kept while the run waits and runs
     await enqueue_run(ctx.broker, run["run_id"])
     return run
+
+
+async def _label_thread(ctx: ServerContext, thread_id: str) -> None:
+    """Mark the thread with the graph and assistant that ran on it, as LangGraph's server does: chat clients
+    (agent-chat-ui) list their threads with a metadata search on `graph_id` or `assistant_id`."""
+    record = await ctx.store.get_thread(thread_id)
+    metadata = (record or {}).get("metadata") or {}
+    if record is not None and (metadata.get("graph_id"), metadata.get("assistant_id")) != (GRAPH_ID, ASSISTANT_ID):
+        await ctx.store.put_thread({**record, "metadata": {**metadata, "graph_id": GRAPH_ID, "assistant_id": ASSISTANT_ID}})
 
 
 def admitted_headers(request: Request) -> dict[str, str]:
