@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,11 +14,13 @@ from rich.live import Live
 from nexa_research.api import PlanReviewPending, aresearch, resolve_config
 from nexa_research.cli import eval as eval_commands
 from nexa_research.cli import keys as keys_commands
+from nexa_research.cli import report as report_commands
 from nexa_research.cli import serve as serve_commands
 from nexa_research.cli import services as services_commands
 from nexa_research.cli import setup as setup_commands
 from nexa_research.cli import threads as threads_commands
 from nexa_research.cli.progress import SectionProgress
+from nexa_research.cli.report import FORMAT_HELP, OutputFormat, report_paths, write_report_files
 from nexa_research.errors import NexaError
 from nexa_research.providers.settings import ProviderSettings
 from nexa_research.report import Report
@@ -30,19 +30,9 @@ app = typer.Typer(help="nexa-research: turn a topic into a cited research report
 console = Console(stderr=True)
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "report"
-
-
 def write_report(report: Report, out: Path | None, out_dir: Path) -> Path:
     """Write Markdown to `out` (or a timestamped file in `out_dir`) and JSON beside it; return the Markdown path."""
-    if out is None:
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        out = out_dir / f"{_slug(report.topic)}-{stamp}.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report.to_markdown(), encoding="utf-8")
-    out.with_suffix(".json").write_text(report.to_json(), encoding="utf-8")
-    return out
+    return write_report_files(report, out, out_dir, ["markdown"])[0]
 
 
 def _ensure_knowledge_base(settings: ProviderSettings) -> None:
@@ -71,7 +61,8 @@ async def _run_with_progress(topic: str, overrides: dict[str, Any], thread_id: s
 @app.command()
 def research(
     topic: Annotated[str, typer.Argument(help="What to research.")],
-    out: Annotated[Path | None, typer.Option(help="Markdown file to write (JSON is written beside it).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Report file to write (JSON is written beside it).")] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format", help=FORMAT_HELP)] = OutputFormat.markdown,
     out_dir: Annotated[Path, typer.Option(help="Folder for the report when --out is not given.")] = Path("reports"),
     sections: Annotated[int | None, typer.Option(help="Exact number of sections (3-7).")] = None,
     iterations: Annotated[int | None, typer.Option(help="Research rounds per section (1-3).")] = None,
@@ -84,7 +75,9 @@ def research(
     ingest_if_empty: Annotated[bool, typer.Option(help="Seed an empty local knowledge base with Wikipedia first.")] = False,
     quiet: Annotated[bool, typer.Option(help="No live progress table.")] = False,
 ) -> None:
-    """Research TOPIC and write the report as Markdown and JSON."""
+    """Research TOPIC and write the report (Markdown by default, or --format html/json/all) and JSON beside it."""
+    if out is not None:
+        report_paths(out, output_format.names())  # a bad --out fails now, not after the research
     overrides: dict[str, Any] = {"review_plan": True} if review else {}
     if sections is not None:
         overrides.update(min_sections=sections, max_sections=sections)
@@ -105,10 +98,10 @@ def research(
     except NexaError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
-    path = write_report(report, out, out_dir)
+    paths = write_report_files(report, out, out_dir, output_format.names())
     missing = len(report.missing_sections)
     console.print(f"{len(report.sections)} sections ({missing} missing), {len(report.bibliography)} sources cited")
-    typer.echo(str(path))
+    typer.echo("\n".join(str(path) for path in paths))
 
 
 setup_commands.register(app)
@@ -117,6 +110,7 @@ eval_commands.register(app)
 services_commands.register(app)
 serve_commands.register(app)
 keys_commands.register(app)
+report_commands.register(app)
 
 
 def main() -> None:
