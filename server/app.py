@@ -26,16 +26,22 @@ from nexa_research.server.access.settings import AccessSettings
 from nexa_research.server.api_errors import ApiError, api_error_handler, redis_error_handler
 from nexa_research.server.body_limit import BodyLimit
 from nexa_research.server.context import ServerContext
+from nexa_research.server.cors import add_cors
 from nexa_research.server.langserve_graph import add_research_routes
+from nexa_research.server.mcp.endpoint import McpEndpoint
 from nexa_research.server.observability.http_metrics import HttpMetrics
 from nexa_research.server.observability.logs import CorrelationIds, configure_logging
 from nexa_research.server.observability.metrics import cluster_metrics, make_registry, metrics_response
 from nexa_research.server.observability.run_metrics import RunMetrics
+from nexa_research.server.plain_text_json import PlainTextJson
 from nexa_research.server.process_gc import freeze_startup_objects
 from nexa_research.server.provider_factory import providers_from_env
 from nexa_research.server.reaper import live_workers
 from nexa_research.server.routes import assistants, run_streams, runs, threads
 from nexa_research.server.routes import health as health_routes
+from nexa_research.server.routes import report as report_routes
+from nexa_research.server.routes import store as store_routes
+from nexa_research.server.routes import thread_state as thread_state_routes
 from nexa_research.server.settings import ServerSettings
 from nexa_research.tracing import configure_tracing
 
@@ -51,10 +57,11 @@ def create_app(
     providers = providers if providers is not None else providers_from_env()
 
     registry = make_registry()
+    mcp_endpoint = McpEndpoint(lambda: getattr(app.state, "server", None), VERSION)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with ServerContext(providers, settings, access) as context:
+        async with ServerContext(providers, settings, access) as context, mcp_endpoint.running():
             context.metrics = RunMetrics(context.redis)
             app.state.server = context
             try:
@@ -74,10 +81,12 @@ def create_app(
         description="Deep research reports with checked citations. The LangGraph server API (runs on worker "
         "processes, threads, SSE streams) for langgraph_sdk, and LangServe routes at /research.",
     )
+    app.add_middleware(PlainTextJson)  # Studio's JSON sent as text/plain, read as JSON
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Gate, settings=access)  # outside the body limit: no key, no body read
     app.add_middleware(HttpMetrics, registry=registry)  # refusals are counted too
-    app.add_middleware(CorrelationIds)  # outermost: every answer, refusals included, carries X-Request-ID
+    app.add_middleware(CorrelationIds)  # every answer, refusals included, carries X-Request-ID
+    add_cors(app)  # outermost: browser preflights (Studio) are answered before the key gate
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RedisError, redis_error_handler)
 
@@ -102,6 +111,10 @@ def create_app(
 
     for router in (assistants.router, threads.router, runs.router, run_streams.router, health_routes.router):
         app.include_router(router)
+    app.include_router(thread_state_routes.router)  # state, state at a checkpoint, history
+    app.include_router(store_routes.router)  # /store/...: items and namespaces, per API key
+    app.include_router(report_routes.router)  # GET /threads/{id}/report: HTML, Markdown or JSON
+    app.router.routes.append(mcp_endpoint.route())  # /mcp: the research tools over MCP (streamable HTTP)
 
     # The template only describes the routes' schemas; it never runs.
     template = build_graph(providers or ConfiguredProviders())

@@ -1,7 +1,7 @@
 """Search backends by name, so a run picks one with `search_backend="..."` and no code changes.
 
 Built-in names load their module only when asked for, so the in-memory path needs neither a knowledge base nor
-Exa. `kb` is the local knowledge base, whichever store holds it (Redis or Qdrant: NEXA_KB, QDRANT_URL);
+Exa nor an MCP client. `kb` is the local knowledge base, whichever store holds it (Redis or Qdrant: NEXA_KB, QDRANT_URL);
 `qdrant` is its name from before the store was a choice, kept so existing configs still work.
 """
 
@@ -22,6 +22,9 @@ _BUILTIN: dict[str, str] = {
     "exa": "nexa_research.providers.search.exa:backend_from_settings",
 }
 _ALIASES = {"qdrant": "kb"}
+# `mcp:<server>`: a search tool of an MCP server the deployment lists (providers/search/mcp_servers.py).
+MCP_PREFIX = "mcp:"
+_MCP_FACTORY = "nexa_research.providers.search.mcp_search:backend_from_settings"
 _REGISTERED: dict[str, SearchFactory] = {}
 
 
@@ -47,8 +50,9 @@ def build_search_backend(cfg: ResearchConfig, settings: ProviderSettings) -> Sea
     name = resolve_backend_name(cfg, settings)
     if name in _REGISTERED:
         return _REGISTERED[name](cfg, settings)
-    if name in _BUILTIN:
-        module, _, attr = _BUILTIN[name].partition(":")
+    if name in _BUILTIN or name.startswith(MCP_PREFIX):
+        module, _, attr = _BUILTIN.get(name, _MCP_FACTORY).partition(":")
         factory: SearchFactory = getattr(importlib.import_module(module), attr)
         return factory(cfg, settings)
-    raise ResearchInputError(f"search_backend: unknown backend {name!r}; known: {', '.join(backend_names())}")
+    raise ResearchInputError(f"search_backend: unknown backend {name!r}; known: {', '.join(backend_names())}, "
+                             f"or {MCP_PREFIX}<server> for a server in NEXA_MCP_SERVERS")
