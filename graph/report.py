@@ -103,5 +103,8 @@ class Report(BaseModel):
                 out += [section.transition, ""]
             out += [section.content, ""]
         out += ["## Conclusion", "", self.conclusion, "", "## Bibliography", ""]
-        out += [f"[{e.number}] {e.title}. {e.url}" for e in self.bibliography]
+        # one paragraph per entry: lines joined by a single newline run together in any Markdown viewer (the chat
+        # UI showed the whole bibliography as one paragraph)
+        for e in self.bibliography:
+            out += [f"[{e.number}] {e.title}. {e.url}", ""]
         return "\n".join(out).rstrip() + "\n"

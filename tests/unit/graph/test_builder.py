@@ -123,6 +123,10 @@ async def test_report_shape_and_metadata():
     md = report.to_markdown()
     assert md.startswith("# The Printing Press")
     assert "## Bibliography" in md and "## Executive summary" in md
+    # every bibliography entry is a paragraph of its own, as a Markdown viewer renders it
+    entries = md.split("## Bibliography\n\n")[1].strip().split("\n\n")
+    assert [e.split("]")[0] for e in entries] == [f"[{n}" for n in range(1, len(report.bibliography) + 1)]
+    assert all("\n" not in e for e in entries)
 
 
 async def test_report_round_trips_through_json():
