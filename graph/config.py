@@ -105,8 +105,8 @@ class ResearchConfig(BaseSettings):
     search_backend: str = Field(
         default="auto",
         description="Search backend: 'auto' (Exa when EXA_API_KEY is set, else the local knowledge base), "
-        "'kb' (the local knowledge base; 'qdrant' is its older name), 'exa', "
-        "or any name registered with nexa_research.providers.register_search_backend.",
+        "'kb' (the local knowledge base; 'qdrant' is its older name), 'exa', 'mcp:<server>' (a search tool of an MCP "
+        "server named in NEXA_MCP_SERVERS), or any name registered with nexa_research.providers.register_search_backend.",
     )
     kb_collection: str | None = Field(
         default=None, pattern=r"^[A-Za-z0-9_.-]+$", max_length=120,

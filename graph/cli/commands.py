@@ -66,7 +66,7 @@ def research(
     out_dir: Annotated[Path, typer.Option(help="Folder for the report when --out is not given.")] = Path("reports"),
     sections: Annotated[int | None, typer.Option(help="Exact number of sections (3-7).")] = None,
     iterations: Annotated[int | None, typer.Option(help="Research rounds per section (1-3).")] = None,
-    backend: Annotated[str | None, typer.Option(help="Search backend: auto, kb (local knowledge base), exa, or a registered name.")] = None,
+    backend: Annotated[str | None, typer.Option(help="Search backend: auto, kb (local knowledge base), exa, mcp:<server> (NEXA_MCP_SERVERS), or a registered name.")] = None,
     results: Annotated[int | None, typer.Option(help="Search results per query.")] = None,
     collection: Annotated[str | None, typer.Option(help="Knowledge-base collection to search (`nexa collections`); default NEXA_KB_COLLECTION.")] = None,
     language: Annotated[str | None, typer.Option(help="Language of the report.")] = None,
