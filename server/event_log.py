@@ -125,6 +125,12 @@ class RunEvents:
             raise cast(BaseException, failed.exception())
 
 
+def logged_event(entry_id: bytes | str, fields: dict[Any, Any]) -> LoggedEvent:
+    """One log entry as read with XREAD/XRANGE (bytes or text, as the client decodes)."""
+    return LoggedEvent(entry_id.decode() if isinstance(entry_id, bytes) else entry_id, _field(fields, "event"),
+                       _field(fields, "data"))
+
+
 def _json(data: Any) -> bytes | str:
     """orjson where it can (several times faster on a run's state), json where it cannot (integers past 64 bits)."""
     try:

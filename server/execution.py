@@ -5,6 +5,10 @@ caches, memory), and on a thread that already holds a run, the knobs the caller 
 thread's stored config. Every chunk of the stream modes the caller asked for (plus values, updates and custom,
 so a later `join_stream` may ask for those) is appended to the event log as it happens.
 
+A run given a checkpoint (`checkpoint_id`, Studio's replay and fork) starts from that checkpoint: the graph
+writes its new checkpoints as that one's children, so they become the thread's latest and the thread's state
+forks there; the checkpoints after it stay in the history.
+
 A second attempt (the first worker died) continues from the thread's last checkpoint instead of starting over:
 the run record keeps the checkpoint the thread was at before the first attempt (`base_checkpoint`); if the
 thread moved past it, this run's input was already applied, so the graph is resumed with no input and only the
@@ -61,8 +65,12 @@ async def execute_run(
     thread_id = run["thread_id"]
     current = checkpoint_of(snapshot)
     payload = _payload(kwargs)
-    if attempt > 1 and current != base_checkpoint:
+    moved = attempt > 1 and current != base_checkpoint
+    if moved:
         payload = None  # this run's input is already in the thread: continue from its last checkpoint
+    start_from = None if moved else kwargs.get("checkpoint_id")
+    if start_from:
+        snapshot = await runtime.snapshot(thread_id, start_from)  # replay or fork: that checkpoint's config counts
     stored = dict((snapshot.values or {}).get("config") or {}) if snapshot is not None else {}
     cfg = ResearchConfig.from_values({**stored, **knob_values(kwargs.get("config"), kwargs.get("context"))})
     runtime.providers.validate(cfg)  # type: ignore[union-attr]
@@ -74,8 +82,8 @@ async def execute_run(
         config["run_id"] = run["run_id"]  # the trace's root; a retry gets its own (LangSmith refuses a second root)
     models = await runtime.providers.adescribe_models(cfg)  # type: ignore[union-attr]
     config = with_trace_options(config, trace_options(run["run_id"], thread_id, cfg, models, run.get("tier")))
-    if kwargs.get("checkpoint_id") and attempt == 1:
-        config["configurable"]["checkpoint_id"] = kwargs["checkpoint_id"]
+    if start_from:
+        config["configurable"]["checkpoint_id"] = start_from
     wanted = requested_modes(kwargs)
     subgraphs = bool(kwargs.get("stream_subgraphs"))
     modes = sorted({m for m in wanted if m in GRAPH_MODES} | {"values", "updates", "custom"})

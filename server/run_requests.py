@@ -42,7 +42,9 @@ class RunCreate(BaseModel):
     on_disconnect: Literal["cancel", "continue"] | None = None
     interrupt_before: list[str] | Literal["*"] | None = None
     interrupt_after: list[str] | Literal["*"] | None = None
-    checkpoint_id: str | None = None
+    checkpoint_id: str | None = Field(default=None, description="Start from this checkpoint of the thread (replay, fork).")
+    checkpoint: dict[str, Any] | None = Field(
+        default=None, description="{checkpoint_id, checkpoint_ns}: the same as checkpoint_id, as Studio sends it.")
 
 
 STREAM_MODES = frozenset({"values", "updates", "custom", "events", "debug", "messages", "messages-tuple", "tasks", "checkpoints"})
@@ -70,9 +72,24 @@ def validate_request(body: RunCreate) -> dict[str, Any]:
         "stream_resumable": body.stream_resumable,
         "interrupt_before": body.interrupt_before,
         "interrupt_after": body.interrupt_after,
-        "checkpoint_id": body.checkpoint_id,
+        "checkpoint_id": requested_checkpoint(body),
     }
     return kwargs
+
+
+def requested_checkpoint(body: RunCreate) -> str | None:
+    """The checkpoint the run starts from: `checkpoint_id`, or `checkpoint.checkpoint_id` (Studio sends both
+    shapes); 422 when they disagree or name a subgraph's checkpoint (runs start from the graph's own)."""
+    checkpoint = body.checkpoint or {}
+    if checkpoint.get("checkpoint_ns"):
+        raise ApiError(422, "checkpoint.checkpoint_ns: a run starts from one of the graph's own checkpoints "
+                            f"(namespace ''), not from {checkpoint['checkpoint_ns']!r}")
+    nested = checkpoint.get("checkpoint_id")
+    if nested is not None and not isinstance(nested, str):
+        raise ApiError(422, "checkpoint.checkpoint_id: must be a string")
+    if nested and body.checkpoint_id and nested != body.checkpoint_id:
+        raise ApiError(422, f"checkpoint.checkpoint_id: {nested!r} differs from checkpoint_id {body.checkpoint_id!r}")
+    return body.checkpoint_id or nested or None
 
 
 async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate, request: Request) -> dict[str, Any]:
@@ -91,6 +108,8 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
     if fitted != knobs:
         check_knobs(kwargs["config"], kwargs["context"])  # the tier's filled-in limits must fit the rest
     new_thread = thread_id is None
+    if new_thread and kwargs["checkpoint_id"]:
+        raise not_found("checkpoint", kwargs["checkpoint_id"])  # a stateless run's new thread has none
     if thread_id is None:
         thread, _ = await ctx.store.create_thread(None, {"stateless": True, **(body.metadata or {})}, owner)
         thread_id = thread["thread_id"]
@@ -102,6 +121,8 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
             raise not_found("thread", thread_id)  # checkpoints nobody's key owns
         await ctx.store.create_thread(thread_id, body.metadata or {}, owner)
     snapshot = None if new_thread else await ctx.runtime.snapshot(thread_id)  # a new thread has no state
+    if kwargs["checkpoint_id"]:
+        snapshot = await _state_at_checkpoint(ctx, thread_id, kwargs["checkpoint_id"])
     has_state = snapshot is not None and bool(snapshot.values)
     if kwargs["command"] is not None and "resume" in kwargs["command"] and not (has_state and snapshot is not None and snapshot.interrupts):
         raise ApiError(409, f"command.resume: thread {thread_id!r} is not interrupted; there is nothing to resume")
@@ -138,6 +159,15 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
         await ctx.runtime.retention.keep(thread_id)  # a finished thread expiring: kept while the run waits and runs
     await enqueue_run(ctx.broker, run["run_id"])
     return run
+
+
+async def _state_at_checkpoint(ctx: ServerContext, thread_id: str, checkpoint_id: str) -> Any:
+    """The thread's state at the checkpoint a run starts from (replay, fork); 404 when the thread has no such
+    checkpoint, so the run is refused before it is recorded rather than run on an empty state."""
+    snapshot = await ctx.runtime.snapshot(thread_id, checkpoint_id)
+    if snapshot is None or snapshot.metadata is None:
+        raise not_found("checkpoint", checkpoint_id)
+    return snapshot
 
 
 async def _label_thread(ctx: ServerContext, thread_id: str) -> None:

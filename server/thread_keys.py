@@ -1,5 +1,5 @@
 """The server's keys of one thread, for retention (nexa_research/retention.py): its record, its runs' records, and
-the short-lived copies of its runs (event logs, results, the metrics mark).
+the short-lived copies of its runs (event logs, results, the metrics mark) and its state-update log.
 
 Kept apart from the modules that write them so that naming them here imports no server machinery: the library's
 own retention and `nexa threads prune` read them on any Redis a server may have used.
@@ -15,6 +15,7 @@ from nexa_research.server.event_log import log_key
 from nexa_research.server.observability.run_metrics import MetricKeys
 from nexa_research.server.records import RecordStore
 from nexa_research.server.run_results import result_key
+from nexa_research.server.thread_stream import thread_log_key
 
 
 async def server_thread_keys(redis: Redis, thread_id: str) -> tuple[list[str], list[str]]:
@@ -23,7 +24,8 @@ async def server_thread_keys(redis: Redis, thread_id: str) -> tuple[list[str], l
     store = RecordStore(redis)
     run_ids = await store.run_ids(thread_id)
     state = [store.thread_key(thread_id), store.thread_runs_key(thread_id), *(store.run_key(r) for r in run_ids)]
-    buffers = [*(log_key(r) for r in run_ids), *(result_key(r) for r in run_ids), MetricKeys().steps_mark(thread_id)]
+    buffers = [*(log_key(r) for r in run_ids), *(result_key(r) for r in run_ids), MetricKeys().steps_mark(thread_id),
+               thread_log_key(thread_id)]
     async with redis.pipeline(transaction=False) as pipe:
         for key in (*state, *buffers):
             pipe.exists(key)

@@ -5,7 +5,7 @@ Events come from the run's event log in Redis (server/event_log.py), each with i
 carries `Location: /threads/{t}/runs/{r}/stream`, which langgraph_sdk follows with `Last-Event-ID` after a
 dropped connection, so the client resumes right after the last event it got. The stream ends (the connection
 closes) when the run ends. With `on_disconnect="cancel"` (or `cancel_on_disconnect` on a join) a client that
-goes away cancels the run.
+goes away cancels the run. A thread's stream (every run on it, and its state updates): server/thread_stream.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from nexa_research.server.api_errors import Responses
+from nexa_research.server.api_errors import INVALID, ApiError, Responses, not_found
 from nexa_research.server.context import ServerContext
 from nexa_research.server.execution import requested_modes
 from nexa_research.server.lease import request_cancel
@@ -24,6 +24,7 @@ from nexa_research.server.records import FINAL_STATUSES
 from nexa_research.server.routes.deps import Ctx, Owner
 from nexa_research.server.routes.runs import ERRORS, NOT_FOUND, run_of
 from nexa_research.server.run_requests import RunCreate, admitted_headers, create_run
+from nexa_research.server.thread_stream import ThreadStream, parse_thread_modes, resume_point
 
 router = APIRouter(tags=["runs"])
 ALWAYS_SENT = frozenset({"metadata", "error"})
@@ -98,3 +99,42 @@ async def join_stream(
     modes = requested_modes({"stream_mode": stream_mode}) if stream_mode else requested_modes(run["kwargs"])
     after = last_event_id if last_event_id and last_event_id != "-1" else "0"
     return _stream_response(ctx, run, after, modes, cancel_on_disconnect, request)
+
+
+@router.get("/threads/{thread_id}/stream", responses={**NOT_FOUND, **INVALID, **SSE_RESPONSE},
+            summary="Follow a thread: its runs' events as they come, each run's end, its state updates")
+async def join_thread_stream(
+    ctx: Ctx,
+    owner: Owner,
+    thread_id: str,
+    stream_mode: list[str] | None = Query(default=None, description="run_modes (default), lifecycle, state_update"),
+    stream_modes: list[str] | None = Query(default=None, description="The same, by the name the server docs use"),
+    last_event_id: str | None = Header(default=None),
+) -> StreamingResponse:
+    if await ctx.thread_record(thread_id, owner) is None:
+        raise not_found("thread", thread_id)
+    try:
+        modes = parse_thread_modes([*(stream_mode or []), *(stream_modes or [])])
+    except ValueError as exc:
+        raise ApiError(422, f"stream_mode: {exc}") from exc
+    try:
+        after = resume_point(last_event_id)
+    except ValueError as exc:
+        raise ApiError(422, f"Last-Event-ID: {last_event_id!r} is not an event id of this server") from exc
+    follow = ThreadStream(ctx.redis, ctx.store, thread_id, modes, after)
+
+    async def sse() -> AsyncIterator[str]:
+        block_ms = int(min(ctx.settings.heartbeat_seconds, 1.0) * 1000)  # new runs are looked for this often
+        quiet = 0.0
+        async for event in follow.events(block_ms):
+            if event is not None:
+                quiet = 0.0
+                yield event.sse()
+                continue
+            quiet += block_ms / 1000
+            if quiet >= ctx.settings.heartbeat_seconds:
+                quiet = 0.0
+                yield ": heartbeat\n\n"
+
+    return StreamingResponse(sse(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

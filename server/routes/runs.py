@@ -3,7 +3,9 @@
 A created run is queued for the workers and answered at once (200, the Run, and `Content-Location` pointing at
 it). `wait` and `join` answer with the run's final values, `{"__interrupt__": [...]}` when it paused for plan
 review, or `{"__error__": {"error", "message"}}` when it failed; `wait` sends `Location` (its join URL) first,
-so langgraph_sdk can reconnect if the connection drops while it waits.
+so langgraph_sdk can reconnect if the connection drops while it waits. `POST /runs/batch` creates several
+stateless runs at once (all are checked before any is created), and `POST /runs/cancel` cancels runs by id on a
+thread, or every run of the caller's that is pending or running.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 
 from nexa_research.server.api_errors import (
     CONFLICT,
@@ -29,7 +32,7 @@ from nexa_research.server.context import ServerContext
 from nexa_research.server.lease import request_cancel
 from nexa_research.server.records import ACTIVE_STATUSES, FINAL_STATUSES
 from nexa_research.server.routes.deps import Ctx, Owner
-from nexa_research.server.run_requests import RunCreate, admitted_headers, create_run, run_view
+from nexa_research.server.run_requests import RunCreate, admitted_headers, create_run, run_view, validate_request
 from nexa_research.server.run_results import load_result
 
 router = APIRouter(tags=["runs"])
@@ -84,6 +87,19 @@ async def create_stateless_run(ctx: Ctx, request: Request, body: RunCreate) -> J
     return _created(await create_run(ctx, None, body, request), request)
 
 
+@router.post("/runs/batch", responses=ERRORS, summary="Create several stateless background runs")
+async def create_run_batch(ctx: Ctx, request: Request, body: list[RunCreate] = Body()) -> JSONResponse:
+    if not body:
+        raise ApiError(422, "body: give at least one run")
+    for index, payload in enumerate(body):  # a bad run refuses the batch before any run is created
+        try:
+            validate_request(payload)
+        except ApiError as exc:
+            raise ApiError(exc.status, f"[{index}].{exc.message}", exc.headers) from exc
+    runs = [run_view(await create_run(ctx, None, payload, request)) for payload in body]
+    return JSONResponse(runs, headers=admitted_headers(request))
+
+
 async def _wait_response(ctx: ServerContext, run: dict[str, Any], request: Request) -> JSONResponse:
     final = await wait_until_final(ctx, run["run_id"])
     location = f"/threads/{run['thread_id']}/runs/{run['run_id']}/join"
@@ -129,15 +145,10 @@ async def cancel_run(
     action: Literal["interrupt", "rollback"] = "interrupt",
 ) -> Response:
     run = await run_of(ctx, owner, thread_id, run_id)
-    if action == "rollback":
-        raise ApiError(422, "action: 'rollback' is not supported (checkpoints are never rewound); use 'interrupt'")
+    _check_action(action)
     if run["status"] not in ACTIVE_STATUSES:
         raise ApiError(409, f"run {run_id} is {run['status']}; only a pending or running run can be cancelled")
-    await request_cancel(ctx.redis, run_id, action)
-    if run["status"] == "pending":
-        # No worker has it yet: it is cancelled now. A worker that takes it meanwhile sees the cancel flag at once.
-        await ctx.store.update_run(run_id, status="interrupted")
-        await ctx.log.end(run_id)
+    await _cancel(ctx, run, action)
     if wait:
         try:
             await asyncio.wait_for(wait_until_final(ctx, run_id), timeout=60)
@@ -145,6 +156,50 @@ async def cancel_run(
             raise ApiError(409, f"run {run_id} did not stop within 60 s") from exc
         return JSONResponse(None)
     return Response(status_code=202)
+
+
+def _check_action(action: str) -> None:
+    if action == "rollback":
+        raise ApiError(422, "action: 'rollback' is not supported (checkpoints are never rewound); use 'interrupt'")
+
+
+async def _cancel(ctx: ServerContext, run: dict[str, Any], action: str) -> None:
+    await request_cancel(ctx.redis, run["run_id"], action)
+    if run["status"] == "pending":
+        # No worker has it yet: it is cancelled now. A worker that takes it meanwhile sees the cancel flag at once.
+        await ctx.store.update_run(run["run_id"], status="interrupted")
+        await ctx.log.end(run["run_id"])
+
+
+class RunsCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    thread_id: str | None = None
+    run_ids: list[str] | None = None
+    status: Literal["pending", "running", "all"] | None = None
+
+
+@router.post("/runs/cancel", status_code=204, responses={**NOT_FOUND, **INVALID},
+             summary="Cancel runs: by ids on a thread, or every pending and/or running run of the caller")
+async def cancel_runs(
+    ctx: Ctx, owner: Owner, body: RunsCancel, action: Literal["interrupt", "rollback"] = "interrupt",
+) -> Response:
+    _check_action(action)
+    if body.status is not None:
+        if body.thread_id is not None or body.run_ids is not None:
+            raise ApiError(422, "status: cancels every run with that status; leave out thread_id and run_ids")
+        wanted = ACTIVE_STATUSES if body.status == "all" else {body.status}
+        runs = [r for r in [await ctx.store.get_run(i) for i in await ctx.store.active_run_ids()]
+                if r is not None and r.get("owner") == owner and r["status"] in wanted]
+    else:
+        if body.thread_id is None:
+            raise ApiError(422, "thread_id: give the thread of run_ids (or a status instead)")
+        if not body.run_ids:
+            raise ApiError(422, "run_ids: give the runs to cancel (or a status instead)")
+        runs = [await run_of(ctx, owner, body.thread_id, run_id) for run_id in body.run_ids]
+    for run in runs:
+        if run["status"] in ACTIVE_STATUSES:  # one that finished meanwhile has nothing left to cancel
+            await _cancel(ctx, run, action)
+    return Response(status_code=204)
 
 
 @router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT},

@@ -4,23 +4,29 @@ Editing state (`POST /threads/{id}/state`) is how a client changes the plan outs
 the values are written as if `as_node` had returned them (by default the plan review), and the next run with
 no input continues from there. A thread with a pending or running run cannot be edited (409).
 
+`PATCH /threads/{id}/state` merges metadata into the latest (or a given) checkpoint, its values untouched
+(server/checkpoint_metadata.py). An edit of the state is announced on the thread's stream as `state_update`.
+
 History is served both as the SDKs ask for it (`POST .../history` with a body: limit, before, metadata filter,
-checkpoint, `select`) and as `GET .../history?limit=&before=`, which the official server also answers.
+checkpoint, `select`) and as `GET .../history?limit=&before=`, which the official server also answers; a request
+that names no limit gets the latest checkpoint only, as the official server answers it (the SDKs send 10).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexa_research.server.api_errors import CONFLICT, INVALID, NOT_FOUND, ApiError, not_found
+from nexa_research.server.checkpoint_metadata import patch_checkpoint_metadata
 from nexa_research.server.context import ServerContext
 from nexa_research.server.routes.deps import Ctx, Owner
 from nexa_research.server.routes.threads import thread_record
 from nexa_research.server.serialize import to_jsonable
+from nexa_research.server.thread_stream import publish_state_update
 from nexa_research.server.thread_views import checkpoint_ref, empty_state, state_view
 
 router = APIRouter(tags=["threads"])
@@ -35,9 +41,16 @@ class StateUpdate(BaseModel):
     checkpoint: dict[str, Any] | None = None
 
 
+class StatePatch(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    metadata: dict[str, Any] = Field(description="Merged into the checkpoint's metadata.")
+    checkpoint_id: str | None = None
+    checkpoint: dict[str, Any] | None = None
+
+
 class HistoryRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
-    limit: int = Field(default=10, ge=1, le=1000)
+    limit: int = Field(default=1, ge=1, le=1000)
     before: str | dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     checkpoint: dict[str, Any] | None = None
@@ -72,7 +85,7 @@ async def _state_at(
 ) -> dict[str, Any]:
     await thread_record(ctx, thread_id, owner)
     snapshot = await ctx.runtime.graph.aget_state(lookup(thread_id, checkpoint_id), subgraphs=subgraphs)
-    if checkpoint_id and not snapshot.values and snapshot.config.get("configurable", {}).get("checkpoint_id") is None:
+    if checkpoint_id and snapshot.metadata is None:  # the saver has no such checkpoint for this thread
         raise not_found("checkpoint", checkpoint_id)
     return state_view(snapshot) if snapshot.values or snapshot.next else empty_state(thread_id)
 
@@ -93,7 +106,25 @@ async def update_state(ctx: Ctx, owner: Owner, thread_id: str, body: StateUpdate
         config = await graph.aupdate_state(lookup(thread_id, checkpoint_id), body.values, as_node=body.as_node)
     except (ValueError, KeyError, TypeError) as exc:
         raise ApiError(422, f"values: {exc}") from exc
+    state = state_view(await graph.aget_state(lookup(thread_id)))
+    await publish_state_update(ctx.redis, thread_id, state, ctx.settings.event_retention_seconds)
     return {"checkpoint": checkpoint_ref(to_jsonable(config))}
+
+
+@router.patch("/threads/{thread_id}/state", status_code=204, responses={**NOT_FOUND, **CONFLICT, **INVALID},
+              summary="Merge metadata into the thread's latest checkpoint (or the one given)")
+async def patch_state(ctx: Ctx, owner: Owner, thread_id: str, body: StatePatch) -> Response:
+    await thread_record(ctx, thread_id, owner)
+    if await ctx.store.active_runs_of(thread_id):
+        raise ApiError(409, f"thread {thread_id!r} has a run in progress; patch its state when the run is done")
+    checkpoint_id = body.checkpoint_id or (body.checkpoint or {}).get("checkpoint_id")
+    if ctx.runtime.checkpointer is None:
+        raise ApiError(409, "this server keeps no checkpoints")
+    patched = await patch_checkpoint_metadata(ctx.runtime.checkpointer, thread_id, checkpoint_id, body.metadata)
+    if patched is None:
+        raise not_found("checkpoint", checkpoint_id) if checkpoint_id else ApiError(
+            409, f"thread {thread_id!r} has no state yet: start a run first")
+    return Response(status_code=204)
 
 
 @router.post("/threads/{thread_id}/history", responses={**NOT_FOUND, **INVALID}, summary="The thread's checkpoints, newest first")
@@ -103,7 +134,7 @@ async def history(ctx: Ctx, owner: Owner, thread_id: str, body: HistoryRequest) 
 
 @router.get("/threads/{thread_id}/history", responses={**NOT_FOUND, **INVALID}, summary="The thread's checkpoints, newest first")
 async def history_get(
-    ctx: Ctx, owner: Owner, thread_id: str, limit: int = Query(default=10, ge=1, le=1000), before: str | None = None,
+    ctx: Ctx, owner: Owner, thread_id: str, limit: int = Query(default=1, ge=1, le=1000), before: str | None = None,
 ) -> list[dict[str, Any]]:
     return await _history(ctx, owner, thread_id, HistoryRequest(limit=limit, before=before))
 

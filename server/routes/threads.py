@@ -19,6 +19,7 @@ from nexa_research.server.records import ACTIVE_STATUSES
 from nexa_research.server.routes.deps import Ctx, Owner
 from nexa_research.server.run_results import result_key
 from nexa_research.server.thread_copy import copy_checkpoints
+from nexa_research.server.thread_stream import thread_log_key
 from nexa_research.server.thread_views import thread_view
 
 router = APIRouter(tags=["threads"])
@@ -159,6 +160,7 @@ async def delete_thread(ctx: Ctx, owner: Owner, thread_id: str) -> Response:
     for run_id in await ctx.store.delete_thread(thread_id):
         await ctx.log.clear(run_id)
         await ctx.redis.delete(result_key(run_id))  # else it stayed its hour, after its thread was gone
+    await ctx.redis.delete(thread_log_key(thread_id))  # its state updates, as its stream sent them
     if ctx.runtime.checkpointer is not None:
         await ctx.runtime.checkpointer.adelete_thread(thread_id)
     return Response(status_code=204)

@@ -106,6 +106,32 @@ async function reconnect() {
   };
 }
 
+async function threadStreamAndPatch() {
+  const thread = await client.threads.create();
+  const run = await client.runs.create(thread.thread_id, "nexa_research", { input: { topic }, context: quick });
+  const lifecycle = [];
+  const leave = new AbortController(); // the thread's stream stays open until the client leaves
+  try {
+    for await (const part of client.threads.joinStream(thread.thread_id, {
+      lastEventId: "-", streamMode: "lifecycle", signal: leave.signal,
+    })) {
+      lifecycle.push(part.data);
+      if (part.data.status === "run_done") break;
+    }
+  } finally {
+    leave.abort();
+  }
+  const before = await client.threads.getState(thread.thread_id);
+  await client.threads.patchState(thread.thread_id, { label: "js" });
+  const after = await client.threads.getState(thread.thread_id);
+  return {
+    run_id: run.run_id,
+    lifecycle,
+    label: after.metadata.label ?? null,
+    same_checkpoint: after.checkpoint.checkpoint_id === before.checkpoint.checkpoint_id,
+  };
+}
+
 async function storeCalls() {
   await client.store.putItem(["js", "memories"], "k1", { text: "hello", n: 1 });
   await client.store.putItem(["js", "memories"], "k2", { text: "bye", n: 2 });
@@ -132,6 +158,7 @@ try {
     cancel: await cancelRun(),
     reconnect: await reconnect(),
     store: await storeCalls(),
+    thread: await threadStreamAndPatch(),
   };
   process.stdout.write(`${JSON.stringify(results)}\n`);
 } catch (error) {

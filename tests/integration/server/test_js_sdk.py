@@ -93,3 +93,10 @@ def test_store_items_and_namespaces(js_results):
     assert store["filtered"] == ["k2"] and store["all"] == ["k1", "k2", "k3"]
     assert store["namespaces"] == [["js", "memories"], ["js", "notes"]]
     assert store["gone"] is None
+
+
+def test_thread_stream_and_checkpoint_metadata(js_results):
+    thread = js_results["thread"]
+    assert thread["lifecycle"] == [{"run_id": thread["run_id"], "attempt": 1},
+                                   {"status": "run_done", "run_id": thread["run_id"]}]
+    assert thread["label"] == "js" and thread["same_checkpoint"]
