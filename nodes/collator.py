@@ -11,6 +11,7 @@ with plainer connecting text and a warning.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from langchain_core.runnables import RunnableConfig
@@ -39,6 +40,7 @@ from nexa_research.nodes.text.narrative import (
 from nexa_research.nodes.text.ownership import SectionDraft, settle_shared_sources
 from nexa_research.nodes.text.prompt_inputs import CHARS_PER_TOKEN
 from nexa_research.nodes.text.repetition import drop_near_duplicates, without_orphans
+from nexa_research.nodes.text.unprinted_findings import unprinted_findings
 from nexa_research.prompts import load_prompt
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.relevance import Relevance
@@ -107,14 +109,20 @@ def assemble_sections(
 
 
 def checked_narrative(
-    relevance: Relevance | None, narrative: CollatorOutput | None, topic: str, sections: list[ReportSection], sources: int
+    relevance: Relevance | None,
+    narrative: CollatorOutput | None,
+    topic: str,
+    sections: list[ReportSection],
+    sources: int,
+    passages: Sequence[tuple[int, str]] = (),
 ) -> CollatorOutput:
     """Summary, introduction and conclusion that state findings; transitions from the editor, checked.
 
     With a scorer, the introduction, summary and conclusion are the sections' own key sentences, moved up in
     code (nodes/text/key_findings.py; the section contents are updated in place); where no section has a
     sentence to spare, the editor's summary and conclusion where the sections support them sentence by sentence
-    (nodes/text/narrative.py). A part still empty is written in code from the plan (`plain_summary`, ...).
+    (nodes/text/narrative.py); then the sentences of the cited `passages` that no section printed
+    (nodes/text/unprinted_findings.py). A part still empty is written in code from the plan (`plain_summary`, ...).
     """
     done = [s for s in sections if s.status == "done"]
     titles = [s.title for s in done]
@@ -141,6 +149,17 @@ def checked_narrative(
             printed = [*printed, *split_sentences(summary)]
             conclusion = conclusion or findings(relevance, narrative.conclusion, evidence, printed)
         printed = [*printed, *split_sentences(f"{summary} {introduction} {conclusion}")]
+        if passages and not (summary and introduction and conclusion):
+            # sections too short to spare a sentence: what their cited passages say that no section printed
+            unprinted = unprinted_findings(relevance, topic, passages, printed)
+            # one sentence for each empty part before a second for the summary
+            introduction = introduction or unprinted.take(1)
+            summary_was_empty = not summary
+            summary = summary or unprinted.take(1)
+            conclusion = conclusion or unprinted.take(1)
+            if summary_was_empty and summary:
+                summary = f"{summary} {unprinted.take(1)}".strip()
+            printed = [*printed, *split_sentences(f"{summary} {introduction} {conclusion}")]
         if narrative is not None:
             transitions = [framing(relevance, topic, t, printed) for t in narrative.transitions]
     return CollatorOutput.model_construct(
@@ -186,8 +205,9 @@ def make_collate_node(providers: Providers):
                 narrative = answer.parsed
             except ProviderError as exc:
                 warnings.append(f"the collator model failed, connecting text was built without it: {exc}")
+        passages = [(e["number"], text) for e in bibliography.entries for text in e["passages"]]
         narrative = await asyncio.to_thread(
-            checked_narrative, relevance, narrative, topic, sections, len(bibliography.entries)
+            checked_narrative, relevance, narrative, topic, sections, len(bibliography.entries), passages
         )
         for section, transition in zip(done, narrative.transitions, strict=False):
             section.transition = bibliography.keep_known(transition)

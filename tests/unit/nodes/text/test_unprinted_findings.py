@@ -1,0 +1,78 @@
+"""Sections too short to give a sentence up: the summary, introduction and conclusion state what the cited
+passages say that no section printed, instead of describing the report. Real MiniLM relevance."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from nexa_research.nodes.collator import checked_narrative
+from nexa_research.nodes.text.unprinted_findings import unprinted_findings
+from nexa_research.providers.kb.embeddings import default_embedder
+from nexa_research.providers.relevance import EmbeddingRelevance
+from nexa_research.report import ReportSection
+
+TOPIC = "The Hanseatic League and trade in medieval northern Europe"
+HANSA = (
+    "The Hanseatic League was a medieval commercial and defensive network of merchant guilds and market towns in "
+    "Northern Europe. Growing from Lübeck and a few other North German towns, the league expanded between the 13th "
+    "and 15th centuries. Hanseatic merchants traded timber, furs, wax, grain and fish from the Baltic to the markets "
+    "of Flanders and England. It had its own legal system and armies. Merchants of the Hansa lived by Hanseatic "
+    "law in trading offices called Kontors at Bergen, London, Bruges and Novgorod. The Hieronymus Bosch "
+    "exhibition of 2016 drew many visitors to the Netherlands."
+)
+NOVGOROD = (
+    "The Novgorod Republic was a medieval state in northwestern Russia. The republic prospered as the easternmost "
+    "trading post of the Hanseatic League. Furs and wax from the Russian forests were the chief exports of Novgorod "
+    "to the Hanseatic towns of the Baltic. Its people were much influenced by the culture of the Byzantines."
+)
+PRINTED = [
+    "The Hanseatic League was a medieval commercial and defensive network of merchant guilds and market towns in "
+    "Northern Europe [1]. Growing from Lübeck and a few other North German towns, the league expanded between the "
+    "13th and 15th centuries [1].",
+    "The Novgorod Republic was a medieval state in northwestern Russia [2]. The republic prospered as the easternmost "
+    "trading post of the Hanseatic League [2].",
+]
+
+
+@pytest.fixture(scope="module")
+def relevance():
+    return EmbeddingRelevance(default_embedder())
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=\.)\s+", text) if s]
+
+
+def test_two_short_sections_get_findings_up_front_from_their_sources_unprinted_sentences(relevance):
+    sections = [ReportSection(index=i, title=t, content=c, status="done", iterations=1, queries=[])
+                for i, (t, c) in enumerate(zip(["Origins", "Novgorod"], PRINTED, strict=True))]
+    out = checked_narrative(relevance, None, TOPIC, sections, 2, [(1, HANSA), (2, NOVGOROD)])
+    up_front = [out.executive_summary, out.introduction, out.conclusion]
+    assert all(part and "report" not in part.lower() for part in up_front)
+    body = " ".join(PRINTED)
+    for sentence in sentences(" ".join(up_front)):
+        cited = re.search(r"\[(\d)\]\.$", sentence)
+        assert cited, sentence
+        bare = re.sub(r" \[\d\]\.$", ".", sentence)
+        assert bare in (HANSA if cited.group(1) == "1" else NOVGOROD)  # the source's own words, under its number
+        assert bare not in body  # nothing a section printed
+    assert "It had its own" not in " ".join(up_front)  # leans on the sentence before it
+    assert "Its people" not in " ".join(up_front)
+    assert "Bosch" not in " ".join(up_front)  # not about the topic
+    assert sections[0].content == PRINTED[0] and sections[1].content == PRINTED[1]  # the sections keep everything
+
+
+def test_sentences_are_handed_out_once_from_different_sources_first(relevance):
+    found = unprinted_findings(relevance, TOPIC, [(1, HANSA), (2, NOVGOROD)], PRINTED)
+    first = found.take(2)
+    assert re.search(r"\[1\]", first) and re.search(r"\[2\]", first)
+    rest = found.take(10)
+    assert not set(sentences(first)) & set(sentences(rest))
+
+
+def test_nothing_unprinted_leaves_the_plain_parts(relevance):
+    sections = [ReportSection(index=0, title="Origins", content=PRINTED[0], status="done", iterations=1, queries=[])]
+    out = checked_narrative(relevance, None, TOPIC, sections, 1, [(1, PRINTED[0].replace(" [1]", ""))])
+    assert out.executive_summary.startswith("This report examines")
