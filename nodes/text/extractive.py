@@ -148,14 +148,18 @@ def arrange(chosen: Sequence[Candidate]) -> str:
 
 
 def cite(sentence: str, number: int) -> str:
-    """`sentence` with `[number]` before its closing punctuation."""
+    """`sentence` with `[number]` before its closing punctuation and after a closing quote: `the epithet "the
+    Great" [2].`, not `"the Great [2]".` (the citation is the sentence's, not the quoted words')."""
     stripped = sentence.rstrip()
     end = len(stripped)
-    while end and stripped[end - 1] in ".!\"'”":
+    while end and stripped[end - 1] in ".!?\"'”":
         end -= 1
-    if end == len(stripped):
+    tail = stripped[end:]
+    if not tail:
         return f"{stripped} [{number}]."
-    return f"{stripped[:end]} [{number}]{stripped[end:]}"
+    quotes = "".join(c for c in tail if c in "\"'”")
+    stops = "".join(c for c in tail if c in ".!?") or "."
+    return f"{stripped[:end]}{quotes} [{number}]{stops}"
 
 
 def extract_section(

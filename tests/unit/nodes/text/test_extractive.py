@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nexa_research.nodes.text.extractive import Candidate, candidates, extract_section, passage
+from nexa_research.nodes.text.extractive import Candidate, candidates, cite, extract_section, passage
 from nexa_research.providers.kb.embeddings import default_embedder
 from nexa_research.providers.relevance import EmbeddingRelevance
 from nexa_research.state import new_paragraph
@@ -106,3 +106,12 @@ def test_the_parts_of_one_document_print_together_in_its_order(relevance):
     # the later part alone: its leaning first sentence has nothing to lean on, and is not printed
     alone, _ = extract_section(relevance, topic, section, [later])
     assert not alone.startswith("He discovered")
+
+
+def test_a_citation_follows_a_closing_quote_and_precedes_the_full_stop():
+    """Read in agent-chat-ui: 'the Chinese legend titled "Great Yu Controls the Waters [2]".'"""
+    assert cite('The legend is titled "Great Yu Controls the Waters".', 2) == (
+        'The legend is titled "Great Yu Controls the Waters" [2].')
+    assert cite('He said "go."', 1) == 'He said "go" [1].'
+    assert cite("Printing spread fast.", 3) == "Printing spread fast [3]."
+    assert cite("Printing spread fast", 3) == "Printing spread fast [3]."
