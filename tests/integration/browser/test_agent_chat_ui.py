@@ -5,7 +5,8 @@ Everything is real but the models (scripted, tests/support/server_providers.py):
 Chromium, uvicorn, the worker, Redis. The UI is configured through its own setup form with the test's API key,
 and the server answers CORS for the UI's origin (NEXA_SERVER_CORS_ORIGINS), as a deployment serving the UI must.
 
-NEXA_UPDATE_SCREENSHOTS=1 also writes the finished report's screenshot to docs/images/ for the README.
+NEXA_UPDATE_SCREENSHOTS=1 also writes the finished (scripted) report's screenshot to docs/images/; the README's is of a
+real run on the embedded defaults.
 """
 
 from __future__ import annotations
