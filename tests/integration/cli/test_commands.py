@@ -5,35 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
-from support.research_stub import research_answers
+from support.cli_runs import nexa
 
 pytestmark = pytest.mark.redis
-NEXA = [sys.executable, "-m", "nexa_research.cli"]
-
-
-@pytest.fixture
-def cli_env(serve, wiki_kb_data_dir, redis_stack_url):
-    stub = serve(respond=research_answers)
-    return {
-        **os.environ,
-        "NEXA_LLM_BASE_URL": stub.base_url,
-        "NEXA_DATA_DIR": str(wiki_kb_data_dir),
-        "REDIS_URL": redis_stack_url,
-        "NEXA_CHECKPOINTER": "redis",
-        "NEXA_CACHE": "false",
-        "NEXA_RETRY_WAIT_SECONDS": "0",
-        "NEXA_MIN_RELEVANCE": "-1",  # CLI machinery over a small corpus subset: no relevance gate
-        "COLUMNS": "200",
-    }
-
-
-def nexa(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([*NEXA, *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def test_research_writes_markdown_and_json_and_threads_remember_it(cli_env, tmp_path):
