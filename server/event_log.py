@@ -144,3 +144,10 @@ def _field(fields: dict[Any, Any], name: str) -> str:
     if isinstance(value, bytes):
         return value.decode()
     return value if isinstance(value, str) else ""
+
+
+def stream_position(entry_id: str) -> tuple[int, int]:
+    """A Redis stream entry id ("1733500000000-3") as a tuple that sorts as the stream does; ValueError for text that
+    is not an entry id. The job queue's delivery check and the thread stream's merge of logs both order by it."""
+    milliseconds, _, sequence = entry_id.partition("-")
+    return int(milliseconds), int(sequence or 0)

@@ -31,6 +31,7 @@ from redis.exceptions import ResponseError
 from taskiq.message import TaskiqMessage
 from taskiq_redis import RedisStreamBroker
 
+from nexa_research.server.event_log import stream_position
 from nexa_research.server.records import PREFIX
 from nexa_research.server.settings import REDIS_SOCKET_TIMEOUT
 
@@ -154,10 +155,10 @@ async def queued_messages(redis: Redis, lost_after_ms: int) -> dict[str, tuple[s
     except ResponseError:  # no stream
         return {run: (message, "gone") for run, message in entries.items()}
     group = next((g for g in groups if _text(g["name"]) == GROUP), None)
-    delivered = _stream_id(_text(group["last-delivered-id"])) if group else (0, 0)
+    delivered = stream_position(_text(group["last-delivered-id"])) if group else (0, 0)
     states = {}
     for run, message in entries.items():
-        if _stream_id(message) > delivered:
+        if stream_position(message) > delivered:
             states[run] = (message, "waiting")
             continue
         pending = await redis.xpending_range(QUEUE, GROUP, min=message, max=message, count=1) if group else []
@@ -167,11 +168,6 @@ async def queued_messages(redis: Redis, lost_after_ms: int) -> dict[str, tuple[s
             idle = int(pending[0]["time_since_delivered"])
             states[run] = (message, "lost" if idle >= lost_after_ms else "delivering")
     return states
-
-
-def _stream_id(text: str) -> tuple[int, int]:
-    milliseconds, _, sequence = text.partition("-")
-    return int(milliseconds), int(sequence or 0)
 
 
 def _text(value: bytes | str) -> str:
@@ -198,5 +194,5 @@ async def trim_delivered(redis: Redis) -> int:
     pending = await redis.xpending(QUEUE, GROUP)
     if pending["pending"]:
         needed.append(_text(pending["min"]))
-    oldest = min(needed, key=_stream_id)
+    oldest = min(needed, key=stream_position)
     return int(await redis.xtrim(QUEUE, minid=oldest, approximate=False))

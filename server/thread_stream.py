@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
-from nexa_research.server.event_log import END_EVENT, LoggedEvent, log_key, logged_event
+from nexa_research.server.event_log import END_EVENT, LoggedEvent, log_key, logged_event, stream_position
 from nexa_research.server.records import FINAL_STATUSES, PREFIX, RecordStore
 
 THREAD_STREAM_MODES = ("run_modes", "lifecycle", "state_update")
@@ -90,9 +90,9 @@ class ThreadStream:
         for key, rows in batch:
             key = key.decode() if isinstance(key, bytes) else key
             read = [logged_event(entry_id, fields) for entry_id, fields in rows]
-            entries += [(_order(e.id), key, e) for e in read]
-            if len(rows) >= READ_BATCH and (limit is None or _order(read[-1].id) < limit):
-                limit = _order(read[-1].id)
+            entries += [(stream_position(e.id), key, e) for e in read]
+            if len(rows) >= READ_BATCH and (limit is None or stream_position(read[-1].id) < limit):
+                limit = stream_position(read[-1].id)
         out = []
         for order, key, event in sorted(entries, key=lambda item: item[0]):
             if limit is not None and order > limit:
@@ -131,7 +131,7 @@ class ThreadStream:
             if run is not None and run["status"] not in FINAL_STATUSES:
                 continue
             last: Any = await self.redis.xrevrange(key, count=1)
-            if not last or _order(_text(last[0][0])) <= _order(followed.cursor):
+            if not last or stream_position(_text(last[0][0])) <= stream_position(followed.cursor):
                 del self._logs[key]
 
     async def _now(self) -> str:
@@ -155,13 +155,8 @@ def resume_point(last_event_id: str | None) -> str | None:
         return None
     if last_event_id in ("-", "-1", "0"):
         return "0"
-    _order(last_event_id)  # ValueError when it is not an entry id
+    stream_position(last_event_id)  # ValueError when it is not an entry id
     return last_event_id
-
-
-def _order(entry_id: str) -> tuple[int, int]:
-    milliseconds, _, sequence = entry_id.partition("-")
-    return int(milliseconds), int(sequence or 0)
 
 
 def _text(value: bytes | str) -> str:
