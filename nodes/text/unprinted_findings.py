@@ -63,6 +63,11 @@ def unprinted_findings(
     sentence says, standalone and about `topic`, closest to it first."""
     printed_bare = [" ".join(CITATION.sub("", s).split()) for p in printed for s in split_sentences(p) if s.strip()]
     printed_keys = {sentence_key(p) for p in printed_bare}
+    # a section may print a sentence glued to the next one where no sentence break is read ("... England [1].
+    # (for example ...)"): the two then compare as one long sentence, too unlike the short one to count as its
+    # duplicate, so a key printed inside a longer one (or holding a printed one) is a repeat too
+    printed_run = f" {' | '.join(printed_keys)} "
+    long_printed = [k for k in printed_keys if len(k.split()) >= MIN_WORDS]
     pool: list[tuple[int, str]] = []
     seen: set[str] = set()
     for number, passage in passages:
@@ -70,8 +75,9 @@ def unprinted_findings(
             key = sentence_key(sentence)
             # first=False for every sentence: a passage may be a chunk cut from the middle of its document, where
             # "The league ..." names what the cut-off text introduced
-            if (key in printed_keys or key in seen or len(key.split()) < MIN_WORDS or leans_on_previous(sentence)
-                    or REFERS_BACK.search(sentence)):
+            if (key in seen or len(key.split()) < MIN_WORDS or f" {key} " in printed_run
+                    or any(f" {k} " in f" {key} " for k in long_printed)
+                    or leans_on_previous(sentence) or REFERS_BACK.search(sentence)):
                 continue
             seen.add(key)
             pool.append((number, sentence))

@@ -124,15 +124,16 @@ async def test_structured_output_search_step(endpoint: Endpoint) -> None:
     assert "print" in step.next_query.lower()
 
 
+# Two topics: a grammar-bound plan costs the 0.5B model about a minute of the 2 CPU cores, and the end-to-end test
+# (tests/e2e) plans a third topic, the printing press, through the whole graph.
 TOPICS = {
-    "The history of the printing press": ["Printing press", "Johannes Gutenberg"],
     "Photosynthesis in plants": ["Photosynthesis", "Chlorophyll"],
     "The decline of the Roman Empire": ["Roman Empire", "Byzantine Empire"],
 }
 
 
 @pytest.mark.e2e
-async def test_planner_schema_on_three_topics(endpoint: Endpoint) -> None:
+async def test_planner_schema_on_two_topics(endpoint: Endpoint) -> None:
     """The real planner prompt, schema and role settings: llama.cpp's grammar must yield a plan within bounds."""
     cfg = ResearchConfig(min_sections=3, max_sections=4)
     model = build_chat_model("planner", cfg.models.planner, endpoint)
@@ -151,7 +152,7 @@ async def test_planner_schema_on_three_topics(endpoint: Endpoint) -> None:
 
 
 @pytest.mark.e2e
-async def test_reflection_schema_on_three_topics(endpoint: Endpoint) -> None:
+async def test_reflection_schema_on_two_topics(endpoint: Endpoint) -> None:
     cfg = ResearchConfig()
     structured = build_chat_model("reflection", cfg.models.reflection, endpoint).with_structured_output(
         ReflectionOutput, method="json_schema"

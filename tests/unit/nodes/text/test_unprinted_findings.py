@@ -76,3 +76,20 @@ def test_nothing_unprinted_leaves_the_plain_parts(relevance):
     sections = [ReportSection(index=0, title="Origins", content=PRINTED[0], status="done", iterations=1, queries=[])]
     out = checked_narrative(relevance, None, TOPIC, sections, 1, [(1, PRINTED[0].replace(" [1]", ""))])
     assert out.executive_summary.startswith("This report examines")
+
+
+def test_a_sentence_printed_glued_to_the_next_is_not_offered_again(relevance):
+    """No sentence break is read before "(": the section's sentence and its long aside compare as one sentence,
+    too unlike the short one for the duplicate cut-off, yet the short one is printed word for word."""
+    traded = ("Hanseatic merchants traded timber, furs, wax, grain and fish from the Baltic to the markets of Flanders "
+              "and England")
+    aside = ("(for example, the stockfish weighed at the Bergen Kontor came from Lofoten fishermen who sailed south "
+             "each spring, the cloth bought at the London Steelyard was dyed in Flanders and shipped to Prussia and "
+             "Livonia, and the salt of Lüneburg went by the Stecknitz canal to Lübeck and on to the herring fisheries "
+             "of Scania, where each town had its own fenced camp on the shore; the Danish king took a toll at Skanör "
+             "and Falsterbo on every barrel, and the Sound itself, narrow between Helsingør and Helsingborg, was "
+             "where fleets of Dutch ships later passed the Wendish towns by).")
+    glued = f"{PRINTED[0]} {traded} [1]. {aside}"
+    offered = unprinted_findings(relevance, TOPIC, [(1, HANSA), (2, NOVGOROD)], [glued, PRINTED[1]]).take(10)
+    assert offered and "Hanseatic merchants traded timber" not in offered
+    assert "Furs and wax from the Russian forests" in offered  # what no section printed is still offered
