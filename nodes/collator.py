@@ -49,6 +49,10 @@ from nexa_research.state import ResearchState
 
 Transition = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 
+# Sentences the summary has at least, where the sources hold them: a summary of one moved sentence (the sections
+# could spare no more) told a reader one fact of a five-section report.
+SUMMARY_SENTENCES = 3
+
 
 class CollatorOutput(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -149,16 +153,16 @@ def checked_narrative(
             printed = [*printed, *split_sentences(summary)]
             conclusion = conclusion or findings(relevance, narrative.conclusion, evidence, printed)
         printed = [*printed, *split_sentences(f"{summary} {introduction} {conclusion}")]
-        if passages and not (summary and introduction and conclusion):
+        summary_short = SUMMARY_SENTENCES - len(split_sentences(summary))
+        if passages and (summary_short > 0 or not (introduction and conclusion)):
             # sections too short to spare a sentence: what their cited passages say that no section printed
             unprinted = unprinted_findings(relevance, topic, passages, printed)
-            # one sentence for each empty part before a second for the summary
+            # one sentence for each empty part before the rest of the summary
             introduction = introduction or unprinted.take(1)
-            summary_was_empty = not summary
-            summary = summary or unprinted.take(1)
+            first = unprinted.take(1) if summary_short > 0 else ""
             conclusion = conclusion or unprinted.take(1)
-            if summary_was_empty and summary:
-                summary = f"{summary} {unprinted.take(1)}".strip()
+            rest = unprinted.take(summary_short - 1) if summary_short > 1 else ""
+            summary = " ".join(part for part in (summary, first, rest) if part)
             printed = [*printed, *split_sentences(f"{summary} {introduction} {conclusion}")]
         if narrative is not None:
             transitions = [framing(relevance, topic, t, printed) for t in narrative.transitions]

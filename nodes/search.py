@@ -36,16 +36,17 @@ from nexa_research.urls import normalize_url
 # Documents naming the subject handed to each round's gate, those naming it most often first: the gate keeps at
 # most `search_results` of everything a round found, best first, so more would only cost scoring.
 NAMING_DOCUMENTS = 30
-# How far past the documents a section holds a query reaches, as a multiple of `search_results`. A knowledge base
+# How far past the passages a section holds a query reaches, as a multiple of `search_results`. A knowledge base
 # ranks the same few core articles of a topic first for every query on it: asked for 5, a second round's queries
 # ("New York Stock Exchange", "Great Crash") returned the 5 articles the section held, added nothing and ended
 # the loop, while the Dust Bowl, deflation and Keynes articles stood just below them.
 DEPTH_MULTIPLE = 3
 
 
-def search_depth(search_results: int, held_documents: int) -> int:
-    """Results to ask a query for: `search_results` new ones after the documents held, within the multiple."""
-    return min(search_results + held_documents, search_results * DEPTH_MULTIPLE)
+def search_depth(search_results: int, held: int) -> int:
+    """Results to ask a query for: `search_results` new ones past the `held` passages (a document folder's page
+    gives several), within the multiple."""
+    return min(search_results + held, search_results * DEPTH_MULTIPLE)
 
 
 async def search_with_retries(backend: SearchBackend, query: str, cfg: ResearchConfig) -> tuple[list[Source], bool | None]:
@@ -89,8 +90,7 @@ def make_search_node(providers: Providers):
         results: list[Source] = []
         cache_hit: bool | None = None
         warnings = list(paragraph.get("warnings") or [])
-        held = {normalize_url(s["url"]) for s in paragraph["research"]}
-        depth = search_depth(cfg.search_results, len(held))
+        depth = search_depth(cfg.search_results, len(paragraph["research"]))
         for q in queries:
             try:
                 outcome = await search_outcome_with_retries(backend, q, cfg, depth)
@@ -109,6 +109,7 @@ def make_search_node(providers: Providers):
             except PROVIDER_FAILURES as exc:  # the search by meaning found what it found: go on with that
                 warnings.append(f"looking up the documents naming the subject failed: {type(exc).__name__}: {exc}")
         known = {s["id"] for s in paragraph["research"]}
+        held = {normalize_url(s["url"]) for s in paragraph["research"]}
         # an excerpt of a document the section holds already would print its sentences twice
         fresh = list({s["id"]: s for s in results
                       if s["id"] not in known and not (s.get("focus") and normalize_url(s["url"]) in held)}.values())

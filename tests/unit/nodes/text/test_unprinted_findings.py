@@ -93,3 +93,27 @@ def test_a_sentence_printed_glued_to_the_next_is_not_offered_again(relevance):
     offered = unprinted_findings(relevance, TOPIC, [(1, HANSA), (2, NOVGOROD)], [glued, PRINTED[1]]).take(10)
     assert offered and "Hanseatic merchants traded timber" not in offered
     assert "Furs and wax from the Russian forests" in offered  # what no section printed is still offered
+
+
+LUBECK = (
+    "Lübeck is a city in Northern Germany that was the leading city of the Hanseatic League for several centuries. "
+    "Lübeck merchants carried salt from Lüneburg to the herring fisheries of Scania on the Baltic. "
+    "The Hanseatic towns of the Baltic met at the Hanseatic Diet in Lübeck to settle the league's trade policy. "
+    "The Hanseatic League declined in the 16th century as Dutch and English merchants took over the Baltic trade."
+)
+
+
+def test_a_summary_of_one_moved_sentence_is_completed_from_the_unprinted_findings(relevance):
+    """Three sections, one of which can spare one sentence: the summary still states three findings."""
+    long_section = (f"{PRINTED[0]} Lübeck is a city in Northern Germany that was the leading city of the Hanseatic "
+                    "League for several centuries [3]. The Hanseatic towns of the Baltic met at the Hanseatic Diet in "
+                    "Lübeck to settle the league's trade policy [3].")
+    contents = [long_section, PRINTED[1]]
+    sections = [ReportSection(index=i, title=t, content=c, status="done", iterations=1, queries=[])
+                for i, (t, c) in enumerate(zip(["Origins", "Novgorod"], contents, strict=True))]
+    out = checked_narrative(relevance, None, TOPIC, sections, 3, [(1, HANSA), (2, NOVGOROD), (3, LUBECK)])
+    summary = sentences(out.executive_summary)
+    assert len(summary) >= 3 and all(re.search(r"\[\d\]\.$", s) for s in summary), out.executive_summary
+    up_front = " ".join([out.executive_summary, out.introduction, out.conclusion])
+    assert "report" not in up_front.lower()
+    assert len(set(sentences(up_front))) == len(sentences(up_front))  # no sentence twice
