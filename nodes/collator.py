@@ -25,7 +25,7 @@ from nexa_research.nodes.accounting.metering import StepMeter
 from nexa_research.nodes.accounting.run_metadata import build_metadata
 from nexa_research.nodes.checks.relevance import section_text
 from nexa_research.nodes.progress import emit
-from nexa_research.nodes.text.citations import BibliographyBuilder
+from nexa_research.nodes.text.citations import EXTRA_NUMBERS, BibliographyBuilder
 from nexa_research.nodes.text.key_findings import lift_key_findings
 from nexa_research.nodes.text.narrative import (
     findings,
@@ -45,7 +45,8 @@ from nexa_research.prompts import load_prompt
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.relevance import Relevance
 from nexa_research.report import BibliographyEntry, Report, ReportSection, ResearchRoundRecord
-from nexa_research.state import ResearchState
+from nexa_research.state import Paragraph, ResearchState, Source
+from nexa_research.urls import normalize_url
 
 Transition = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 
@@ -174,6 +175,21 @@ def checked_narrative(
     )
 
 
+def gathered_uncited(paragraphs: Sequence[Paragraph], bibliography: BibliographyBuilder) -> list[Source]:
+    """The sources written sections gathered that no section prints, one per document, in gathering order: the gate
+    judged them on the topic, but ownership, the word budget or the section cut-off left them out (a Great
+    Depression report printed 6 of its 14 sources), while the summary fell back to sentences about the report."""
+    found: dict[str, Source] = {}
+    for p in sorted(paragraphs, key=lambda p: p["index"]):
+        if p["status"] != "done":
+            continue
+        for source in p["research"]:
+            key = normalize_url(source["url"])
+            if key not in bibliography.numbers and key not in found:
+                found[key] = source
+    return list(found.values())
+
+
 def fewer_sections(planned: int, asked: int) -> list[str]:
     """Said in the report when the plan has fewer sections than asked: the planner pads no plan (a section without
     sources of its own is not research), so the reader learns the corpus supported no more."""
@@ -210,11 +226,17 @@ def make_collate_node(providers: Providers):
             except ProviderError as exc:
                 warnings.append(f"the collator model failed, connecting text was built without it: {exc}")
         passages = [(e["number"], text) for e in bibliography.entries for text in e["passages"]]
+        # the sources the sections gathered and printed nothing of are findings too, numbered after the cited ones
+        extra = gathered_uncited(state["paragraphs"], bibliography) if relevance is not None else []
+        passages += [(EXTRA_NUMBERS + i, s.get("focus") or s["text"]) for i, s in enumerate(extra, start=1)]
         narrative = await asyncio.to_thread(
             checked_narrative, relevance, narrative, topic, sections, len(bibliography.entries), passages
         )
         for section, transition in zip(done, narrative.transitions, strict=False):
             section.transition = bibliography.keep_known(transition)
+        summary, introduction, conclusion = bibliography.admit_cited(
+            [narrative.executive_summary, narrative.introduction, narrative.conclusion], extra
+        )
         # a section whose every sentence went up into the summary, introduction or conclusion is not printed empty
         emptied = [s.title for s in done if not s.content.strip()]
         sections = [s for s in sections if s.status != "done" or s.content.strip()]
@@ -224,10 +246,10 @@ def make_collate_node(providers: Providers):
         report = Report(
             title=title,
             topic=topic,
-            executive_summary=bibliography.keep_known(narrative.executive_summary),
-            introduction=bibliography.keep_known(narrative.introduction),
+            executive_summary=summary,
+            introduction=introduction,
             sections=sections,
-            conclusion=bibliography.keep_known(narrative.conclusion),
+            conclusion=conclusion,
             bibliography=[BibliographyEntry(**e) for e in bibliography.entries],
             metadata=build_metadata(
                 topic, state["paragraphs"], steps, cfg, config, await providers.adescribe_models(cfg), warnings

@@ -15,6 +15,9 @@ from nexa_research.kernel.sentences import CITATION
 from nexa_research.state import Source
 from nexa_research.urls import normalize_url
 
+# Where the provisional numbers of sources offered beside the bibliography start (`BibliographyBuilder.admit_cited`).
+EXTRA_NUMBERS = 100_000
+
 
 def _numbers(group: str) -> list[int]:
     out: list[int] = []
@@ -90,6 +93,22 @@ class BibliographyBuilder:
             return self.number_for(sources[n - 1]) if 1 <= n <= len(sources) else None
 
         return _rewrite(text, to_global)
+
+    def admit_cited(self, texts: Sequence[str], extra: Sequence[Source]) -> list[str]:
+        """`texts` cited against the bibliography and `extra`, whose i-th source is cited as `EXTRA_NUMBERS + i`
+        (no model writes such a number, so nothing else can cite it): each extra source they cite gets its entry, in
+        order of first citation, and they cite its real number; other numbers outside the bibliography are dropped.
+        An extra source nobody cites gets no entry."""
+        base = len(self.entries)
+
+        def to_real(n: int) -> int | None:
+            if 1 <= n <= base:
+                return n
+            if EXTRA_NUMBERS < n <= EXTRA_NUMBERS + len(extra):
+                return self.number_for(extra[n - EXTRA_NUMBERS - 1])
+            return None
+
+        return [_rewrite(text, to_real) for text in texts]
 
     def keep_known(self, text: str) -> str:
         """For text written against the global numbering (collator): drop numbers with no bibliography entry."""

@@ -6,7 +6,8 @@ report ("This report examines the Hanseatic League ... in 2 sections", "The repo
 stop"). But a section prints a few sentences of each passage it cites, and the passage holds more: "The Hanseatic
 League ... expanded between the 13th and 15th centuries" printed, "Its merchants traded timber, furs, ..." not.
 Those sentences are the sources' own words under a number the bibliography already has, so they are supported by
-construction, repeat nothing, and state findings. A sentence qualifies when it stands alone (it leans on no
+construction, repeat nothing, and state findings. The sources the sections gathered and printed nothing of
+(nodes/collator.py `gathered_uncited`) are offered the same way; one that gives a sentence enters the bibliography. A sentence qualifies when it stands alone (it leans on no
 sentence before it), is not a near-repeat of one printed, and is about the topic (at the on-topic cut-off).
 """
 

@@ -82,3 +82,13 @@ async def test_sentences_repeated_across_sections_are_removed():
     contents = [s.content for s in report.sections]
     assert sum("changed how knowledge was shared" in c for c in contents) == 1
     assert any("repeated across sections" in w for w in report.metadata.warnings)
+
+
+def test_sources_offered_beside_the_bibliography_get_entries_only_when_cited():
+    bib = BibliographyBuilder()
+    a, b, c, d = (make_source(url=f"https://example.org/{n}", title=n, text=f"text {n}") for n in "abcd")
+    bib.renumber_section("A section [1][2].", [a, b])
+    summary, conclusion = bib.admit_cited(["First [100002]. Known [1]. Model's own [7].", "Then [100001] [100002]."],
+                                          [c, d, a])
+    assert summary == "First [3]. Known [1]. Model's own." and conclusion == "Then [4] [3]."
+    assert [e["title"] for e in bib.entries] == ["a", "b", "d", "c"]  # in order of first citation, once each

@@ -7,8 +7,10 @@ import re
 
 import pytest
 
-from nexa_research.nodes.collator import checked_narrative
+from nexa_research.nodes.collator import checked_narrative, gathered_uncited
+from nexa_research.nodes.text.citations import EXTRA_NUMBERS, BibliographyBuilder
 from nexa_research.nodes.text.unprinted_findings import unprinted_findings
+from nexa_research.providers import make_source
 from nexa_research.providers.kb.embeddings import default_embedder
 from nexa_research.providers.relevance import EmbeddingRelevance
 from nexa_research.report import ReportSection
@@ -117,3 +119,26 @@ def test_a_summary_of_one_moved_sentence_is_completed_from_the_unprinted_finding
     up_front = " ".join([out.executive_summary, out.introduction, out.conclusion])
     assert "report" not in up_front.lower()
     assert len(set(sentences(up_front))) == len(sentences(up_front))  # no sentence twice
+
+
+def test_a_source_gathered_but_printed_nowhere_states_a_finding_and_enters_the_bibliography(relevance):
+    """Sections that print every sentence of their cited passages leave nothing unprinted; what the sections
+    gathered and printed nothing of (here Lübeck's article) still holds findings, cited under a new number."""
+    hansa, novgorod, lubeck = (make_source(url=f"https://en.wikipedia.org/wiki/{t}", title=t, text=x)
+                               for t, x in (("Hanseatic_League", PRINTED[0]), ("Novgorod", PRINTED[1]),
+                                            ("Lübeck", LUBECK)))
+    bib = BibliographyBuilder()
+    contents = [bib.renumber_section(PRINTED[0], [hansa]),
+                bib.renumber_section(PRINTED[1].replace("[2]", "[1]"), [novgorod, lubeck])]
+    paragraphs = [{"index": 0, "status": "done", "research": [hansa]},
+                  {"index": 1, "status": "done", "research": [novgorod, lubeck]}]
+    extra = gathered_uncited(paragraphs, bib)
+    assert [s["title"] for s in extra] == ["Lübeck"]
+    sections = [ReportSection(index=i, title=t, content=c, status="done", iterations=1, queries=[])
+                for i, (t, c) in enumerate(zip(["Origins", "Novgorod"], contents, strict=True))]
+    passages = [(1, PRINTED[0]), (2, PRINTED[1]), (EXTRA_NUMBERS + 1, LUBECK)]
+    out = checked_narrative(relevance, None, TOPIC, sections, 2, passages)
+    parts = bib.admit_cited([out.executive_summary, out.introduction, out.conclusion], extra)
+    assert "[3]" in " ".join(parts) and str(EXTRA_NUMBERS) not in " ".join(parts)
+    assert [e["title"] for e in bib.entries] == ["Hanseatic_League", "Novgorod", "Lübeck"]
+    assert not any("report" in part.lower() for part in parts)
