@@ -4,6 +4,7 @@ de-duplication and the editor's text checked sentence by sentence. Scripted mode
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -345,3 +346,31 @@ def test_an_editor_sentence_opening_on_a_pronoun_with_nothing_before_it_is_not_p
                        "League. Its people were much influenced by the culture of the Byzantines, with the Novgorod "
                        "school of icon painting producing many fine works.", evidence, [])
     assert chained.startswith("The Novgorod Republic prospered") and "Its people" in chained and chained.count("[2]") == 2
+
+
+LONGER = {
+    "Black_Death": " Ships from the Black Sea carried the plague to Sicily in 1347. Within two years the plague had reached "
+                   "every part of Europe, from Spain to Scandinavia.",
+    "Serfdom": " Wages for farm labourers in England doubled in the decades after the Black Death. Peasants left manors "
+               "for towns where work paid more.",
+    "Flagellants": " The Church condemned the flagellant processions in 1349. Many towns blamed Jewish communities for "
+                   "the plague and attacked them.",
+}
+
+
+async def test_the_editor_is_asked_only_for_what_the_sources_cannot_state(relevance):
+    """Passages with sentences to spare state the summary, introduction and conclusion in code: the editor model
+    is not called. Three-sentence passages cannot (the conclusion would be the plain text), so it is, and its
+    summary is kept where the sections support it."""
+    corpus = [{**d, "text": d["text"] + LONGER.get(d["url"].rsplit("/", 1)[-1], "")} for d in CORPUS]
+    unused = editor("The Black Death killed up to half of Europe.", "Labour became scarce.")
+    report = await run(providers(relevance, ScriptedChatModel(respond=lambda m: plan(SECTIONS)), collator=unused,
+                                 corpus=corpus))
+    assert unused.calls == []
+    up_front = [report.executive_summary, report.introduction, report.conclusion]
+    assert all(re.search(r"\[\d\]\.$", part) and "report" not in part.lower() for part in up_front), up_front
+
+    asked = editor("The Black Death killed up to half of Europe.", "Labour became scarce.")
+    report = await run(providers(relevance, ScriptedChatModel(respond=lambda m: plan(SECTIONS)), collator=asked))
+    assert len(asked.calls) == 1
+    assert report.executive_summary.startswith("The Black Death killed up to half of Europe [1].")
