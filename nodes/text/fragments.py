@@ -26,12 +26,14 @@ _IDENTIFIER = re.compile(r"[a-z][a-z0-9]+(?:[_.][a-z0-9_]{2,})+(?:\(\))?\b|[a-z]
 _EMPHASIS = re.compile(r"\*\*|__|`|^\s{0,3}#{1,6}\s*", re.MULTILINE)
 # prose about the report instead of the subject: "In your own words, ...", "This section covers ..."
 # and a document's words about itself: "Accordingly, we first discuss the mechanics of archiving WAL files", "This
-# chapter describes ..." (a manual's, lifted into a PostgreSQL report's conclusion)
+# chapter describes ..." (a manual's, lifted into a PostgreSQL report's conclusion), "(What kind of query can use
+# what kind of index is explained in the previous sections.)" (its pointer to its own parts, in a conclusion)
 _META = re.compile(
     r"\b(?:in your own words|this (?:section|information|text|passage)|the (?:section|sources?|text|passage)s? "
     r"(?:covers?|says?|shows?|provides?|discuss(?:es)?)|as (?:an ai|a language model)"
     r"|we (?:will |shall |now |first |then |next |also )?(?:discuss|describe|explain|present|consider|cover|examine)"
-    r"|this (?:chapter|manual|document|appendix|page|tutorial|guide) (?:describes|explains|discusses|covers|shows|presents))\b",
+    r"|this (?:chapter|manual|document|appendix|page|tutorial|guide) (?:describes|explains|discusses|covers|shows|presents)"
+    r"|(?:previous|preceding|following|next) (?:sections?|chapters?|paragraphs?|pages?|examples?))\b",
     re.IGNORECASE,
 )
 # a manual's pointer to another part of itself, which says nothing on its own: "See Chapter 13 for more information

@@ -231,6 +231,9 @@ def test_a_documents_words_about_itself_are_not_printed():
     from nexa_research.nodes.text.fragments import fragment_reason
 
     for sentence in ("Accordingly, we first discuss the mechanics of archiving WAL files [6].",
-                     "This chapter describes the available index types in some detail."):
+                     "This chapter describes the available index types in some detail.",
+                     "(What kind of query can use what kind of index is explained in the previous sections.)",
+                     "The following section shows how to set the parameter for one session."):
         assert fragment_reason(sentence) == "about the report, not the subject", sentence
     assert fragment_reason("We observed a large decline in trade after the war ended.") is None
+    assert fragment_reason("The next steps of the pipeline were built in the following year.") is None
