@@ -225,7 +225,7 @@ def make_collate_node(providers: Providers):
         # the sources the sections gathered and printed nothing of are findings too, numbered after the cited ones
         extra = gathered_uncited(state["paragraphs"], bibliography) if relevance is not None else []
         passages += [(EXTRA_NUMBERS + i, s.get("focus") or s["text"]) for i, s in enumerate(extra, start=1)]
-        written_in_code = None
+        written_in_code: CollatorOutput | None = None
         if relevance is not None and done:
             # the model's text is a fallback for a summary or conclusion the sources cannot give; its transitions
             # were never kept on the embedded default (0 of 53 sections of 12 eval reports): when the sources state
@@ -250,13 +250,15 @@ def make_collate_node(providers: Providers):
                 narrative = answer.parsed
             except ProviderError as exc:
                 warnings.append(f"the collator model failed, connecting text was built without it: {exc}")
-        narrative = written_in_code or await asyncio.to_thread(
-            checked_narrative, relevance, narrative, topic, sections, len(bibliography.entries), passages
-        )
-        for section, transition in zip(done, narrative.transitions, strict=False):
+        checked = written_in_code
+        if checked is None:
+            checked = await asyncio.to_thread(
+                checked_narrative, relevance, narrative, topic, sections, len(bibliography.entries), passages
+            )
+        for section, transition in zip(done, checked.transitions, strict=False):
             section.transition = bibliography.keep_known(transition)
         summary, introduction, conclusion = bibliography.admit_cited(
-            [narrative.executive_summary, narrative.introduction, narrative.conclusion], extra
+            [checked.executive_summary, checked.introduction, checked.conclusion], extra
         )
         # a section whose every sentence went up into the summary, introduction or conclusion is not printed empty
         emptied = [s.title for s in done if not s.content.strip()]

@@ -119,7 +119,9 @@ class ThreadStream:
 
     async def _drop_finished(self) -> None:
         """Stop reading runs whose log ended, and finished runs with nothing left to read after the cursor (their
-        end came before the stream's start, or their log expired)."""
+        end came before the stream's start, or their log expired). A finished run whose log has not ended yet is
+        kept: the worker records the final status a few Redis calls before it writes the end marker, and a reader
+        that dropped the run in between never told its end (a JS SDK client waited for `run_done` until killed)."""
         for key in list(self._logs):
             followed = self._logs[key]
             if key in self._done:
@@ -131,8 +133,11 @@ class ThreadStream:
             if run is not None and run["status"] not in FINAL_STATUSES:
                 continue
             last: Any = await self.redis.xrevrange(key, count=1)
-            if not last or stream_position(_text(last[0][0])) <= stream_position(followed.cursor):
-                del self._logs[key]
+            if last and stream_position(_text(last[0][0])) > stream_position(followed.cursor):
+                continue  # entries left to read
+            if last and logged_event(_text(last[0][0]), last[0][1]).event != END_EVENT:
+                continue  # its end marker is on its way
+            del self._logs[key]
 
     async def _now(self) -> str:
         """An entry id for "now" on the Redis clock every log's ids come from."""
