@@ -133,10 +133,10 @@ class ThreadStream:
             if run is not None and run["status"] not in FINAL_STATUSES:
                 continue
             last: Any = await self.redis.xrevrange(key, count=1)
-            if last and stream_position(_text(last[0][0])) > stream_position(followed.cursor):
-                continue  # entries left to read
-            if last and logged_event(_text(last[0][0]), last[0][1]).event != END_EVENT:
-                continue  # its end marker is on its way
+            newest = logged_event(*last[0]) if last else None
+            if newest is not None and (stream_position(newest.id) > stream_position(followed.cursor)
+                                       or newest.event != END_EVENT):
+                continue  # entries left to read, or its end marker is on its way
             del self._logs[key]
 
     async def _now(self) -> str:
@@ -162,7 +162,3 @@ def resume_point(last_event_id: str | None) -> str | None:
         return "0"
     stream_position(last_event_id)  # ValueError when it is not an entry id
     return last_event_id
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
