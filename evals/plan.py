@@ -29,7 +29,7 @@ GENERIC_WORDS = frozenset(
     "topics notes references sources bibliography further reading context preface abstract highlights main body "
     "section part chapter history historical definition definitions basics fundamentals importance significance "
     "impact future outlook analysis aspects considerations facts perspectives content contents covered cover areas "
-    "area questions question example examples".split()
+    "area questions question example examples description synopsis parameters compatibility outputs".split()
 )
 _FILLER = frozenset("the a an of and on to in for its their this our by each all".split())
 _ROMAN = re.compile(r"^[ivxlc]+$")

@@ -2,7 +2,8 @@
 
 The first round also searches with the plan's own words (section title and topic), because a small model's
 query can miss, and every round adds the documents that name the subject (on the knowledge base: see
-`naming_candidates`). Results pass the relevance gate (nodes/checks/relevance.py) before they count: only on-topic,
+`naming_candidates`) and, in a folder of the user's documents, the pages its sources link to
+(`linked_candidates`). Results pass the relevance gate (nodes/checks/relevance.py) before they count: only on-topic,
 non-duplicate passages are appended to the paragraph's research. No new on-topic passage ends the loop. A
 backend that keeps failing ends the loop too, and with no sources at all the section is missing. An optional
 feature that failed on the way (research memory, the search cache) costs nothing found: its warning is kept on
@@ -27,6 +28,7 @@ from nexa_research.nodes.text.excerpts import naming_excerpt
 from nexa_research.providers.llm.chat_models import PROVIDER_FAILURES
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.retry_policy import RetryPolicy
+from nexa_research.providers.search.links import linked_backend
 from nexa_research.providers.search.naming import naming_backend
 from nexa_research.providers.search.outcome import SearchOutcome, search_outcome
 from nexa_research.providers.search.protocol import SearchBackend
@@ -36,6 +38,9 @@ from nexa_research.urls import normalize_url
 # Documents naming the subject handed to each round's gate, those naming it most often first: the gate keeps at
 # most `search_results` of everything a round found, best first, so more would only cost scoring.
 NAMING_DOCUMENTS = 30
+# Pages the section's sources (held and just found) link to, handed to each round's gate (a manual's chapter
+# page lists its pages; see providers/search/links.py): as many as a chapter of a large manual has.
+LINKED_DOCUMENTS = 30
 # How far past the passages a section holds a query reaches, as a multiple of `search_results`. A knowledge base
 # ranks the same few core articles of a topic first for every query on it: asked for 5, a second round's queries
 # ("New York Stock Exchange", "Great Crash") returned the 5 articles the section held, added nothing and ended
@@ -75,6 +80,16 @@ async def naming_candidates(backend: SearchBackend, subject: TopicSubject) -> li
     return [e for e in (naming_excerpt(s, subject.named_in) for s in found) if e is not None]
 
 
+async def linked_candidates(backend: SearchBackend, sources: list[Source]) -> list[Source]:
+    """The openings of the pages and sections that `sources` link to (a knowledge base of the user's documents;
+    nothing from a corpus without links or from a web search). They compete in the relevance gate like any
+    passage the queries found."""
+    lookup = linked_backend(backend)
+    if lookup is None or not sources:
+        return []
+    return await lookup.linked([s["url"] for s in sources], LINKED_DOCUMENTS)
+
+
 def make_search_node(providers: Providers):
     async def search(state: BranchState, config: RunnableConfig, runtime: Runtime[ResearchKnobs]) -> dict[str, Any]:
         paragraph = state["paragraph"]
@@ -108,6 +123,11 @@ def make_search_node(providers: Providers):
                 results += await naming_candidates(backend, subject)
             except PROVIDER_FAILURES as exc:  # the search by meaning found what it found: go on with that
                 warnings.append(f"looking up the documents naming the subject failed: {type(exc).__name__}: {exc}")
+        if relevance is not None:
+            try:
+                results += await linked_candidates(backend, [*paragraph["research"], *results])
+            except PROVIDER_FAILURES as exc:
+                warnings.append(f"following the sources' links failed: {type(exc).__name__}: {exc}")
         known = {s["id"] for s in paragraph["research"]}
         held = {normalize_url(s["url"]) for s in paragraph["research"]}
         # an excerpt of a document the section holds already would print its sentences twice

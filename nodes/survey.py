@@ -3,7 +3,8 @@
 The planner is shown the on-topic articles about the subject, so it plans what the corpus can support; the same
 survey sets the run's on-topic cut-off and the subject (nodes/checks/subject.py) that every section's relevance
 gate reads, and finds the articles about something else that name the subject, the last sections a fallback plan
-can make.
+can make. In a folder of the user's documents it also follows the links of the best pages found: a manual's chapter
+page lists the pages a plan should be made of.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from nexa_research.config import ResearchConfig
 from nexa_research.errors import ProviderError
 from nexa_research.nodes.checks.relevance import related_to_topic, topic_cutoff, within_topic
 from nexa_research.nodes.checks.subject import TopicSubject
-from nexa_research.nodes.search import naming_candidates, search_with_retries
+from nexa_research.nodes.search import linked_candidates, naming_candidates, search_with_retries
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.relevance import Relevance, embedded_text
 from nexa_research.providers.search.protocol import SearchBackend
@@ -24,6 +25,8 @@ from nexa_research.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 SURVEY_RESULTS = 15
+# The articles found whose links are followed (a user's documents: nodes/search.py `linked_candidates`).
+LINKED_FROM = 3
 
 
 class Survey(NamedTuple):
@@ -66,8 +69,32 @@ async def survey(providers: Providers, topic: str, cfg: ResearchConfig) -> Surve
             subject is None or subject.covers(source)
         ):
             by_url.setdefault(normalize_url(source["url"]), source)
+    pages = await _linked_pages(backend, list(by_url.values())[:LINKED_FROM], topic, relevance, threshold, subject)
+    for page in pages:
+        by_url.setdefault(normalize_url(page["url"]), page)
     linked = await _linked_articles(backend, subject, topic, relevance, threshold, set(by_url)) if subject else []
     return Survey(backend, list(by_url.values()), subject, threshold, tuple(linked))
+
+
+async def _linked_pages(
+    backend: SearchBackend, found: list[Source], topic: str, relevance: Relevance, topic_cut: float,
+    subject: TopicSubject | None,
+) -> list[Source]:
+    """The pages the best articles found link to (a manual's chapter page lists its pages: Publication and
+    Subscription under Logical Replication), kept by the rule the articles found are kept by, best first."""
+    try:
+        pages = await linked_candidates(backend, found)
+    except ProviderError as exc:
+        logger.warning("planner: following the links of the articles found failed (%s)", exc)
+        return []
+    if not pages:
+        return []
+    scores = relevance.similarity([topic], [embedded_text(p["title"], p["text"]) for p in pages])[0]
+    ranked = sorted(zip(pages, scores, strict=True), key=lambda pair: -float(pair[1]))
+    return [p for p, score in ranked
+            if within_topic(float(score), topic_cut, relevance.thresholds.on_topic,
+                            subject is not None and subject.names_subject(p))
+            and (subject is None or subject.covers(p))]
 
 
 async def _linked_articles(

@@ -12,9 +12,11 @@ import re
 # [3], [1, 2], [1-3], [2][4] (the last is two matches)
 CITATION = re.compile(r"\[(\d+(?:\s*[-–,]\s*\d+)*)\]")
 
-# No break after an initial or a common abbreviation: "C. A. Parsons and Company", "Dr. Snow", "St. Paul", "c. 1450".
+# No break after an initial or a common abbreviation: "C. A. Parsons and Company", "Dr. Snow", "St. Paul", "c. 1450";
+# nor after an ellipsis, which a manual writes inside a sentence for what it leaves out ("any ALTER DATABASE ... SET
+# ... commands that mention this database" was cut at the first "..." and printed as a documents report's summary).
 _SENTENCE_END = re.compile(
-    r"(?<![\s(][A-HJ-UWYZ]\.)(?<!\bMr\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bvs\.)(?<!\bNo\.)(?<!\bc\.)"
+    r"(?<!\.\.\.)(?<![\s(][A-HJ-UWYZ]\.)(?<!\bMr\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bvs\.)(?<!\bNo\.)(?<!\bc\.)"
     r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])"
 )
 # A sentence that opens on a pronoun or a demonstrative leans on the one before it, also after a short opening

@@ -45,6 +45,8 @@ MAX_QUERIES = 5
 # From this many gathered sources on, a name more than half of them mention is their shared setting, not a lead.
 SETTING_SOURCES = 3
 
+_POINTERS = frozenset("Section Sections Chapter Chapters Table Tables Figure Figures Example Examples Appendix Part "
+                      "Step Page Pages Note Listing Equation".split())
 # A run of capitalised words, joined by the short words names contain ("Treaty of Versailles", "Leonardo da Vinci").
 _CAPITALISED = re.compile(r"[A-Z][\w'’.-]*[\w]")
 _POSSESSIVE = re.compile(r"['’]s$")
@@ -87,7 +89,9 @@ def mentioned_names(text: str) -> list[str]:
             while run and run[0] in _NOT_NAMES:
                 run.pop(0)
                 start += 1
-            if run and (len(run) > 1 or start > 0):
+            # a manual's pointer to its own parts ("see Section 29.2", "Table 9.1") names nothing to search for
+            pointer = len(run) == 1 and run[0] in _POINTERS and raw[:1].isdigit()
+            if run and (len(run) > 1 or start > 0) and not pointer:
                 name = " ".join(run)
                 if name not in names:
                     names.append(name)

@@ -31,13 +31,16 @@ VAGUE_WORDS = frozenset(
     "significance analysis context aftermath results influence importance role future challenges key main major "
     "general aspects factors features overall".split()
 )
-# Words about the report itself: a title made only of these ("Sections", "Main topic", "Main topics covered", "Key
+# Words about the report itself, or about a page's place in a manual: a title made only of these ("Sections", "Main topic", "Main topics covered", "Key
 # areas covered by each section": both from the eval's coral reef plan; "Example questions", the transistor's;
 # "Additional Information", the Hanseatic League's) names no subject.
 META_WORDS = frozenset(
     "section sections report topic topics chapter chapters part parts paragraph paragraphs title covered cover "
     "covers areas area points point questions question items example examples sample additional information "
-    "details miscellaneous notes further reading".split()
+    "details miscellaneous notes further reading "
+    # the fixed headings of a manual's reference page ("VACUUM › Description", "CREATE INDEX › Notes"): a section
+    # a small planner titled "Description" from them names no subject
+    "description synopsis parameters compatibility outputs options usage arguments".split()
 )
 MAX_TITLE_WORDS = 12
 

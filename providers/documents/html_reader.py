@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag, XMLParsedAsHTMLWarning
 
 from nexa_research.kernel.sentences import split_sentences
+from nexa_research.providers.documents.links import content_links
 from nexa_research.providers.documents.model import DocumentSection, ReadDocument
 from nexa_research.providers.documents.titles import without_numbering
 
@@ -35,6 +36,9 @@ _DROP_CLASSES = frozenset({
     "headerlink", "skip-link", "skiplink", "pagination", "prev-next", "site-header", "site-footer", "md-header",
     "md-footer", "md-sidebar", "topnav", "subnav", "bottomnav", "copyright", "edit-this-page", "searchbox",
     "version_switcher_placeholder", "language_switcher_placeholder",
+    # a back-of-the-book index (DocBook's div.index, Sphinx's genindex): every term of the manual beside the links
+    # to its pages, which became sections titled "transaction isolation level, Transaction Isolation, ..."
+    "index", "indexdiv", "genindextable", "indextable", "genindex-jumpbox",
 })
 _ADMONITIONS = frozenset({"note", "tip", "warning", "caution", "important", "admonition", "seealso", "hint",
                           "attention", "danger", "error"})
@@ -355,6 +359,7 @@ def read_html(markup: str, *, slug_anchors: bool = False) -> ReadDocument:
     parent = _parent_title(soup)
     first_heading = soup.find(list(_HEADINGS))
     root = _main_content(soup)
+    links = content_links(root, _is_boilerplate, _classes)  # before the furniture goes: a chapter's own contents
     _drop_furniture(root)
     walker = _Walker(slug_anchors)
     walker.walk(root)
@@ -364,4 +369,4 @@ def read_html(markup: str, *, slug_anchors: bool = False) -> ReadDocument:
         DocumentSection(s.headings, s.anchor, "\n\n".join(s.paragraphs))
         for s in walker.sections if s.paragraphs
     ]
-    return ReadDocument(without_numbering(title), sections, parent)
+    return ReadDocument(without_numbering(title), sections, parent, links)

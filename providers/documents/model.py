@@ -10,7 +10,7 @@ HEADING_SEPARATOR = " › "
 # The reading rules' version, part of the hash a stored file is known by (kb/file_ingest.py): a change to what the
 # readers make of a file (a list joined to its introduction, a new kind of navigation) must reach files already
 # stored, which an unchanged file's bytes alone would skip. Raise it with any such change.
-READER_VERSION = "2026-12-06.1"
+READER_VERSION = "2026-12-07.2"
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class ReadDocument:
     title: str
     sections: list[DocumentSection] = field(default_factory=list)
     parent: str | None = None  # the title of the part it belongs to, when the document names one (HTML "up" link)
+    links: list[str] = field(default_factory=list)  # the content's links to other pages, as written (documents/links.py)
 
     @property
     def text(self) -> str:

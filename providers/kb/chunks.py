@@ -29,7 +29,10 @@ CHUNK_OVERLAP = 100
 # what a user's file carries beside (kb/file_ingest.py): the file's URI (a chunk's url may add a section anchor)
 # and the SHA-256 of its bytes, so a re-ingest skips it unchanged. Absent, not None, on other documents, so a
 # Wikipedia chunk's payload is what it always was and is never re-embedded for it.
-OPTIONAL_PAYLOAD_KEYS = ("file", "sha256")
+# A page of a user's folder also carries the pages it links to (`links`: space-separated URIs, documents/links.py),
+# on its first chunk only: research follows them from the page, and a copy on every chunk would be megabytes.
+OPTIONAL_PAYLOAD_KEYS = ("file", "sha256", "links")
+FIRST_CHUNK_KEYS = frozenset({"links"})
 PAYLOAD_KEYS = ("url", "title", "text", "source", "published", "chunk", "chunks", *OPTIONAL_PAYLOAD_KEYS)
 
 
@@ -137,6 +140,7 @@ class Chunker:
             for n, text in enumerate(chunks):
                 payload = {"url": url, "title": title, "text": text, "source": source,
                            "published": published, "chunk": n, "chunks": len(chunks)}
-                payload.update({k: str(doc[k]) for k in OPTIONAL_PAYLOAD_KEYS if doc.get(k)})
+                payload.update({k: str(doc[k]) for k in OPTIONAL_PAYLOAD_KEYS
+                                if doc.get(k) and (n == 0 or k not in FIRST_CHUNK_KEYS)})
                 records.append(ChunkRecord(point_id(url, n), payload, embedded_text(title, text)))
         return records

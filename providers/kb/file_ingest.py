@@ -27,6 +27,7 @@ from pypdf.errors import PyPdfError
 
 from nexa_research.providers.documents.duplicates import Candidate, duplicates, stem
 from nexa_research.providers.documents.folder import FolderScan, scan_folder
+from nexa_research.providers.documents.links import resolved_links
 from nexa_research.providers.documents.model import READER_VERSION, ReadDocument
 from nexa_research.providers.documents.readers import HTML_SUFFIXES, read_file
 from nexa_research.providers.documents.titles import clean_title, placed_title, shared_suffix
@@ -130,6 +131,7 @@ def file_documents(path: Path, read: ReadDocument, sha256: str, title_suffix: st
     page_title = placed_title(clean_title(read.title, title_suffix) or path.stem, parent)
     published = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).date().isoformat()
     docs: dict[str, dict[str, Any]] = {}
+    links = " ".join(resolved_links(base, read.links))  # URIs hold no spaces: one string, as every payload value
     for section in read.sections:
         url = f"{base}#{section.anchor}" if section.anchor else base
         if url in docs:
@@ -137,7 +139,10 @@ def file_documents(path: Path, read: ReadDocument, sha256: str, title_suffix: st
         else:
             docs[url] = {"url": url, "title": section.title(page_title), "text": section.text,
                          "published": published, "file": base, "sha256": sha256}
-    return list(docs.values())
+    out = list(docs.values())
+    if out and links:  # the page's opening carries them (kb/chunks.py: its first chunk only)
+        out[0]["links"] = links
+    return out
 
 
 def _skip_reason(exc: Exception) -> str:
@@ -183,7 +188,10 @@ def ingest_path(
                 tick(n, len(changed))
     copies = _copies(reads, stored, uris)
     report.copies = {scan.relative(a): (scan.relative(b) if b.is_relative_to(root) else str(b)) for a, b in copies.items()}
-    present = {uri for f, uri in uris.items() if f not in copies}
+    # a changed file that reads as nothing now (a page the reading rules now see as an index, a PDF broken since) is
+    # not what the collection holds of it any more: its stored version goes too
+    unread = set(changed) - set(reads)
+    present = {uri for f, uri in uris.items() if f not in copies and f not in unread}
     stale: set[str] = set()
     for uri, entry in stored.items():
         if uri not in present:

@@ -21,6 +21,7 @@ from nexa_research.config import ResearchConfig
 from nexa_research.errors import SearchBackendError
 from nexa_research.providers.kb.store import Hit, KnowledgeBase, open_knowledge_base
 from nexa_research.providers.relevance import embedded_text, share_vectors
+from nexa_research.providers.search.links import LinkLookup
 from nexa_research.providers.search.naming import NameLookup
 from nexa_research.providers.search.protocol import make_source
 from nexa_research.providers.settings import ProviderSettings
@@ -80,6 +81,7 @@ class KnowledgeBaseSearch:
         self.dedup_cosine = dedup_cosine
         self._known_nonempty = False
         self._names = NameLookup(kb)
+        self._links = LinkLookup(self._names)
 
     def _check_not_empty(self) -> None:
         """An empty store would make every section "missing" with no clue why; say what to do instead."""
@@ -123,6 +125,10 @@ class KnowledgeBaseSearch:
     async def naming(self, names: Sequence[str], limit: int) -> list[Source]:
         """Chunks whose text names one of `names` (providers/search/naming.py)."""
         return await asyncio.to_thread(self._names.naming, names, limit)
+
+    async def linked(self, urls: Sequence[str], limit: int) -> list[Source]:
+        """The sections and pages the documents at `urls` link to (providers/search/links.py)."""
+        return await asyncio.to_thread(self._links.linked, urls, limit)
 
     def close(self) -> None:
         self.kb.close()

@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from nexa_research.kernel.words import name_text
 from nexa_research.providers.kb.store import KnowledgeBase
-from nexa_research.providers.search.protocol import make_source
+from nexa_research.providers.search.protocol import payload_source, wrapped_backend
 from nexa_research.state import Source
 
 MAX_SCANNED_CHUNKS = 200_000
@@ -36,7 +36,7 @@ def naming_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?:s|es)?(?![a-z0-9])") if alternatives else None
 
 
-class _Corpus:
+class Corpus:
     """The chunks' payloads and their texts in lower case, read once."""
 
     def __init__(self, payloads: list[dict[str, Any]]) -> None:
@@ -49,21 +49,23 @@ class NameLookup:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self._corpus: _Corpus | None = None
+        self._corpus: Corpus | None = None
         self._count = -1
         self._lock = threading.Lock()
         self._found: dict[tuple[tuple[str, ...], int], list[Source]] = {}  # every section of a run asks the same
 
-    def _read(self) -> _Corpus | None:
+    def corpus(self) -> Corpus | None:
+        """The chunks' payloads, read once per process and again after an ingest (the chunk count changed); the
+        page links (providers/search/links.py) read the same copy."""
         count = self.kb.count()
         with self._lock:
             if self._corpus is None or count != self._count:
                 self._count = count
                 self._found.clear()
                 if count > MAX_SCANNED_CHUNKS:
-                    self._corpus = _Corpus([])
+                    self._corpus = Corpus([])
                 else:
-                    self._corpus = _Corpus([p for page in self.kb.payloads() for p in page])
+                    self._corpus = Corpus([p for page in self.kb.payloads() for p in page])
             return self._corpus
 
     def naming(self, names: Sequence[str], limit: int) -> list[Source]:
@@ -71,7 +73,7 @@ class NameLookup:
         whose title is one of the names is the subject's own article, which the search by meaning finds: it is
         left out."""
         pattern = naming_pattern(names)
-        corpus = self._read()
+        corpus = self.corpus()
         if pattern is None or corpus is None:
             return []
         key = (tuple(sorted({name_text(n) for n in names})), limit)
@@ -80,7 +82,7 @@ class NameLookup:
         return [Source(**s) for s in self._found[key]]
 
     @staticmethod
-    def _scan(corpus: _Corpus, pattern: re.Pattern[str], names: Sequence[str], limit: int) -> list[Source]:
+    def _scan(corpus: Corpus, pattern: re.Pattern[str], names: Sequence[str], limit: int) -> list[Source]:
         wanted = {name_text(n) for n in names}
         found: list[tuple[int, int]] = []
         # a plain substring test first (C speed): the regular expression runs on the few texts that can match
@@ -96,9 +98,7 @@ class NameLookup:
         found.sort()
         out = []
         for _, i in found[:limit]:
-            p = corpus.payloads[i]
-            out.append(make_source(url=p["url"], title=p.get("title") or p["url"], text=p.get("text") or "",
-                                   published=p.get("published"), chunk=int(p.get("chunk") or 0)))
+            out.append(payload_source(corpus.payloads[i]))
         return out
 
 
@@ -110,11 +110,5 @@ class NamingSearch(Protocol):
 
 
 def naming_backend(backend: object) -> NamingSearch | None:
-    """The backend itself, or the one a cache or the research memory wraps (`.backend`), when it can look names
-    up; None for a web search, which has no corpus to scan."""
-    seen = 0
-    while backend is not None and seen < 8:
-        if isinstance(backend, NamingSearch):
-            return backend
-        backend, seen = getattr(backend, "backend", None), seen + 1
-    return None
+    """The backend, or the one it wraps, when it can look names up; None for a web search."""
+    return wrapped_backend(backend, NamingSearch)

@@ -49,3 +49,22 @@ def make_source(
     if chunk is not None:
         source["chunk"] = int(chunk)
     return source
+
+
+
+def wrapped_backend(backend: object, kind: type) -> Any:
+    """The backend itself, or the one a cache or the research memory wraps (`.backend`), when it is a `kind` (a
+    runtime-checkable protocol: the knowledge base's lookups by name and by link); None when none is (a web
+    search has no corpus to look into). Typed by its callers: a protocol class is not a concrete `type[T]`."""
+    seen = 0
+    while backend is not None and seen < 8:
+        if isinstance(backend, kind):
+            return backend
+        backend, seen = getattr(backend, "backend", None), seen + 1
+    return None
+
+
+def payload_source(payload: dict[str, Any]) -> Source:
+    """A stored chunk's payload as a source, as the lookups over the stored payloads return it."""
+    return make_source(url=payload["url"], title=payload.get("title") or payload["url"], text=payload.get("text") or "",
+                       published=payload.get("published"), chunk=int(payload.get("chunk") or 0))

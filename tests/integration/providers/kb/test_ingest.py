@@ -213,3 +213,57 @@ def test_new_reading_rules_reach_files_already_stored(kb, documents_folder, monk
     monkeypatch.setattr(file_ingest, "READER_VERSION", "a later version")
     again = ingest_path(kb, documents_folder, progress=False)
     assert sorted(again.updated) == sorted(first.added) and again.unchanged == 0
+
+
+CHAPTER_PAGE = """<html><head><title>Chapter 30. Reliability and the Log</title></head><body>
+<div class="navheader"><a accesskey="p" href="disks.html">Prev</a> <a accesskey="n" href="reliability.html">Next</a></div>
+<div class="chapter" id="WAL"><h2 class="title">Chapter 30. Reliability and the Log</h2>
+<div class="toc"><dl class="toc"><dt><a href="reliability.html">30.1. Reliability</a></dt>
+<dt><a href="commit.html#ASYNC">30.2. Asynchronous Commit</a></dt><dt><a href="wal.html#TUNING">30.3. Tuning</a></dt></dl></div>
+<p>This chapter explains how the write-ahead log keeps committed data safe through a crash, see
+<a href="https://example.org/crash">a paper</a>.</p>
+<div class="sect1" id="TUNING"><h3>30.3. Tuning</h3><p>Larger log segments make checkpoints rarer.</p></div></div>
+<div class="navfooter"><a href="disks.html">Prev</a> <a href="index.html">Home</a></div></body></html>"""
+
+
+async def test_a_page_keeps_its_content_links_and_research_can_follow_them(kb, tmp_path):
+    root = tmp_path / "manual"
+    root.mkdir()
+    (root / "wal.html").write_text(CHAPTER_PAGE)
+    (root / "reliability.html").write_text(
+        "<title>30.1. Reliability</title><h2 id='REL'>30.1. Reliability</h2><p>Disks may cache writes and lie "
+        "about them.</p><h3 id='CACHE'>30.1.1. Caches</h3><p>A battery-backed cache survives a power loss.</p>")
+    (root / "commit.html").write_text(
+        "<title>30.2. Commit</title><h2 id='COMMIT'>30.2. Commit</h2><p>Commits wait for the log flush.</p>"
+        "<h3 id='ASYNC'>30.2.1. Asynchronous Commit</h3><p>An asynchronous commit returns before the flush.</p>")
+    (root / "disks.html").write_text("<title>Disks</title><p>A full disk stops the server from writing.</p>")
+    ingest_path(kb, root, progress=False)
+    carriers = [p for batch in kb.payloads() for p in batch if p.get("links")]
+    assert [(Path(p["url"]).name, p["chunk"]) for p in carriers] == [("wal.html#WAL", 0)], "stored once, on the opening"
+    assert carriers[0]["links"].split() == [(root / "reliability.html").as_uri(), (root / "commit.html").as_uri() + "#ASYNC",
+                                            (root / "wal.html").as_uri() + "#TUNING"]
+
+    search = KnowledgeBaseSearch(kb, score_threshold=-1)
+    chapter = carriers[0]["url"]
+    linked = await search.linked([chapter], 10)
+    # the linked page's opening, and the sections a link's anchor names, the page's own included; never the
+    # navigation's Prev/Home pages
+    assert [Path(s["url"]).name for s in linked] == ["reliability.html#REL", "commit.html#ASYNC", "wal.html#TUNING"]
+    assert linked[0]["text"] == "Disks may cache writes and lie about them."
+    assert await search.linked([chapter, linked[0]["url"]], 10) == linked[1:], "a page held is not offered again"
+    assert await search.linked([(root / "disks.html").as_uri()], 10) == [], "a page without links leads nowhere"
+
+
+def test_a_stored_page_that_reads_as_no_text_now_is_removed(kb, tmp_path):
+    root = tmp_path / "manual"
+    root.mkdir()
+    (root / "terms.html").write_text("<title>Terms</title><p>A checkpoint flushes dirty pages to disk.</p>")
+    (root / "vacuum.html").write_text("<title>Vacuum</title><p>Vacuum reclaims storage held by dead tuples.</p>")
+    ingest_path(kb, root, progress=False)
+    assert kb.count() == 2
+    # the same page rebuilt as an index of links: nothing of it is content now, and its old text is stale
+    (root / "terms.html").write_text("<title>Terms</title><div class='index'><a href='vacuum.html'>vacuum</a></div>")
+    report = ingest_path(kb, root, progress=False)
+    assert [Path(uri).name for uri in report.removed] == ["terms.html"]
+    assert [name for name, _ in report.skipped] == ["terms.html"]
+    assert kb.count() == 1

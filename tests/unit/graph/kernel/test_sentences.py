@@ -64,6 +64,15 @@ def test_sentences_split_after_full_stops_but_not_after_initials_and_compare_wit
     assert CITATION.findall("a [1, 2] b [3-4]") == ["1, 2", "3-4"]
 
 
+def test_an_ellipsis_inside_a_sentence_is_not_its_end():
+    text = ("With --create, pg_restore also restores any ALTER DATABASE ... SET ... commands that mention this "
+            "database [11]. It needs a connection.")
+    assert split_sentences(text) == [
+        "With --create, pg_restore also restores any ALTER DATABASE ... SET ... commands that mention this database [11].",
+        "It needs a connection.",
+    ]
+
+
 def test_a_definitions_subject_stands_in_for_the_pronoun_that_follows_it():
     from nexa_research.kernel.sentences import named_subject, with_subject_named
 

@@ -115,3 +115,9 @@ def test_the_setting_most_sources_share_is_not_a_lead(relevance):
     ]
     found = leads(relevance, "The Great Depression and the New Deal", section)
     assert "United States" not in found and "President Herbert Hoover" in found
+
+
+def test_a_manuals_pointer_to_its_own_parts_is_not_a_name():
+    text = ("Logical replication is described in Section 29.2 and Table 9.1 of the manual. The settings are in "
+            "Chapter 20, written by Tom Lane.")
+    assert mentioned_names(text) == ["Tom Lane"]

@@ -157,8 +157,9 @@ def test_a_vague_title_gets_the_topic_as_its_subject():
 
 
 def test_titles_about_the_report_itself_are_generic():
-    for title in ("Sections", "Main topic", "Key sections"):
+    for title in ("Sections", "Main topic", "Key sections", "Description", "Notes", "Synopsis and parameters"):
         assert generic_title(title), title
+    assert not generic_title("VACUUM: Description")  # the page's subject is named
     assert not generic_title("Sections of the Roman army")  # a subject is named
 
 

@@ -142,3 +142,13 @@ def test_a_list_of_longer_items_stays_a_list_of_units():
     units = sections_by_anchor(page)["R"][1].split("\n\n")
     assert units == ["There are several scenarios in which to rebuild an index:", "An index has become corrupted. "
                      "Software bugs can cause it.", "An index has become bloated.", "Features: one; two."]
+
+
+def test_a_back_of_the_book_index_is_not_content():
+    page = read_html("""<html><head><title>Index</title></head><body><div class="index" id="BOOKINDEX">
+<h1 class="title">Index</h1><div class="index"><p class="indexdiv-quicklinks"><a href="#A">A</a> | <a href="#T">T</a></p>
+<div class="indexdiv"><h3>T</h3><dl><dt>transaction isolation level, <a href="iso.html">Transaction Isolation</a>,
+<a href="set.html">Statement Behavior</a></dt></dl></div></div></div>
+<table class="indextable genindextable"><tr><td><ul><li>vacuum, <a href="v.html">Routine Vacuuming</a></li></ul></td></tr></table>
+</body></html>""")
+    assert page.text == "" and page.links == []
