@@ -31,12 +31,15 @@ _SENTENCE_END = re.compile(
 # opening phrases: "Constructed between 1931 and 1936, during the Great Depression, it was dedicated ..." (the
 # Hoover Dam) needs the sentence saying what "it" is. A manual's "In this approach, the idea is ..." and "Note that
 # they also use extra disk space" (a PostgreSQL report's introduction and conclusion) lean the same way, and so do a
-# narrative's "Now another detail of PostgreSQL enters the stage" and "The above demonstrates how ...".
+# narrative's "Now another detail of PostgreSQL enters the stage" and "The above demonstrates how ...". A pronoun
+# right after a subordinating word leans too, however long the clause: "Though he is most famous for his
+# contributions to photography, he was also ..." (Daguerre's article) was printed under a section on cameras.
 NEEDS_ANTECEDENT = re.compile(
     r"^(?:(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,60},\s+){0,2}(?:[a-z]+ly\s+)?"
     r"(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b"
     r"|(?:before|after|since|until|during|by|from|at|in|under|despite|following|besides) (?:this|that|these|those|then)\b"
     r"|(?:note|notice) that (?:it|its|this|these|those|they|their|he|she|his|her)\b"
+    r"|(?:(?:even )?though|although|while|whereas|when|because|once|if|as) (?:it|its|he|she|his|her|they|their)\b"
     r"|(?:some|many|most|several|all|each|both|one|none|few|two|three|either|neither) of (?:these|those|them|this|which)\b"
     r"|(?:in addition|additionally|also|moreover|furthermore|however|nevertheless|nonetheless|besides|likewise|"
     r"similarly|instead|therefore|thus|hence|consequently|accordingly|as a result|in fact|in turn|meanwhile|otherwise|"

@@ -64,6 +64,12 @@ def test_sentences_split_after_full_stops_but_not_after_initials_and_compare_wit
     assert CITATION.findall("a [1, 2] b [3-4]") == ["1, 2", "3-4"]
 
 
+def test_a_pronoun_after_a_subordinating_word_leans_on_the_sentence_before():
+    assert leans_on_previous("Though he is most famous for his contributions to photography, he was also a painter.")
+    assert leans_on_previous("Although its output was small, the press spread quickly.")
+    assert not leans_on_previous("Though photography was invented in France, the process soon reached Britain.")
+
+
 def test_an_ellipsis_inside_a_sentence_is_not_its_end():
     text = ("With --create, pg_restore also restores any ALTER DATABASE ... SET ... commands that mention this "
             "database [11]. It needs a connection.")
