@@ -64,10 +64,8 @@ class LinkLookup:
         self._mapped: tuple[Corpus, PageLinks] | None = None
         self._lock = threading.Lock()
 
-    def _links(self) -> PageLinks | None:
+    def _links(self) -> PageLinks:
         corpus = self._names.corpus()
-        if corpus is None:
-            return None
         with self._lock:
             if self._mapped is None or self._mapped[0] is not corpus:
                 self._mapped = (corpus, PageLinks(corpus))
@@ -76,9 +74,9 @@ class LinkLookup:
     def linked(self, urls: Sequence[str], limit: int) -> list[Source]:
         """The first chunk of each section or page that the pages of `urls` link to, in the order of `urls` and
         of their links, once each, leaving out the sections of `urls` themselves; at most `limit`."""
-        links = self._links()
-        if links is None or limit <= 0:
+        if limit <= 0:
             return []
+        links = self._links()
         held = {normalize_url(u) for u in urls}
         out: dict[str, Source] = {}
         uris = [uri for page in dict.fromkeys(_page(u) for u in urls) for uri in links.links.get(page, [])]

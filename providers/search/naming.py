@@ -54,7 +54,7 @@ class NameLookup:
         self._lock = threading.Lock()
         self._found: dict[tuple[tuple[str, ...], int], list[Source]] = {}  # every section of a run asks the same
 
-    def corpus(self) -> Corpus | None:
+    def corpus(self) -> Corpus:
         """The chunks' payloads, read once per process and again after an ingest (the chunk count changed); the
         page links (providers/search/links.py) read the same copy."""
         count = self.kb.count()
@@ -62,10 +62,8 @@ class NameLookup:
             if self._corpus is None or count != self._count:
                 self._count = count
                 self._found.clear()
-                if count > MAX_SCANNED_CHUNKS:
-                    self._corpus = Corpus([])
-                else:
-                    self._corpus = Corpus([p for page in self.kb.payloads() for p in page])
+                payloads = [] if count > MAX_SCANNED_CHUNKS else [p for page in self.kb.payloads() for p in page]
+                self._corpus = Corpus(payloads)
             return self._corpus
 
     def naming(self, names: Sequence[str], limit: int) -> list[Source]:
@@ -73,9 +71,9 @@ class NameLookup:
         whose title is one of the names is the subject's own article, which the search by meaning finds: it is
         left out."""
         pattern = naming_pattern(names)
-        corpus = self.corpus()
-        if pattern is None or corpus is None:
+        if pattern is None:
             return []
+        corpus = self.corpus()
         key = (tuple(sorted({name_text(n) for n in names})), limit)
         if key not in self._found:
             self._found[key] = self._scan(corpus, pattern, names, limit)

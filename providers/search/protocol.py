@@ -51,7 +51,6 @@ def make_source(
     return source
 
 
-
 def wrapped_backend(backend: object, kind: type) -> Any:
     """The backend itself, or the one a cache or the research memory wraps (`.backend`), when it is a `kind` (a
     runtime-checkable protocol: the knowledge base's lookups by name and by link); None when none is (a web
