@@ -6,14 +6,8 @@ Each sentence of every part gets at most one kind, the first that applies, most 
 - glued_heading: a sentence that opens with a heading of the page it cites, run into the text after it without
   a stop ("Vacuuming Basics PostgreSQL's VACUUM command ...", "Tip When the ..."); the headings are read from the
   cited pages when they are local HTML files (`cited_headings`);
-- markup: Markdown or HTML left in the text (`**`, `##`, backticks, list markers, `[...]` that is not a
-  numeric citation, tags, entities);
-- foreign_script: CJK, Cyrillic, Arabic, Hebrew, Devanagari or Thai characters in a report written in English
-  (small models drift into another script mid-sentence);
-- label: a label or list heading left over ("Key points:", "Sources: [1], [2]", "Note: ...");
-- question: the report should state findings, not ask;
-- short: one or two words;
-- unterminated: no closing . ! or ? (or a trailing ellipsis): cut off mid-sentence.
+- then the kernel's kinds of a broken sentence (kernel/fragments.py: markup, foreign_script, label, question,
+  short, unterminated), the one definition the pipeline prints by too.
 """
 
 from __future__ import annotations
@@ -29,29 +23,15 @@ from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 from pydantic import BaseModel, computed_field
 
 from nexa_research.evals.report_text import report_sentences
+from nexa_research.kernel.fragments import KINDS as BROKEN_KINDS
+from nexa_research.kernel.fragments import broken_kind
 from nexa_research.kernel.sentences import CITATION
 from nexa_research.report import Report
 
-KINDS = ("navigation", "glued_heading", "markup", "foreign_script", "label", "question", "short", "unterminated")
+KINDS = ("navigation", "glued_heading", *BROKEN_KINDS)
 _FURNITURE = ("Prev", "Previous", "Up", "Next", "Home")
 _LABELS = frozenset({"Note", "Tip", "Warning", "Caution", "Important", "Hint", "Attention", "Danger"})
 _HEADING_NUMBER = re.compile(r"^\s*(?:(?:Chapter|Part|Appendix|Section)\s+\S+?[.:]?\s+|\d+(?:\.\d+)*\.?\s+|[A-Z](?:\.\d+)+\.?\s+)")
-
-_MARKUP = re.compile(
-    r"\*\*|__|`|(?:^|\s)#{1,6}(?=\s|$)|^\s*(?:[-*+•]|\d+[.)])\s|</?[A-Za-z][^>]*>|&(?:[a-z]+|#\d+);"
-    r"|\[(?!\s*\d+(?:\s*[-–,]\s*\d+)*\s*\])[^\]]*\]"
-)
-_FOREIGN = re.compile(
-    "[\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f\u0e00-\u0e7f\u3000-\u30ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef\ufffd]"
-)
-_LABEL = re.compile(
-    r"^(?:key\s+points?|key\s+takeaways?|takeaways?|notes?|summary|in\s+summary|sources?|references?|citations?|"
-    r"answer|question|title|section(?:\s+\d+)?|paragraph|outline|findings|conclusion|introduction|overview)\s*:",
-    re.I,
-)
-_CLOSERS = "\"'”’)]* "
-
 
 class Fragment(BaseModel):
     where: str
@@ -115,20 +95,7 @@ def fragment_kind(sentence: str, english: bool = True, headings: Collection[str]
         return "navigation"
     if headings and glued_heading(" ".join(CITATION.sub(" ", text).split()), headings):
         return "glued_heading"
-    if _MARKUP.search(text):
-        return "markup"
-    if english and _FOREIGN.search(text):
-        return "foreign_script"
-    plain = " ".join(CITATION.sub(" ", text).split()).rstrip(_CLOSERS)
-    if _LABEL.match(plain) or plain.endswith(":"):
-        return "label"
-    if plain.endswith("?"):
-        return "question"
-    if len(re.findall(r"\w+", plain)) <= 2:
-        return "short"
-    if not plain.endswith((".", "!", "?")) or plain.endswith(("...", "…")):
-        return "unterminated"
-    return None
+    return broken_kind(text, english)
 
 
 def is_english(report: Report) -> bool:

@@ -20,19 +20,11 @@ from pydantic import BaseModel, computed_field
 
 from nexa_research.evals.report_text import bibliography_by_number, cited_in_sections
 from nexa_research.evals.similarity import Similarity
+from nexa_research.kernel.title_words import names_no_subject
+from nexa_research.kernel.words import words
 from nexa_research.providers.relevance import embedded_text
 from nexa_research.report import Report
 
-GENERIC_WORDS = frozenset(
-    "introduction intro background overview conclusion conclusions concluding summary executive discussion final "
-    "thoughts remarks closing key points takeaways findings details information general miscellaneous misc other "
-    "topics notes references sources bibliography further reading context preface abstract highlights main body "
-    "section part chapter history historical definition definitions basics fundamentals importance significance "
-    "impact future outlook analysis aspects considerations facts perspectives content contents covered cover areas "
-    "area questions question example examples description synopsis parameters compatibility outputs".split()
-)
-_FILLER = frozenset("the a an of and on to in for its their this our by each all".split())
-_ROMAN = re.compile(r"^[ivxlc]+$")
 _NUMBERED = re.compile(r"^\s*(?:(?i:chapter|part|appendix|section)\s+(?:\d+|[IVXLCivxlc]+|[A-Za-z])\b[.:]?|\d+(?:\.\d+)+\.?|\d+\.)\s+(?=[A-Z])")
 
 
@@ -44,12 +36,12 @@ def is_numbered(title: str) -> bool:
 def title_key(title: str) -> str:
     """A title as compared for identity: lower case, words only, leading numbering ("2.", "Section 3:") dropped."""
     text = re.sub(r"^\s*(?:(?:section|part|chapter)\s+)?(?:\d+|[ivxlc]+)\s*[.:)\-–]\s*", "", title.strip(), flags=re.I)
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+    return " ".join(words(text))
 
 
 def is_generic(title: str) -> bool:
-    words = [w for w in re.sub(r"[^\w\s]", " ", title.lower()).split() if w not in _FILLER]
-    return not words or all(w in GENERIC_WORDS or w.isdigit() or _ROMAN.match(w) for w in words)
+    """A title naming no subject, by the kernel's title vocabulary (the planner's checks read the same words)."""
+    return names_no_subject(title)
 
 
 def section_query(title: str, topic: str) -> str:

@@ -9,17 +9,11 @@ abbreviation or an initial ("c.", "J.") is joined to what follows, and citations
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from nexa_research.kernel.sentences import CITATION, split_sentences
 from nexa_research.nodes.text.citations import cited_numbers
 from nexa_research.report import BibliographyEntry, Report
-
-_LEADING_CITATIONS = re.compile(r"^((?:\s*\[\d+(?:\s*[-–,]\s*\d+)*\])+)\s*")
-_ABBREVIATION = re.compile(
-    r"(?:^|\s)(?:[A-Z]|c|ca|St|Dr|Mr|Mrs|Ms|Prof|No|vs|Jr|Sr|Mt|Ft|Gen|Col|Capt|Lt|Rev|Co|Inc|Ltd|U\.S|e\.g|i\.e)\.$"
-)
 
 
 @dataclass(frozen=True)
@@ -48,24 +42,8 @@ def report_parts(report: Report) -> list[tuple[str, str]]:
 
 
 def split_text(text: str) -> list[str]:
-    """The sentences of a text, line by line, with abbreviation splits and trailing citations repaired."""
-    out: list[str] = []
-    for line in text.splitlines():
-        pieces: list[str] = []
-        for piece in split_sentences(line.strip()):
-            piece = piece.strip()
-            lead = _LEADING_CITATIONS.match(piece)
-            if lead and pieces:
-                pieces[-1] = f"{pieces[-1]} {lead.group(1).strip()}"
-                piece = piece[lead.end():].strip()
-            if not piece:
-                continue
-            if pieces and _ABBREVIATION.search(pieces[-1]):
-                pieces[-1] = f"{pieces[-1]} {piece}"
-            else:
-                pieces.append(piece)
-        out.extend(pieces)
-    return out
+    """The sentences of a text, line by line, cut by the kernel's one splitter (as the pipeline cuts them)."""
+    return [sentence for line in text.splitlines() for sentence in split_sentences(line)]
 
 
 def report_sentences(report: Report) -> list[Sentence]:

@@ -12,13 +12,18 @@ import re
 # [3], [1, 2], [1-3], [2][4] (the last is two matches)
 CITATION = re.compile(r"\[(\d+(?:\s*[-–,]\s*\d+)*)\]")
 
-# No break after an initial or a common abbreviation: "C. A. Parsons and Company", "Dr. Snow", "St. Paul", "c. 1450";
-# nor after an ellipsis, which a manual writes inside a sentence for what it leaves out ("any ALTER DATABASE ... SET
-# ... commands that mention this database" was cut at the first "..." and printed as a documents report's summary).
-_SENTENCE_END = re.compile(
-    r"(?<!\.\.\.)(?<![\s(][A-HJ-UWYZ]\.)(?<!\bMr\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bvs\.)(?<!\bNo\.)(?<!\bc\.)"
-    r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])"
+# A break after . ! or ? before a capital, a digit, or an opening quote or bracket; none after an ellipsis, which a
+# manual writes inside a sentence for what it leaves out ("any ALTER DATABASE ... SET ... commands that mention this
+# database" was cut at the first "..." and printed as a documents report's summary).
+_SENTENCE_END = re.compile(r"(?<!\.\.\.)(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])")
+# No break after an initial or a common abbreviation: "C. A. Parsons and Company", "Dr. Snow", "St. Paul", "c. 1450",
+# "e.g. Venice", "Apple Inc. and". I, V and X are left out: "World War I." and "Henry V." end sentences.
+_ABBREVIATION = re.compile(
+    r"(?:^|[\s(])(?:[A-HJ-UWYZ]|c|ca|St|Dr|Mr|Mrs|Ms|Prof|No|vs|Jr|Sr|Mt|Ft|Gen|Col|Capt|Lt|Rev|Co|Inc|Ltd|U\.S|"
+    r"e\.g|i\.e)\.$"
 )
+# Citations a writer put after the full stop ("It spread quickly. [2] Then ...") belong to the sentence before.
+_LEADING_CITATIONS = re.compile(rf"^((?:\s*{CITATION.pattern})+)\s*")
 # A sentence that opens on a pronoun or a demonstrative leans on the one before it, also after a short opening
 # phrase: "Among South American rivers, it is second in length only to the Amazon" is about the Paraná; "In a joint
 # presentation with Alfred Russel Wallace, he introduced ..." about Darwin.
@@ -34,8 +39,11 @@ _SENTENCE_END = re.compile(
 # narrative's "Now another detail of PostgreSQL enters the stage" and "The above demonstrates how ...". A pronoun
 # right after a subordinating word leans too, however long the clause: "Though he is most famous for his
 # contributions to photography, he was also ..." (Daguerre's article) was printed under a section on cameras.
+# Up to two opening phrases, each ended by a comma: "Spanning over 6,400 km (4,000 mi) on land, " (a comma or a
+# point between digits is part of a number, not the end of a phrase).
+_OPENING_PHRASES = r"(?:(?:[^,.;:]|[,.](?=\d)){1,60},\s+){0,2}"
 NEEDS_ANTECEDENT = re.compile(
-    r"^(?:(?:(?:according to|like|unlike|for) )?(?:[^,.;:]{1,60},\s+){0,2}(?:[a-z]+ly\s+)?"
+    rf"^(?:(?:(?:according to|like|unlike|for) )?{_OPENING_PHRASES}(?:[a-z]+ly\s+)?"
     r"(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b"
     r"|(?:before|after|since|until|during|by|from|at|in|under|despite|following|besides) (?:this|that|these|those|then)\b"
     r"|(?:note|notice) that (?:it|its|this|these|those|they|their|he|she|his|her)\b"
@@ -87,7 +95,22 @@ def sentence_key(sentence: str) -> str:
 
 
 def split_sentences(paragraph: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(paragraph.strip()) if s.strip()]
+    """The sentences of one paragraph, in order: no break after an abbreviation, and citations written after a
+    full stop kept with the sentence they follow."""
+    pieces: list[str] = []
+    for piece in _SENTENCE_END.split(paragraph.strip()):
+        piece = piece.strip()
+        lead = _LEADING_CITATIONS.match(piece)
+        if lead and pieces:
+            pieces[-1] = f"{pieces[-1]} {lead.group(1).strip()}"
+            piece = piece[lead.end():].strip()
+        if not piece:
+            continue
+        if pieces and _ABBREVIATION.search(pieces[-1]):
+            pieces[-1] = f"{pieces[-1]} {piece}"
+        else:
+            pieces.append(piece)
+    return pieces
 
 
 # A reference text's opening sentence names its subject before "is"/"was" ("The Black Death was ...", "Edward III,
@@ -98,7 +121,10 @@ _SUBJECT = re.compile(
 )
 _NOT_A_SUBJECT = re.compile(r"^(?:It|He|She|They|This|That|These|Those|There|Its|His|Her|Their|A|An|The)\b(?! [A-Z])")
 # "It" that stands for the subject, not the "it" of "it is estimated that" or "it was not until"
-_SUBJECT_PRONOUN = re.compile(r"^(?P<pronoun>It|He|She|Its|His|Her)\b(?P<rest>.*)$", re.S)
+_SUBJECT_PRONOUN = re.compile(
+    rf"^(?P<lead>(?=[A-Z]){_OPENING_PHRASES})?(?P<pronoun>It|He|She|Its|His|Her|it|he|she|its|his|her)\b(?P<rest>.*)$",
+    re.S,
+)
 _EXPLETIVE_IT = re.compile(r"^It (?:is|was|has been|had been|seems|seemed|appears|appeared) (?:\w+ )?(?:that|to|not until|whether)\b")
 
 
@@ -117,9 +143,14 @@ def with_subject_named(sentence: str, subject: str) -> str | None:
     the sentence before it; None when it does not open on such a pronoun, or on an "it" that stands for nothing
     ("It is estimated that ...")."""
     match = _SUBJECT_PRONOUN.match(sentence.strip())
-    if match is None or _EXPLETIVE_IT.match(sentence.strip()):
+    if match is None:
         return None
-    possessive = match["pronoun"] in {"Its", "His", "Her"}
+    lead, pronoun = match["lead"] or "", match["pronoun"]
+    if pronoun[0].isupper() == bool(lead) or _EXPLETIVE_IT.match(pronoun.capitalize() + match["rest"]):
+        return None  # "Historically, It" is no sentence; "it is estimated that" stands for nothing
+    possessive = pronoun.lower() in {"its", "his", "her"}
     name = f"{subject}’" if possessive and subject.endswith("s") else f"{subject}'s" if possessive else subject
-    rewritten = f"{name}{match['rest']}"
+    if lead:  # "Historically, Lanzhou has been ...", "In 1928, the penicillin ..."
+        name = re.sub(r"^(The|A|An) ", lambda m: f"{m[1].lower()} ", name)
+    rewritten = f"{lead}{name}{match['rest']}"
     return None if leans_on_previous(rewritten) else rewritten

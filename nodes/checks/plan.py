@@ -12,36 +12,15 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from nexa_research.kernel.fragments import non_latin_letters
+from nexa_research.kernel.title_words import META_WORDS, names_no_subject, names_report_part
 from nexa_research.kernel.words import STOPWORDS, content_words, stem, words
 from nexa_research.nodes.checks.topic_parts import topic_parts
-from nexa_research.nodes.text.fragments import foreign_letters
 from nexa_research.providers.documents.model import HEADING_SEPARATOR
 from nexa_research.providers.documents.titles import contextless
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import Source
 
-GENERIC_WORDS = frozenset(
-    "introduction intro conclusion conclusions overview summary background references appendix discussion "
-    "epilogue prologue preface abstract outlook definition definitions".split()
-)
-# Words that name an angle rather than a subject: a title made only of these ("Causes", "Effects and impact")
-# could head a section of any report.
-VAGUE_WORDS = frozenset(
-    "causes cause effects effect impact impacts implications consequences legacy history origins origin development "
-    "significance analysis context aftermath results influence importance role future challenges key main major "
-    "general aspects factors features overall".split()
-)
-# Words about the report itself, or about a page's place in a manual: a title made only of these ("Sections", "Main topic", "Main topics covered", "Key
-# areas covered by each section": both from the eval's coral reef plan; "Example questions", the transistor's;
-# "Additional Information", the Hanseatic League's) names no subject.
-META_WORDS = frozenset(
-    "section sections report topic topics chapter chapters part parts paragraph paragraphs title covered cover "
-    "covers areas area points point questions question items example examples sample additional information "
-    "details miscellaneous notes further reading "
-    # the fixed headings of a manual's reference page ("VACUUM › Description", "CREATE INDEX › Notes"): a section
-    # a small planner titled "Description" from them names no subject
-    "description synopsis parameters compatibility outputs options usage arguments".split()
-)
 MAX_TITLE_WORDS = 12
 
 
@@ -53,9 +32,9 @@ def generic_title(title: str) -> bool:
     title_words = words(title)
     if title.strip().endswith("?") or len(title.split()) > MAX_TITLE_WORDS:
         return True
-    if not title_words or any(w in GENERIC_WORDS for w in title_words) or " ".join(title_words) in {"final thoughts", "key findings"}:
+    if not title_words or names_report_part(title):
         return True
-    if all(w in META_WORDS or w in VAGUE_WORDS or w in STOPWORDS for w in title_words) and any(w in META_WORDS for w in title_words):
+    if names_no_subject(title) and any(w in META_WORDS for w in title_words):
         return True
     return vague_title(title)
 
@@ -88,13 +67,14 @@ def as_heading(title: str) -> str:
 def vague_title(title: str) -> bool:
     """An angle without its subject: "Causes", "Effects and impact"."""
     title_words = words(title)
-    return bool(title_words) and all(w in VAGUE_WORDS or w in STOPWORDS for w in title_words)
+    return (bool(title_words) and names_no_subject(title) and not names_report_part(title)
+            and not any(w in META_WORDS for w in title_words))
 
 
 def with_subject(section: PlannedSection, topic: str) -> PlannedSection:
     """"Causes" becomes "Causes of the Black Death in fourteenth-century Europe": the model's angle is often right,
     only its subject is missing. Other titles are returned unchanged."""
-    if not vague_title(section.title) or any(w in GENERIC_WORDS for w in words(section.title)):
+    if not vague_title(section.title) or names_report_part(section.title):
         return section
     first, _, rest = topic.strip().partition(" ")
     subject = f"{first.lower()} {rest}" if first.lower() in {"the", "a", "an"} else topic.strip()
@@ -228,7 +208,7 @@ async def plan_problems(
             problems.append(f"section {s.title!r} is generic: name its subject instead (the report has its own introduction and conclusion)")
     for i, s in enumerate(sections):
         # a 0.5B model slips into the script of its training mix ("Penicillin作用"): the report's summary printed it
-        if i not in bad and foreign_letters(s.title) and not foreign_letters(topic):
+        if i not in bad and non_latin_letters(s.title) and not non_latin_letters(topic):
             bad.add(i)
             problems.append(f"section {s.title!r} has words in another script: write every title in the topic's language")
     for i in restated_topic(topic, [s.title for s in sections]):

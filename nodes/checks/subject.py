@@ -35,9 +35,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from nexa_research.kernel.calibration import cutoff
+from nexa_research.kernel.title_words import ANGLE_WORDS
 from nexa_research.kernel.words import STOPWORDS, name_text, stem
 from nexa_research.kernel.words import stems as kernel_stems
-from nexa_research.nodes.checks.plan import VAGUE_WORDS
 from nexa_research.state import Source
 from nexa_research.urls import normalize_url
 
@@ -55,7 +55,7 @@ def topic_phrases(topic: str) -> set[str]:
     """Runs of two or more consecutive content words of the topic: "printing press" and "europe" is not one."""
     runs: list[list[str]] = [[]]
     for word in name_text(topic).split():
-        if word in STOPWORDS or word in VAGUE_WORDS:
+        if word in STOPWORDS or word in ANGLE_WORDS:
             runs.append([])
         else:
             runs[-1].append(word)
@@ -91,7 +91,7 @@ class TopicSubject:
     @classmethod
     def from_survey(cls, topic: str, scored: Sequence[tuple[Source, float]]) -> TopicSubject:
         ranked = sorted(scored, key=lambda pair: -pair[1])
-        stems = kernel_stems(topic) - {stem(w) for w in VAGUE_WORDS}
+        stems = kernel_stems(topic) - {stem(w) for w in ANGLE_WORDS}
         if not ranked:
             return cls(topic_stems=sorted(stems))
         best = ranked[0][1]

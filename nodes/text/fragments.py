@@ -9,15 +9,13 @@ same rules, so one definition of "a fragment" serves the whole pipeline.
 from __future__ import annotations
 
 import re
-import unicodedata
 
+from nexa_research.kernel.fragments import broken_kind, non_latin_letters
 from nexa_research.kernel.sentences import CITATION, split_sentences
 
 MIN_WORDS = 5
 _PARENTHETICAL = re.compile(r"\s*\([^()]*\)")
 _PRONUNCIATION = re.compile(r"[ˈˌ/\[\]]|pronunciation|listen|lit\.|romani[sz]ed", re.IGNORECASE)
-_MARKUP = re.compile(r"\*\*|__|##|`|<[^>]{1,40}>|\[\s*\]|\[[^\]\d][^\]]*\]|^\s*[-*•]\s|^\s*\d+[.)]\s")
-_LABEL = re.compile(r"^[\w\s'’-]{1,40}:\s*$|^(?:note|key points?|summary|sources?|references?|in conclusion)\s*:", re.I)
 _GLUED = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
 _SPACES = re.compile(r"\s+")
 # a manual's sentence may open on a name in lower case: "vacuum_defer_cleanup_age (integer): Specifies ...",
@@ -44,23 +42,12 @@ _TABLE_ROW = re.compile(r"^(?:[A-Z0-9][^:;.]{0,39}: [^;]{1,120}; )+[A-Z0-9][^:;.
 _DANGLING = re.compile(r"(?:\b(?:and|or|but|of|the|a|an|to|in|with|for|by|as|that|which)|[,;:–-])\s*$", re.IGNORECASE)
 
 
-def foreign_letters(text: str) -> bool:
-    """True when `text` has letters outside the Latin script (Greek, CJK, Cyrillic, IPA...)."""
-    for char in text:
-        code = ord(char)
-        if code < 0x250 or 0x1E00 <= code <= 0x1EFF:
-            continue
-        if unicodedata.category(char).startswith("L") or unicodedata.category(char) == "Lm":
-            return True
-    return False
-
-
 def _drop_noise_parentheticals(text: str) -> str:
     """Parentheses holding a pronunciation, another script or nothing at all go; "(1346-1353)" stays."""
 
     def replace(match: re.Match[str]) -> str:
         inner = match.group(0).strip()[1:-1].strip()
-        if not inner or foreign_letters(inner) or _PRONUNCIATION.search(inner):
+        if not inner or non_latin_letters(inner) or _PRONUNCIATION.search(inner):
             return ""
         return match.group(0)
 
@@ -78,22 +65,17 @@ def fragment_reason(sentence: str, min_words: int = MIN_WORDS) -> str | None:
     bare = CITATION.sub("", sentence).strip()
     if not bare:
         return "empty"
-    if foreign_letters(bare):
-        return "foreign script"
-    if _MARKUP.search(bare):
-        return "markup"
-    if _LABEL.search(bare):
-        return "label"
-    if bare.endswith("?"):
-        return "question"
+    kind = broken_kind(bare)  # what the eval counts as broken, by the kernel's one definition
+    if kind is not None:
+        return kind
+    if non_latin_letters(bare):
+        return "other letters"
     if _META.search(bare):
         return "about the report, not the subject"
     if _CROSS_REFERENCE.match(bare):
         return "a pointer to another part of the document"
     if _TABLE_ROW.match(bare.rstrip(".")):
         return "a table row"
-    if bare[-1] not in ".!\"'”)":
-        return "unterminated"
     words = bare.split()
     if len(words) < min_words:
         return "too short"

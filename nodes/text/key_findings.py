@@ -11,10 +11,12 @@ in the sections already, so they are *moved*, not copied (a copy is a repetition
   section's title and the topic; when no leading source has one to spare, the sentences closest to the topic
   anywhere, one per section (a one-section report's summary said "This report examines ...");
 - the conclusion takes the sentences closest to the topic among those that close a passage.
-A sentence moves only when it stands alone: it does not lean on the one before it ("He ...", "The title ..."),
-the next does not lean on it (or only by a pronoun for the subject the moving sentence names, which is then
-written out: "It was one of the most fatal pandemics" stays as "The Black Death was one of ..."), it carries a citation, it is not its section's only sentence citing that source, and the section
-keeps `MIN_LEFT` sentences. So every section still reads on its own, and no source leaves a section.
+A sentence moves only when it stands alone: it does not lean on the one before it ("The title ...", or a pronoun
+other than one for the subject the sentence before it names, which is then written out: "Historically, it has
+been a major link on the Northern Silk Road" moves as "Historically, Lanzhou has been ..."), the next does not
+lean on it (or only by a pronoun for the subject the moving sentence names, written out the same way: "It was one
+of the most fatal pandemics" stays as "The Black Death was one of ..."), it carries a citation, it is not its
+section's only sentence citing that source, and the section keeps `MIN_LEFT` sentences. So every section still reads on its own, and no source leaves a section.
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ class _Sections:
                     if (
                         not cited_numbers(text)
                         or len(s.bare.split()) < MIN_WORDS
-                        or leans_on_previous(s.bare, first=k == 0)
+                        or (leans_on_previous(s.bare, first=k == 0) and self._named_here(s) is None)
                         or (follower and leans_on_previous(follower) and self._renamed(s) is None)
                         or not self._cites_elsewhere(s)
                     ):
@@ -129,14 +131,26 @@ class _Sections:
         subject = named_subject(s.text) if s.position + 1 < len(sentences) else None
         return with_subject_named(sentences[s.position + 1], subject) if subject else None
 
+    def _named_here(self, s: _Sentence) -> str | None:
+        """`s` with its opening pronoun written out as the subject the sentence before it names ("Historically,
+        it has been a major link on the Northern Silk Road" after "Lanzhou ... is the capital of Gansu"), when it
+        leans only by that pronoun: it then reads on its own wherever it moves."""
+        if s.position == 0:
+            return None
+        subject = named_subject(self.parsed[s.section][s.paragraph][s.position - 1])
+        return with_subject_named(s.text, subject) if subject else None
+
     def move(self, s: _Sentence) -> str:
         sentences = self.parsed[s.section][s.paragraph]
+        text = s.text.strip()
+        if leans_on_previous(s.bare, first=s.position == 0):
+            text = (self._named_here(s) or text).strip()
         if s.position + 1 < len(sentences) and leans_on_previous(CITATION.sub("", sentences[s.position + 1]).strip()):
             renamed = self._renamed(s)
             if renamed is not None:
                 sentences[s.position + 1] = renamed
         self.moved.add((s.section, s.paragraph, s.position))
-        return s.text.strip()
+        return text
 
     def contents(self) -> list[str]:
         out = []

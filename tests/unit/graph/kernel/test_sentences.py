@@ -8,6 +8,7 @@ from nexa_research.kernel.sentences import (
     leans_on_previous,
     sentence_key,
     split_sentences,
+    with_subject_named,
 )
 
 
@@ -64,6 +65,17 @@ def test_sentences_split_after_full_stops_but_not_after_initials_and_compare_wit
     assert CITATION.findall("a [1, 2] b [3-4]") == ["1, 2", "3-4"]
 
 
+def test_one_splitter_for_pipeline_and_eval_keeps_abbreviations_and_late_citations():
+    from nexa_research.evals.report_text import split_text
+
+    text = ("Apple Inc. and Prof. Lee met in the U.S. in 1990. It spread quickly. [2] Then it reached Venice, "
+            "e.g. Murano. World War I. The war ended.")
+    expected = ["Apple Inc. and Prof. Lee met in the U.S. in 1990.", "It spread quickly. [2]",
+                "Then it reached Venice, e.g. Murano.", "World War I.", "The war ended."]
+    assert split_sentences(text) == expected
+    assert split_text(text) == expected  # the eval reads a report's sentences as the pipeline cut them
+
+
 def test_a_pronoun_after_a_subordinating_word_leans_on_the_sentence_before():
     assert leans_on_previous("Though he is most famous for his contributions to photography, he was also a painter.")
     assert leans_on_previous("Although its output was small, the press spread quickly.")
@@ -92,3 +104,15 @@ def test_a_definitions_subject_stands_in_for_the_pronoun_that_follows_it():
         "Edward III's fifty-year reign is one of the longest.")
     assert with_subject_named("It is estimated that 50 million died.", "The Black Death") is None  # an "it" for nothing
     assert with_subject_named("However, it was an intermittent conflict.", "The war") is None  # a connective leans still
+
+
+def test_an_opening_phrase_with_a_number_in_it_still_leans_and_its_pronoun_can_be_written_out():
+    # "6,400" is a number, not the end of the phrase: the Silk Road report printed this first in its section
+    spanning = "Spanning over 6,400 km (4,000 mi) on land, it played a central role in trade [1]."
+    assert leans_on_previous(spanning, first=True)
+    assert with_subject_named(spanning, "The Silk Road") == (
+        "Spanning over 6,400 km (4,000 mi) on land, the Silk Road played a central role in trade [1].")
+    assert with_subject_named("Historically, it has been a major link [1].", "Lanzhou") == (
+        "Historically, Lanzhou has been a major link [1].")
+    assert with_subject_named("Historically, it was not until 1900 that trade grew.", "Lanzhou") is None
+    assert with_subject_named("Historically, It has been a link.", "Lanzhou") is None

@@ -21,11 +21,14 @@ def test_passage_sentences_drop_other_scripts_pronunciations_and_cut_ends():
 @pytest.mark.parametrize(
     ("sentence", "reason"),
     [
-        ("This", "unterminated"),
+        ("This", "short"),
+        ("The press spread to Venice...", "unterminated"),
         ("Who were the first?", "question"),
         ("Key points:", "label"),
         ("**The press** changed printing forever [1].", "markup"),
-        ("The plague 鼠疫 spread along trade routes [2].", "foreign script"),
+        ("The plague 鼠疫 spread along trade routes [2].", "foreign_script"),
+        ("The word comes from Greek ἄκρον, meaning the highest point.", "other letters"),
+        ("Fish &amp; chips were sold in the street.", "markup"),
         ("In your own words, the section covers the Silk Road trade [1].", "about the report, not the subject"),
         ("It spread fast.", "too short"),
         ("The plague spread quickly along the routes of the.", "unfinished"),

@@ -119,3 +119,21 @@ def test_a_summary_of_findings_when_no_leading_passage_can_spare_a_sentence(rele
     assert all(s in section for s in sentences(lifted.summary))
     assert all(s not in lifted.contents[0] for s in sentences(lifted.summary))  # moved, not copied
     assert not lifted.summary.startswith(("It ", "The invention"))
+
+
+def test_a_sentence_leaning_only_by_a_pronoun_for_the_subject_before_it_moves_with_the_subject_named(relevance):
+    """A Silk Road report's conclusion fell back to a sentence about the report: every closing sentence leaned
+    ("Historically, it has been a major link on the Northern Silk Road"). Written out, it reads on its own."""
+    lanzhou = ("Lanzhou, formerly Lanchow, is the capital and largest city of Gansu province in northwestern China [1]. "
+               "Historically, it has been a major link on the Northern Silk Road [1].")
+    silk = ("The Silk Road was a network of Asian trade routes active from the second century BCE [2]. "
+            "Spanning over 6,400 km (4,000 mi) on land, it carried silk, spices and ideas between East and West [2]. "
+            "Caravans crossed the deserts of Central Asia between oasis cities such as Samarkand and Kashgar [2].")
+    lifted = lift_key_findings(relevance, "The Silk Road and trade between China and the Mediterranean world",
+                               ["Silk Road", "Lanzhou"],
+                               [silk, lanzhou + " Lanzhou lies on the Yellow River, where the Hexi Corridor begins [1]."])
+    up_front = f"{lifted.introduction} {lifted.summary} {lifted.conclusion}"
+    assert "Historically, Lanzhou has been a major link on the Northern Silk Road" in up_front
+    assert not re.search(r"(?:^|\. )(?:[^.]{0,60}, )?(?:it|he|she|they)\b", up_front, re.I)  # no pronoun for nothing
+    # "Spanning ... 6,400 km ..., it carried" leans on the definition: the definition does not leave it behind
+    assert "The Silk Road was a network" not in up_front or "on land, the Silk Road carried" in lifted.contents[0]
