@@ -26,7 +26,7 @@ from nexa_research.nodes.accounting.run_metadata import build_metadata
 from nexa_research.nodes.checks.relevance import section_text
 from nexa_research.nodes.progress import emit
 from nexa_research.nodes.text.citations import EXTRA_NUMBERS, BibliographyBuilder
-from nexa_research.nodes.text.key_findings import lift_key_findings
+from nexa_research.nodes.text.key_findings import lift_key_findings, lift_last_resort
 from nexa_research.nodes.text.narrative import (
     findings,
     fit,
@@ -120,6 +120,7 @@ def checked_narrative(
     sections: list[ReportSection],
     sources: int,
     passages: Sequence[tuple[int, str]] = (),
+    last_resort: bool = True,
 ) -> CollatorOutput:
     """Summary, introduction and conclusion that state findings; transitions from the editor, checked.
 
@@ -127,7 +128,9 @@ def checked_narrative(
     code (nodes/text/key_findings.py; the section contents are updated in place); where no section has a
     sentence to spare, the editor's summary and conclusion where the sections support them sentence by sentence
     (nodes/text/narrative.py); then the sentences of the cited `passages` that no section printed
-    (nodes/text/unprinted_findings.py). A part still empty is written in code from the plan (`plain_summary`, ...).
+    (nodes/text/unprinted_findings.py); then, as a last resort, a sentence of a section of two
+    (`LAST_RESORT_MIN_LEFT`; `last_resort` False: not yet, the editor is asked first). A part still empty (a section of one sentence has nothing to give) is written in code
+    from the plan (`plain_summary`, ...).
     """
     done = [s for s in sections if s.status == "done"]
     titles = [s.title for s in done]
@@ -164,6 +167,14 @@ def checked_narrative(
             conclusion = conclusion or unprinted.take(1)
             rest = unprinted.take(summary_short - 1) if summary_short > 1 else ""
             summary = " ".join(part for part in (summary, first, rest) if part)
+            printed = [*printed, *split_sentences(f"{summary} {introduction} {conclusion}")]
+        if last_resort and done and not (summary and introduction and conclusion):
+            # the last resort before a sentence about the report: sections of two sentences give one up
+            last = lift_last_resort(relevance, topic, titles, [s.content for s in done], summary=summary,
+                                    introduction=introduction, conclusion=conclusion)
+            for section, content in zip(done, last.contents, strict=True):
+                section.content = content
+            summary, introduction, conclusion = last.summary, last.introduction, last.conclusion
             printed = [*printed, *split_sentences(f"{summary} {introduction} {conclusion}")]
         if narrative is not None:
             transitions = [framing(relevance, topic, t, printed) for t in narrative.transitions]
@@ -232,7 +243,7 @@ def make_collate_node(providers: Providers):
             # all three parts, the call (10-106 s of a report's time) is not made
             copies = [s.model_copy(deep=True) for s in sections]
             trial = await asyncio.to_thread(
-                checked_narrative, relevance, None, topic, copies, len(bibliography.entries), passages
+                checked_narrative, relevance, None, topic, copies, len(bibliography.entries), passages, False
             )
             if states_findings(trial, topic, [s.title for s in done], len(bibliography.entries)):
                 written_in_code = trial

@@ -175,7 +175,7 @@ def make_plan_node(providers: Providers):
             result: PlanOutput = answer.parsed
             title = result.title
             sections = [
-                with_subject(PlannedSection(as_heading(clean_title(p.title)), p.outline, list(p.questions)), topic)
+                with_subject(PlannedSection(as_heading(clean_title(p.title), topic), p.outline, list(p.questions)), topic)
                 for p in result.paragraphs
             ]
             problems, good = await plan_problems(

@@ -114,10 +114,12 @@ def split_sentences(paragraph: str) -> list[str]:
 
 
 # A reference text's opening sentence names its subject before "is"/"was" ("The Black Death was ...", "Edward III,
-# also known as Edward of Windsor before accession, was ..."); the sentences after it say "it", "he", "his".
+# also known as Edward of Windsor before accession, was ..."); the sentences after it say "it", "he", "his". Only
+# a singular subject: "Furs and wax from the Russian forests were the chief exports of Novgorod" is no antecedent
+# for the "Its people ..." after it (the republic is).
 _SUBJECT = re.compile(
     r"^(?P<subject>(?:The |A |An )?[A-Z][\w'’.-]*(?: [\w'’.-]+){0,6}?)(?:, [^,]{1,80},)? "
-    r"(?:is|was|are|were|has been|had been)\b"
+    r"(?:is|was|has been|had been)\b"
 )
 _NOT_A_SUBJECT = re.compile(r"^(?:It|He|She|They|This|That|These|Those|There|Its|His|Her|Their|A|An|The)\b(?! [A-Z])")
 # "It" that stands for the subject, not the "it" of "it is estimated that" or "it was not until"

@@ -43,12 +43,16 @@ _OVERVIEW = re.compile(r"^(?:an?\s+)?(?:brief\s+)?overview\s+of\s+(?:the\s+)?(?P
 _WHAT_QUESTION = re.compile(r"^(?:what|which)\s+(?:is|are|was|were)\s+(?:the\s+)?(?P<rest>[^?]+?)\s*\?$", re.IGNORECASE)
 
 
-def as_heading(title: str) -> str:
+_PART_WORD = re.compile(r"^(?:(?:Section|Part|Chapter)\s*[:-]?\s+)(?P<lead>.+)$|^(?P<tail>.+?)\s*[:-]?\s+(?:Section|Part|Chapter)$")
+
+
+def as_heading(title: str, topic: str = "") -> str:
     """A small planner's title repaired into a heading where that is mechanical: a "what is/are" question becomes
     what it asks about ("What are the reasons for the failure of X?" -> "Reasons for the failure of X"), and a
     sentence glued on after a colon goes ("Western Roman Empire: The Roman Empire was a state that ..." ->
     "Western Roman Empire"), and "Overview" goes from a title that names its subject ("Batu Khan Overview",
     "Overview of the Mongol Empire": the 0.5B model wrote eight of these in one run, each rejected as generic).
+    "Section", "Part" or "Chapter" goes from a title whose other words the topic names ("Antibiotics Section").
     Other questions stay questions, which the checks reject."""
     heading = title.strip()
     overview = _OVERVIEW.match(heading)
@@ -61,6 +65,13 @@ def as_heading(title: str) -> str:
     head, colon, tail = heading.partition(":")
     if colon and head.strip() and (len(tail.split()) > 6 or tail.rstrip().endswith(".")):
         heading = head.strip()
+    part = _PART_WORD.match(heading)
+    rest = (part["lead"] or part["tail"]).strip() if part else ""
+    if rest and _stems(rest) and _stems(rest) <= _stems(topic):
+        # "Antibiotics Section" (a 0.5B plan for "The discovery of penicillin and the rise of antibiotics"): the
+        # word names the report's part, the rest is the topic's own subject; "Brass Section" in a report on
+        # orchestras names no word of the topic and stays
+        heading = rest
     return heading
 
 

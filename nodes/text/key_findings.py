@@ -39,6 +39,11 @@ from nexa_research.providers.relevance import Relevance
 # five sections each printed one three-sentence passage ("Why the Protestant Reformation began ...") had nothing
 # to move, and its summary, introduction and conclusion fell back to sentences about the report.
 MIN_LEFT = 2
+# When no section keeps `MIN_LEFT` after giving a sentence and nothing unprinted is left, a section of two sentences
+# gives one: the Black Death report of the ninth session had four sections of two sentences each, and its summary
+# and conclusion were sentences about the report ("This report examines ... in 4 sections"). The finding is moved,
+# not lost; the section keeps a sentence citing each of its sources.
+LAST_RESORT_MIN_LEFT = 1
 MIN_WORDS = 6
 INTRODUCTION_SENTENCES = 2
 CONCLUSION_SENTENCES = 2
@@ -82,9 +87,10 @@ def _parse(contents: Sequence[str]) -> list[list[list[str]]]:
 class _Sections:
     """The sections' sentences, and which of them may still move."""
 
-    def __init__(self, contents: Sequence[str]) -> None:
+    def __init__(self, contents: Sequence[str], min_left: int = MIN_LEFT) -> None:
         self.parsed = _parse(contents)
         self.moved: set[tuple[int, int, int]] = set()
+        self.min_left = min_left
 
     def left(self, section: int) -> int:
         total = sum(len(p) for p in self.parsed[section])
@@ -104,7 +110,7 @@ class _Sections:
     def movable(self) -> list[_Sentence]:
         out = []
         for i, paragraphs in enumerate(self.parsed):
-            if self.left(i) <= MIN_LEFT:
+            if self.left(i) <= self.min_left:
                 continue
             for p, sentences in enumerate(paragraphs):
                 for k, text in enumerate(sentences):
@@ -179,20 +185,26 @@ def lift_key_findings(
     *,
     summary: bool = True,
     conclusion: bool = True,
+    introduction_too: bool = True,
+    min_left: int = MIN_LEFT,
+    most: int | None = None,
 ) -> KeyFindings:
     """Introduction, summary and conclusion moved out of the section `contents` (global citation numbers), and
-    the contents left. `summary` / `conclusion` False: the editor's own was kept, so none is lifted."""
-    sections = _Sections(contents)
+    the contents left. `summary` / `conclusion` / `introduction_too` False: that part is written already, so
+    none is lifted for it. `min_left`: the sentences a section keeps (see `LAST_RESORT_MIN_LEFT`); `most`: the
+    sentences any one part takes."""
+    sections = _Sections(contents, min_left)
     floor = relevance.thresholds.on_section
+    cap = float("inf") if most is None else most
     introduction: list[str] = []
-    openings = [s for s in sections.movable() if s.position == 0]
+    openings = [s for s in sections.movable() if s.position == 0] if introduction_too else []
     openings = [s for s in openings if s.paragraph == 0] or openings  # a section's leading source first
     ranked = _best(relevance, topic, openings)
     if ranked and ranked[0][0] >= floor:
         top, first = ranked[0]
         introduction.append(sections.move(first))
         for score, s in ranked[1:]:
-            if len(introduction) >= INTRODUCTION_SENTENCES or score < top - SECOND_INTRODUCTION_GAP:
+            if len(introduction) >= min(INTRODUCTION_SENTENCES, cap) or score < top - SECOND_INTRODUCTION_GAP:
                 break
             if s.section != first.section and s in sections.movable():
                 introduction.append(sections.move(s))
@@ -203,14 +215,14 @@ def lift_key_findings(
         # pyramid's sentence closer to the topic's words was not what "Ancient Egyptian architecture" found
         pool = [s for s in sections.movable() if s.section == i and s.paragraph == 0]
         ranked = _best(relevance, f"{title} ({topic})", pool)
-        if ranked and ranked[0][0] >= floor:
+        if ranked and ranked[0][0] >= floor and len(central) < cap:
             central.append(sections.move(ranked[0][1]))
     if summary and not central:
         # no leading passage had a sentence to spare (each is a chain: "A printing press is ...", "It marked ...",
         # "The invention ..."): the sentences closest to the topic anywhere in the sections, one per section, so
         # the summary states findings instead of describing the report
         for score, s in _best(relevance, topic, sections.movable()):
-            if len(central) >= FALLBACK_SUMMARY_SENTENCES or score < floor:
+            if len(central) >= min(FALLBACK_SUMMARY_SENTENCES, cap) or score < floor:
                 break
             if s in sections.movable() and all(s.section != c for c in used_sections):
                 central.append(sections.move(s))
@@ -219,9 +231,28 @@ def lift_key_findings(
     if conclusion:
         used: set[int] = set()
         for score, s in _best(relevance, topic, [s for s in sections.movable() if s.last]):
-            if len(closing) >= CONCLUSION_SENTENCES or score < floor:
+            if len(closing) >= min(CONCLUSION_SENTENCES, cap) or score < floor:
                 break
             if s.section not in used and s in sections.movable():
                 closing.append(sections.move(s))
                 used.add(s.section)
     return KeyFindings(" ".join(central), " ".join(introduction), " ".join(closing), sections.contents())
+
+
+def lift_last_resort(
+    relevance: Relevance, topic: str, titles: Sequence[str], contents: Sequence[str], *, summary: str,
+    introduction: str, conclusion: str,
+) -> KeyFindings:
+    """The parts still empty, filled from sections of two sentences (`LAST_RESORT_MIN_LEFT`), the summary first,
+    then the conclusion, then the introduction, a sentence each: with few to spare, each part states a finding
+    rather than one part taking them all."""
+    out = KeyFindings(summary, introduction, conclusion, list(contents))
+    for part in ("summary", "conclusion", "introduction"):
+        if getattr(out, part):
+            continue
+        lifted = lift_key_findings(relevance, topic, titles, out.contents, summary=part == "summary",
+                                   conclusion=part == "conclusion", introduction_too=part == "introduction",
+                                   min_left=LAST_RESORT_MIN_LEFT, most=1)
+        setattr(out, part, getattr(lifted, part))
+        out.contents = lifted.contents
+    return out

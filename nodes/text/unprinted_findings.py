@@ -17,7 +17,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from nexa_research.kernel.sentences import CITATION, leans_on_previous, sentence_key, split_sentences
+from nexa_research.kernel.sentences import (
+    CITATION,
+    leans_on_previous,
+    named_subject,
+    sentence_key,
+    split_sentences,
+    with_subject_named,
+)
 from nexa_research.nodes.text.extractive import cite
 from nexa_research.nodes.text.fragments import MIN_WORDS, passage_sentences
 from nexa_research.providers.relevance import Relevance
@@ -25,6 +32,19 @@ from nexa_research.providers.relevance import Relevance
 # Up front, away from its passage, a sentence must read alone: "Furs and wax ... were its chief exports" names
 # its subject nowhere (the Novgorod Republic, two sentences back).
 REFERS_BACK = re.compile(r"\b(?:it|its|he|his|him|she|her|they|their|them)\b", re.I)
+
+
+def _standalone_forms(sentences: list[str]) -> list[tuple[str, bool]]:
+    """The passage's sentences, each one that leans on the sentence before it only by a pronoun for the subject
+    that sentence names written out ("Historically, it has been a major link on the Northern Silk Road" after
+    "Lanzhou ... is the capital of Gansu" reads "Historically, Lanzhou has been ..."): it then names what it is
+    about, and a pronoun later in it stands for that. Each with whether it was written out."""
+    out = []
+    for i, sentence in enumerate(sentences):
+        subject = named_subject(sentences[i - 1]) if i and leans_on_previous(sentence) else None
+        renamed = with_subject_named(sentence, subject) if subject else None
+        out.append((renamed, True) if renamed else (sentence, False))
+    return out
 
 
 @dataclass
@@ -72,13 +92,13 @@ def unprinted_findings(
     pool: list[tuple[int, str]] = []
     seen: set[str] = set()
     for number, passage in passages:
-        for sentence in passage_sentences(passage):
+        for sentence, named in _standalone_forms(passage_sentences(passage)):
             key = sentence_key(sentence)
             # first=False for every sentence: a passage may be a chunk cut from the middle of its document, where
             # "The league ..." names what the cut-off text introduced
             if (key in seen or len(key.split()) < MIN_WORDS or f" {key} " in printed_run
                     or any(f" {k} " in f" {key} " for k in long_printed)
-                    or leans_on_previous(sentence) or REFERS_BACK.search(sentence)):
+                    or leans_on_previous(sentence) or (not named and REFERS_BACK.search(sentence))):
                 continue
             seen.add(key)
             pool.append((number, sentence))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nexa_research.nodes.checks.plan import generic_title
+from nexa_research.nodes.checks.plan import as_heading, generic_title
 from nexa_research.nodes.checks.relevance import RAISED_CUT_CAP, RELATIVE_MARGIN, gate_sources, topic_cutoff
 from nexa_research.providers.relevance import LexicalRelevance
 from nexa_research.state import new_paragraph
@@ -344,3 +344,11 @@ def test_a_model_that_copies_a_documents_title_path_gets_its_last_heading():
 
     assert clean_title("Interfacing Extensions to Indexes › Index Methods and Operator Classes") == "Index Methods and Operator Classes"
     assert clean_title("Section 2: Design") == "Design"
+
+
+def test_a_part_word_goes_from_a_title_whose_other_words_the_topic_names():
+    topic = "The discovery of penicillin and the rise of antibiotics"
+    assert as_heading("Antibiotics Section", topic) == "Antibiotics"  # a 0.5B plan's title
+    assert as_heading("Section: Penicillin", topic) == "Penicillin"
+    assert as_heading("Brass Section", "Orchestras of the nineteenth century") == "Brass Section"  # a subject
+    assert as_heading("Part II", topic) == "Part II"  # nothing left to name: the generic check rejects it

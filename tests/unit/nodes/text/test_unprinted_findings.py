@@ -74,10 +74,27 @@ def test_sentences_are_handed_out_once_from_different_sources_first(relevance):
     assert not set(sentences(first)) & set(sentences(rest))
 
 
-def test_nothing_unprinted_leaves_the_plain_parts(relevance):
-    sections = [ReportSection(index=0, title="Origins", content=PRINTED[0], status="done", iterations=1, queries=[])]
-    out = checked_narrative(relevance, None, TOPIC, sections, 1, [(1, PRINTED[0].replace(" [1]", ""))])
-    assert out.executive_summary.startswith("This report examines")
+def test_nothing_unprinted_leaves_the_plain_parts_only_when_no_section_can_give_a_sentence(relevance):
+    one = PRINTED[0].split(" [1]. ")[0] + " [1]."
+    sections = [ReportSection(index=0, title="Origins", content=one, status="done", iterations=1, queries=[])]
+    out = checked_narrative(relevance, None, TOPIC, sections, 1, [(1, one.replace(" [1]", ""))])
+    assert out.executive_summary.startswith("This report examines") and sections[0].content == one
+
+
+def test_as_a_last_resort_a_section_of_two_sentences_gives_one_up(relevance):
+    """The Black Death report of the ninth session: four sections of two sentences, every passage printed whole,
+    and a summary and conclusion about the report. A finding moves up instead; each section keeps its source."""
+    contents = [PRINTED[0], "The Novgorod Republic was a medieval state in northwestern Russia [1]. It prospered as "
+                "the easternmost trading post of the Hanseatic League [1]."]
+    sections = [ReportSection(index=i, title=t, content=c, status="done", iterations=1, queries=[])
+                for i, (t, c) in enumerate(zip(["Hanseatic League", "Novgorod Republic"], contents, strict=True))]
+    passages = [(1, re.sub(r" \[\d\]", "", c)) for c in contents]
+    out = checked_narrative(relevance, None, TOPIC, sections, 1, passages)
+    # two sections of two sentences: two findings to move, the summary's first, then the conclusion's
+    assert not re.search(r"\b(?:report|sections?)\b", out.executive_summary + out.conclusion), out
+    assert "[1]" in out.executive_summary and "[1]" in out.conclusion
+    for section in sections:
+        assert "[1]" in section.content  # still cites its source
 
 
 def test_a_sentence_printed_glued_to_the_next_is_not_offered_again(relevance):
@@ -142,3 +159,19 @@ def test_a_source_gathered_but_printed_nowhere_states_a_finding_and_enters_the_b
     assert "[3]" in " ".join(parts) and str(EXTRA_NUMBERS) not in " ".join(parts)
     assert [e["title"] for e in bib.entries] == ["Hanseatic_League", "Novgorod", "Lübeck"]
     assert not any("report" in part.lower() for part in parts)
+
+
+def test_a_sentence_leaning_by_a_pronoun_for_the_subject_before_it_is_offered_with_the_subject_named(relevance):
+    """A Silk Road report's conclusion fell back to "The report stops where its sources stop": the unprinted
+    sentence of Lanzhou's passage opened "Historically, it has been ..."."""
+    topic = "The Silk Road and trade between China and the Mediterranean world"
+    lanzhou = ("Lanzhou, formerly Lanchow, is the capital and largest city of Gansu province in northwestern China. "
+               "Historically, it has been a major link on the Northern Silk Road and it stands to become a major hub "
+               "on the New Eurasian Land Bridge.")
+    printed = ["Lanzhou, formerly Lanchow, is the capital and largest city of Gansu province in northwestern China [1]."]
+    found = unprinted_findings(relevance, topic, [(1, lanzhou)], printed).take(2)
+    assert found == ("Historically, Lanzhou has been a major link on the Northern Silk Road and it stands to become a "
+                     "major hub on the New Eurasian Land Bridge [1].")
+    # a plural subject is no antecedent for "Its": Novgorod's "Its people ..." is still not offered
+    novgorod = unprinted_findings(relevance, TOPIC, [(2, NOVGOROD)], PRINTED).take(10)
+    assert "people were much influenced" not in novgorod
