@@ -148,6 +148,9 @@ def checked_narrative(
         for section, content in zip(done, lifted.contents, strict=True):
             section.content = content
         summary, introduction, conclusion = lifted.summary, lifted.introduction, lifted.conclusion
+        # a sentence left behind with its subject written out ("Manaus is situated ...", was "It is situated ...")
+        # is printed as it reads now: offered again from its passage, it was a copy in a summary
+        printed = [*printed, *(e.text for e in section_evidence([s.content for s in done]))]
         if narrative is not None and not (summary and conclusion):
             # where no section has a sentence to spare: the editor's, where the sections support it sentence by
             # sentence (a 0.5B editor's "a diverse field that spans various historical periods" passed that check,

@@ -87,10 +87,11 @@ def _parse(contents: Sequence[str]) -> list[list[list[str]]]:
 class _Sections:
     """The sections' sentences, and which of them may still move."""
 
-    def __init__(self, contents: Sequence[str], min_left: int = MIN_LEFT) -> None:
+    def __init__(self, contents: Sequence[str], relevance: Relevance, min_left: int = MIN_LEFT) -> None:
         self.parsed = _parse(contents)
         self.moved: set[tuple[int, int, int]] = set()
         self.min_left = min_left
+        self.relevance = relevance
 
     def left(self, section: int) -> int:
         total = sum(len(p) for p in self.parsed[section])
@@ -135,7 +136,8 @@ class _Sections:
         it then reads on its own once `s` moves up."""
         sentences = self.parsed[s.section][s.paragraph]
         subject = named_subject(s.text) if s.position + 1 < len(sentences) else None
-        return with_subject_named(sentences[s.position + 1], subject) if subject else None
+        renamed = with_subject_named(sentences[s.position + 1], subject) if subject else None
+        return renamed if renamed and self._distinct(s.text, renamed) else None
 
     def _named_here(self, s: _Sentence) -> str | None:
         """`s` with its opening pronoun written out as the subject the sentence before it names ("Historically,
@@ -143,8 +145,17 @@ class _Sections:
         leans only by that pronoun: it then reads on its own wherever it moves."""
         if s.position == 0:
             return None
-        subject = named_subject(self.parsed[s.section][s.paragraph][s.position - 1])
-        return with_subject_named(s.text, subject) if subject else None
+        before = self.parsed[s.section][s.paragraph][s.position - 1]
+        subject = named_subject(before)
+        renamed = with_subject_named(s.text, subject) if subject else None
+        return renamed if renamed and self._distinct(before, renamed) else None
+
+    def _distinct(self, a: str, b: str) -> bool:
+        """Written out, a pronoun's sentence can restate the one that named its subject: the Electronics
+        article's "It is a subfield of physics ..." became "Electronics is a subfield of physics ...", 0.88 from
+        the definition moved up before it (a near-duplicate pair in a transistor report). Such a pair stays put."""
+        bare = [" ".join(CITATION.sub("", t).split()) for t in (a, b)]
+        return float(self.relevance.similarity([bare[0]], [bare[1]])[0, 0]) < self.relevance.thresholds.duplicate
 
     def move(self, s: _Sentence) -> str:
         sentences = self.parsed[s.section][s.paragraph]
@@ -193,7 +204,7 @@ def lift_key_findings(
     the contents left. `summary` / `conclusion` / `introduction_too` False: that part is written already, so
     none is lifted for it. `min_left`: the sentences a section keeps (see `LAST_RESORT_MIN_LEFT`); `most`: the
     sentences any one part takes."""
-    sections = _Sections(contents, min_left)
+    sections = _Sections(contents, relevance, min_left)
     floor = relevance.thresholds.on_section
     cap = float("inf") if most is None else most
     introduction: list[str] = []

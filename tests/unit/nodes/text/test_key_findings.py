@@ -137,3 +137,18 @@ def test_a_sentence_leaning_only_by_a_pronoun_for_the_subject_before_it_moves_wi
     assert not re.search(r"(?:^|\. )(?:[^.]{0,60}, )?(?:it|he|she|they)\b", up_front, re.I)  # no pronoun for nothing
     # "Spanning ... 6,400 km ..., it carried" leans on the definition: the definition does not leave it behind
     assert "The Silk Road was a network" not in up_front or "on land, the Silk Road carried" in lifted.contents[0]
+
+
+def test_a_pronoun_written_out_into_a_restatement_of_the_definition_keeps_the_definition_in_place(relevance):
+    """A transistor report's introduction took the Electronics article's definition and wrote out the "It" of
+    the next sentence: "Electronics is a subfield of physics ..." stayed behind, a near-duplicate of it (0.88)."""
+    electronics = (
+        "Electronics is a scientific and engineering discipline that studies and applies the principles of physics "
+        "to design, create, and operate devices that manipulate electrons and other electrically charged particles "
+        "[1]. It is a subfield of physics and electrical engineering which uses active devices such as transistors, "
+        "diodes, and integrated circuits to control and amplify the flow of electric current [1]. Silicon is widely "
+        "used as a semiconductor material in transistors, solar cells, and integrated circuits [1].")
+    lifted = lift_key_findings(relevance, "The invention of the transistor and the integrated circuit",
+                               ["Electronics"], [electronics], summary=False, conclusion=False)
+    assert "Electronics is a scientific" not in lifted.introduction
+    assert "Electronics is a subfield" not in lifted.contents[0]
