@@ -115,4 +115,9 @@ def test_an_opening_phrase_with_a_number_in_it_still_leans_and_its_pronoun_can_b
     assert with_subject_named("Historically, it has been a major link [1].", "Lanzhou") == (
         "Historically, Lanzhou has been a major link [1].")
     assert with_subject_named("Historically, it was not until 1900 that trade grew.", "Lanzhou") is None
+    survived = "Having survived the fall of the Western Roman Empire in the 5th century AD, it endured until 1453."
+    assert leans_on_previous(survived, first=True)
+    assert with_subject_named(survived, "The Byzantine Empire") == (
+        "Having survived the fall of the Western Roman Empire in the 5th century AD, the Byzantine Empire endured "
+        "until 1453.")
     assert with_subject_named("Historically, It has been a link.", "Lanzhou") is None
