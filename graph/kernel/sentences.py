@@ -54,7 +54,12 @@ NEEDS_ANTECEDENT = re.compile(
     r"|(?:in addition|additionally|also|moreover|furthermore|however|nevertheless|nonetheless|besides|likewise|"
     r"similarly|instead|therefore|thus|hence|consequently|accordingly|as a result|in fact|in turn|meanwhile|otherwise|"
     r"now)\b"
-    r"|(?:the|as|from the) above\b)",
+    r"|(?:the|as|from the) above\b"
+    # a reference page's row or entry opens on its verb, its subject the name beside it: "Returns true if recovery
+    # is still in progress" (a function table), "Specifies the ..." (a setting); alone it names nothing
+    r"|(?-i:(?:Returns|Specifies|Sets|Controls|Determines|Enables|Disables|Forces|Reports|Shows|Lists|Computes|"
+    r"Converts|Extracts|Defines|Indicates|Gets|Removes|Creates)) (?:the|a|an|true|false|whether|if|how|which|what|"
+    r"information|null|zero|one|all)\b)",
     re.I,
 )
 

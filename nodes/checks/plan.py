@@ -52,7 +52,8 @@ def as_heading(title: str, topic: str = "") -> str:
     sentence glued on after a colon goes ("Western Roman Empire: The Roman Empire was a state that ..." ->
     "Western Roman Empire"), and "Overview" goes from a title that names its subject ("Batu Khan Overview",
     "Overview of the Mongol Empire": the 0.5B model wrote eight of these in one run, each rejected as generic).
-    "Section", "Part" or "Chapter" goes from a title whose other words the topic names ("Antibiotics Section").
+    "Section", "Part" or "Chapter" goes from a title whose other words the topic names ("Antibiotics Section"), and
+    a trailing colon from any ("Write-Ahead Logging (WAL):").
     Other questions stay questions, which the checks reject."""
     heading = title.strip()
     overview = _OVERVIEW.match(heading)
@@ -65,6 +66,7 @@ def as_heading(title: str, topic: str = "") -> str:
     head, colon, tail = heading.partition(":")
     if colon and head.strip() and (len(tail.split()) > 6 or tail.rstrip().endswith(".")):
         heading = head.strip()
+    heading = heading.rstrip(":;,–- ").strip() or heading  # "Write-Ahead Logging (WAL):", a 0.5B plan's title
     part = _PART_WORD.match(heading)
     rest = (part["lead"] or part["tail"]).strip() if part else ""
     if rest and _stems(rest) and _stems(rest) <= _stems(topic):

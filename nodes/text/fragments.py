@@ -36,7 +36,14 @@ _META = re.compile(
 )
 # a manual's pointer to another part of itself, which says nothing on its own: "See Chapter 13 for more information
 # about transaction isolation.", "For more information, see ANALYZE.", "Refer to Section 20.4."
-_CROSS_REFERENCE = re.compile(r"^(?:see|refer to|for (?:more|further|additional) (?:information|details)\b[^,.]{0,60},? see)\s", re.I)
+_CROSS_REFERENCE = re.compile(
+    r"^(?:see|refer to|for (?:more|further|additional) (?:information|details)\b[^,.]{0,60},? see)\s"
+    # "A detailed description can be found in most (if not all) books about transaction processing."
+    r"|^(?:an? |the )?(?:(?:more |full |complete |detailed |further )+(?:description|discussion|explanation|"
+    r"treatment|list|overview)s? (?:of [^.]{0,60})?(?:can be|is|are)|(?:description|discussion|explanation|treatment|"
+    r"list|overview)s? (?:of [^.]{0,60})?can be) (?:found|given|available) in\b",
+    re.I,
+)
 # a table row as the ingest reads one ("Operation: overlap; Strategy Number: 1."): data, not a sentence to print
 _TABLE_ROW = re.compile(r"^(?:[A-Z0-9][^:;.]{0,39}: [^;]{1,120}; )+[A-Z0-9][^:;.]{0,39}: [^;]{1,120}$")
 _DANGLING = re.compile(r"(?:\b(?:and|or|but|of|the|a|an|to|in|with|for|by|as|that|which)|[,;:–-])\s*$", re.IGNORECASE)

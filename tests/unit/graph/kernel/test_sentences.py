@@ -121,3 +121,11 @@ def test_an_opening_phrase_with_a_number_in_it_still_leans_and_its_pronoun_can_b
         "Having survived the fall of the Western Roman Empire in the 5th century AD, the Byzantine Empire endured "
         "until 1453.")
     assert with_subject_named("Historically, It has been a link.", "Lanzhou") is None
+
+
+def test_a_reference_rows_sentence_opening_on_its_verb_leans_on_the_name_beside_it():
+    # "Returns the current write-ahead log flush location" was a PostgreSQL report's introduction
+    assert leans_on_previous("Returns the current write-ahead log flush location (see notes below).", first=True)
+    assert leans_on_previous("Specifies whether the server should use SSL.", first=True)
+    assert not leans_on_previous("Sets of tools were found in the cave.", first=True)  # a noun
+    assert not leans_on_previous("Returns from the harvest fell in 1315.", first=True)

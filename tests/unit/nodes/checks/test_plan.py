@@ -352,3 +352,7 @@ def test_a_part_word_goes_from_a_title_whose_other_words_the_topic_names():
     assert as_heading("Section: Penicillin", topic) == "Penicillin"
     assert as_heading("Brass Section", "Orchestras of the nineteenth century") == "Brass Section"  # a subject
     assert as_heading("Part II", topic) == "Part II"  # nothing left to name: the generic check rejects it
+
+
+def test_a_trailing_colon_goes_from_a_title():
+    assert as_heading("Write-Ahead Logging (WAL):") == "Write-Ahead Logging (WAL)"

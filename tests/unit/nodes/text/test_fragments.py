@@ -240,3 +240,13 @@ def test_a_documents_words_about_itself_are_not_printed():
         assert fragment_reason(sentence) == "about the report, not the subject", sentence
     assert fragment_reason("We observed a large decline in trade after the war ended.") is None
     assert fragment_reason("The next steps of the pipeline were built in the following year.") is None
+
+
+def test_a_pointer_to_where_a_description_is_found_is_not_printed():
+    # the WAL page's "A detailed description can be found in most (if not all) books ..." opened a section
+    assert fragment_reason("A detailed description can be found in most (if not all) books about transaction "
+                           "processing.") == "a pointer to another part of the document"
+    assert fragment_reason("A description of the locking rules can be found in Chapter 13.") is not None
+    # a statement about where a description is, with no pointing adjective, is a finding
+    assert fragment_reason("The earliest description of the disease is found in the Hippocratic corpus.") is None
+    assert fragment_reason("The description of the battle is found in several chronicles of the time.") is None
