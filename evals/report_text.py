@@ -2,9 +2,8 @@
 
 All evaluators read the report through these functions, so "a sentence" means the same thing in each of them.
 Sentences are split per line (a heading or a list item on its own line is its own unit, which is how a reader
-sees it) with the project's splitter, then two of its known slips are undone: a piece that is only an
-abbreviation or an initial ("c.", "J.") is joined to what follows, and citations written after the full stop
-("... in 1450. [2]") are given back to the sentence they belong to.
+sees it) with the kernel's splitter, the one the pipeline writes by: it joins an abbreviation or an initial ("c.",
+"J.") to what follows and gives citations written after the full stop ("... in 1450. [2]") back to their sentence.
 """
 
 from __future__ import annotations
