@@ -42,8 +42,9 @@ _LEADING_CITATIONS = re.compile(rf"^((?:\s*{CITATION.pattern})+)\s*")
 # Up to two opening phrases, each ended by a comma: "Spanning over 6,400 km (4,000 mi) on land, " (a comma or a
 # point between digits is part of a number, not the end of a phrase), "Having survived the fall of the Western
 # Roman Empire in the 5th century AD, " (72 letters: the Byzantine Empire's second sentence, printed first in a
-# section once the definition before it moved up).
-_OPENING_PHRASES = r"(?:(?:[^,.;:]|[,.](?=\d)){1,100},\s+){0,2}"
+# section once the definition before it moved up). A list of names is several phrases: "Along with Herculaneum,
+# Stabiae, and many surrounding villas, it was buried ..." (Pompeii's article) is four, so up to four count.
+_OPENING_PHRASES = r"(?:(?:[^,.;:]|[,.](?=\d)){1,100},\s+){0,4}"
 NEEDS_ANTECEDENT = re.compile(
     rf"^(?:(?:(?:according to|like|unlike|for) )?{_OPENING_PHRASES}(?:[a-z]+ly\s+)?"
     r"(?:it|its|this|these|those|that|he|she|his|her|they|their|them|such)\b"

@@ -121,6 +121,13 @@ def test_an_opening_phrase_with_a_number_in_it_still_leans_and_its_pronoun_can_b
         "Having survived the fall of the Western Roman Empire in the 5th century AD, the Byzantine Empire endured "
         "until 1453.")
     assert with_subject_named("Historically, It has been a link.", "Lanzhou") is None
+    # a list of names before the pronoun (Pompeii's article): four phrases, each ended by a comma
+    buried = "Along with Herculaneum, Stabiae, and many surrounding villas, it was buried under volcanic ash [1]."
+    assert leans_on_previous(buried, first=True)
+    assert with_subject_named(buried, "Pompeii") == (
+        "Along with Herculaneum, Stabiae, and many surrounding villas, Pompeii was buried under volcanic ash [1].")
+    assert not leans_on_previous("Herculaneum, Stabiae, Oplontis and Boscoreale, all near Naples, were buried [1].",
+                                 first=True)
 
 
 def test_a_reference_rows_sentence_opening_on_its_verb_leans_on_the_name_beside_it():
