@@ -27,6 +27,7 @@ from nexa_research.server.api_errors import ApiError, api_error_handler, redis_e
 from nexa_research.server.body_limit import BodyLimit
 from nexa_research.server.context import ServerContext
 from nexa_research.server.cors import add_cors
+from nexa_research.server.cron_scheduler import CronScheduler
 from nexa_research.server.langserve_graph import add_research_routes
 from nexa_research.server.mcp.endpoint import McpEndpoint
 from nexa_research.server.observability.http_metrics import HttpMetrics
@@ -37,7 +38,7 @@ from nexa_research.server.plain_text_json import PlainTextJson
 from nexa_research.server.process_gc import freeze_startup_objects
 from nexa_research.server.provider_factory import providers_from_env
 from nexa_research.server.reaper import live_workers
-from nexa_research.server.routes import assistants, run_streams, runs, threads
+from nexa_research.server.routes import assistants, crons, run_streams, runs, threads
 from nexa_research.server.routes import health as health_routes
 from nexa_research.server.routes import report as report_routes
 from nexa_research.server.routes import store as store_routes
@@ -66,7 +67,8 @@ def create_app(
             app.state.server = context
             try:
                 with cluster_metrics(registry, context.redis_url, worker_window_seconds=settings.recovery_seconds):
-                    yield
+                    async with CronScheduler(context, settings.cron_seconds).running():
+                        yield
             finally:
                 app.state.server = None
 
@@ -107,9 +109,10 @@ def create_app(
         context = app.state.server
         workers = await live_workers(context.redis, settings.recovery_seconds)
         return {"version": VERSION, "langgraph_py_version": _langgraph_version(), "flags": {"assistants": True,
-                "crons": False, "langsmith": False}, "workers": len(workers), "graphs": [assistants.GRAPH_ID]}
+                "crons": True, "langsmith": False}, "workers": len(workers), "graphs": [assistants.GRAPH_ID]}
 
-    for router in (assistants.router, threads.router, runs.router, run_streams.router, health_routes.router):
+    for router in (assistants.router, threads.router, crons.router, runs.router, run_streams.router,
+                   health_routes.router):
         app.include_router(router)
     app.include_router(thread_state_routes.router)  # state, state at a checkpoint, history
     app.include_router(store_routes.router)  # /store/...: items and namespaces, per API key

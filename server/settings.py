@@ -41,6 +41,10 @@ class ServerSettings(BaseSettings):
         default=30.0, ge=0.2, le=3600.0,
         description="How often an API process settles the threads runs ended on (NEXA_RETENTION_DAYS: their expiry).",
     )
+    cron_seconds: float = Field(
+        default=5.0, ge=0.2, le=3600.0,
+        description="How often an API process looks for due crons: a cron's run is created within this of its time.",
+    )
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest request body accepted (413 above).")
     heartbeat_seconds: float = Field(default=10.0, gt=0, description="SSE heartbeat comment interval.")
     redis_max_connections: int = Field(

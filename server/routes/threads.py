@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nexa_research.server.api_errors import CONFLICT, INVALID, NOT_FOUND, ApiError, not_found
 from nexa_research.server.context import ServerContext
+from nexa_research.server.cron_records import CronStore
 from nexa_research.server.lease import request_cancel
 from nexa_research.server.records import ACTIVE_STATUSES
 from nexa_research.server.routes.deps import Ctx, Owner
@@ -155,6 +156,7 @@ async def copy_thread(ctx: Ctx, owner: Owner, thread_id: str) -> dict[str, Any]:
 @router.delete("/threads/{thread_id}", status_code=204, responses=NOT_FOUND, summary="Delete a thread, its runs and checkpoints")
 async def delete_thread(ctx: Ctx, owner: Owner, thread_id: str) -> Response:
     await thread_record(ctx, thread_id, owner)
+    await CronStore(ctx.redis).delete_for_thread(thread_id)  # its crons fire no more
     for run in await ctx.store.active_runs_of(thread_id):
         await request_cancel(ctx.redis, run["run_id"], "interrupt")
     for run_id in await ctx.store.delete_thread(thread_id):
