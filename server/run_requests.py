@@ -4,7 +4,8 @@ Shared by the background, wait and stream routes, threaded and stateless. Valida
 anything is written, so a bad request leaves no trace. Multitask strategies on a thread with a pending or
 running run: `reject` (the default) is a 409; `enqueue` queues the run behind it (the worker waits for the
 thread's earlier runs); `interrupt` and `rollback` cancel the runs in progress (their finished work stays in
-the checkpoints) and queue the new one.
+the checkpoints) and queue the new one. A run of a stored assistant takes the assistant's knobs under its own
+(server/assistant_lookup.py) before the knob, endpoint and tier checks, so those see what the run will use.
 """
 
 from __future__ import annotations
@@ -16,19 +17,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nexa_research.server.access.admission import api_key_of, fit_knobs, quota_headers, take_quota
 from nexa_research.server.api_errors import ApiError, not_found
+from nexa_research.server.assistant_lookup import GRAPH_ID, check_assistant_id, find_assistant, run_defaults
 from nexa_research.server.context import ServerContext
 from nexa_research.server.job_queue import enqueue_run
 from nexa_research.server.knobs import check_command, check_input, check_knobs
 from nexa_research.server.lease import request_cancel
 from nexa_research.server.records import new_id, now_iso
-from nexa_research.server.routes.assistants import ASSISTANT_ID, GRAPH_ID, resolve_assistant
 
 
 class RunCreate(BaseModel):
     """A run request, as langgraph_sdk sends it (fields it sends that this server ignores are accepted)."""
 
     model_config = ConfigDict(extra="allow")
-    assistant_id: str = Field(description="The graph name ('nexa_research') or its assistant id.")
+    assistant_id: str = Field(description="The graph name ('nexa_research'), its assistant id or a stored assistant's id.")
     input: dict[str, Any] | None = Field(default=None, description='{"topic": "..."}')
     command: dict[str, Any] | None = Field(default=None, description='{"resume": "approve"} or an edited plan')
     config: dict[str, Any] | None = Field(default=None, description="`configurable` may carry research knobs")
@@ -52,7 +53,7 @@ STREAM_MODES = frozenset({"values", "updates", "custom", "events", "debug", "mes
 
 def validate_request(body: RunCreate) -> dict[str, Any]:
     """The run's kwargs, validated; 404/422 with the reason otherwise."""
-    resolve_assistant(body.assistant_id)
+    check_assistant_id(body.assistant_id)
     if body.input == {} and body.command is not None:
         body.input = None  # chat clients (useStream) resume an interrupt with an empty input beside the command
     if body.input is not None and body.command is not None:
@@ -101,6 +102,9 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
     key = api_key_of(request)
     owner = key.key_id if key is not None else None
     kwargs = validate_request(body)
+    assistant = await find_assistant(ctx.redis, owner, body.assistant_id)
+    if kwargs["input"] is not None:  # a stored assistant's knobs under the run's own; a continued run keeps its config
+        kwargs["context"] = {**run_defaults(assistant, kwargs["config"], kwargs["context"]), **kwargs["context"]}
     knobs = check_knobs(kwargs["config"], kwargs["context"])
     fill = kwargs["input"] is not None  # a new run takes its tier's limits; a continued one keeps its config
     fitted = fit_knobs(knobs, key, ctx.access, fill)
@@ -140,13 +144,13 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
         if active and strategy in ("interrupt", "rollback"):
             for run in active:
                 await request_cancel(ctx.redis, run["run_id"], "interrupt")
-        await _label_thread(ctx, thread_id)
+        await _label_thread(ctx, thread_id, assistant["assistant_id"])
         run_id = new_id()
         request.state.admission = await take_quota(ctx, key, run_id)
         stamp = now_iso()
         try:
             run = await ctx.store.add_run({
-                "run_id": run_id, "thread_id": thread_id, "assistant_id": ASSISTANT_ID,
+                "run_id": run_id, "thread_id": thread_id, "assistant_id": assistant["assistant_id"],
                 "created_at": stamp, "updated_at": stamp, "status": "pending", "owner": owner,
                 "tier": key.tier if key is not None else None, "correlation_id": correlation_of(request),
                 "metadata": body.metadata or {}, "kwargs": kwargs, "multitask_strategy": strategy, "attempt": 0,
@@ -170,13 +174,13 @@ async def _state_at_checkpoint(ctx: ServerContext, thread_id: str, checkpoint_id
     return snapshot
 
 
-async def _label_thread(ctx: ServerContext, thread_id: str) -> None:
+async def _label_thread(ctx: ServerContext, thread_id: str, assistant_id: str) -> None:
     """Mark the thread with the graph and assistant that ran on it, as LangGraph's server does: chat clients
     (agent-chat-ui) list their threads with a metadata search on `graph_id` or `assistant_id`."""
     record = await ctx.store.get_thread(thread_id)
     metadata = (record or {}).get("metadata") or {}
-    if record is not None and (metadata.get("graph_id"), metadata.get("assistant_id")) != (GRAPH_ID, ASSISTANT_ID):
-        await ctx.store.put_thread({**record, "metadata": {**metadata, "graph_id": GRAPH_ID, "assistant_id": ASSISTANT_ID}})
+    if record is not None and (metadata.get("graph_id"), metadata.get("assistant_id")) != (GRAPH_ID, assistant_id):
+        await ctx.store.put_thread({**record, "metadata": {**metadata, "graph_id": GRAPH_ID, "assistant_id": assistant_id}})
 
 
 def admitted_headers(request: Request) -> dict[str, str]:

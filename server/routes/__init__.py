@@ -1,1 +1,2 @@
-"""The LangGraph server API routes, one module per resource: assistants, threads, runs, run streams."""
+"""The LangGraph server API routes, one module per resource: assistants (and what Studio draws of them:
+assistant_graphs), threads, runs, run streams."""

@@ -1,45 +1,67 @@
-"""Assistants: one per graph. The graph name and its fixed uuid5 both work as `assistant_id`.
+"""Assistants: the graph's built-in one, and the caller's stored ones with their versions.
 
-The assistant's context schema is the research knobs (`ResearchKnobs`), so a client (Studio, agent-chat-ui,
-a script) can discover what a run accepts. Studio also draws the graph (`/graph`, with `xray` for the
-section subgraph), reads the schemas of the graph and of its subgraphs, and lists the assistant's versions.
+The built-in assistant (the graph name `nexa_research` or its fixed uuid5) has no knobs of its own; it cannot be
+edited (409: create one instead) or deleted (409). Stored assistants are what Studio's "Manage assistants" and
+`client.assistants.create/update/delete/set_latest` make: named defaults for runs (another model, more
+sections), kept in Redis per API key (server/assistant_records.py), each update a new version. Their knobs are
+checked as a run's are when they are stored: an unknown or invalid one is a 422 naming the field, one over the
+key's tier or an endpoint knob the server does not accept a 403; runs check them again (server/run_requests.py).
 
-The one assistant is fixed: settings differ per run (`context`), not per assistant. Creating another one,
-editing or deleting it is refused with a status that says so (501 for what this server does not do, 409 for
-deleting the built-in one); asking to create the existing one with `if_exists="do_nothing"` returns it.
+Deleting a stored assistant deletes its crons, and with `delete_threads=true` the caller's threads it ran on.
+Search and count see the built-in assistant and the caller's own, with the official server's filters (graph_id,
+a name substring, metadata containment), order (newest first unless `sort_by`), `select` and pages
+(`X-Pagination-Next` when there are more). The context schema of every assistant is the research knobs; Studio's
+drawing and schema routes are in assistant_graphs.py.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from langgraph.pregel.protocol import PregelProtocol
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-from pydantic.errors import PydanticSchemaGenerationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from nexa_research.config import ResearchKnobs
-from nexa_research.server.api_errors import CONFLICT, INVALID, NOT_FOUND, ApiError, not_found
-from nexa_research.server.routes.deps import Ctx
+from nexa_research.server.access.admission import api_key_of, fit_knobs
+from nexa_research.server.api_errors import CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, ApiError, not_found
+from nexa_research.server.assistant_lookup import (
+    ASSISTANT_ID,
+    GRAPH_ID,
+    builtin_view,
+    check_graph_id,
+    checked_assistant_knobs,
+    find_assistant,
+    is_builtin,
+    is_uuid,
+)
+from nexa_research.server.assistant_records import VERSION_FIELDS, AssistantChanges, AssistantStore
+from nexa_research.server.context import ServerContext
+from nexa_research.server.cron_records import CronStore
+from nexa_research.server.lease import request_cancel
+from nexa_research.server.records import new_id
+from nexa_research.server.routes import assistant_graphs
+from nexa_research.server.routes.deps import Ctx, Owner
+from nexa_research.server.store_records import StoreInputError, value_matches
+from nexa_research.server.thread_prune import remove_thread
 
-GRAPH_ID = "nexa_research"
-ASSISTANT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, f"nexa-research:assistant:{GRAPH_ID}"))
-CREATED_AT = "2026-01-01T00:00:00+00:00"
+__all__ = ["ASSISTANT_ID", "GRAPH_ID", "router"]  # the graph's names, for /info, MCP and crons
+
 ASSISTANT_FIELDS = ("assistant_id", "graph_id", "name", "description", "config", "context", "created_at",
                     "updated_at", "metadata", "version")
-ONE_ASSISTANT = (f"this server serves one assistant per graph ({GRAPH_ID!r}); choose research knobs per run "
-                 "in `context` instead of a stored assistant")
+BUILTIN_FIXED = (f"assistant {GRAPH_ID!r} is the graph's built-in assistant and cannot be edited; create an "
+                 f"assistant with graph_id {GRAPH_ID!r} and your knobs instead")
 
 router = APIRouter(tags=["assistants"])
 
 
-class AssistantSearch(BaseModel):
+class AssistantCount(BaseModel):
     model_config = ConfigDict(extra="allow")
     graph_id: str | None = None
     name: str | None = None
     metadata: dict[str, Any] | None = None
+
+
+class AssistantSearch(AssistantCount):
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
     sort_by: Literal["assistant_id", "graph_id", "name", "created_at", "updated_at"] | None = None
@@ -47,9 +69,18 @@ class AssistantSearch(BaseModel):
     select: list[str] | None = None
 
 
-class AssistantCreate(BaseModel):
+class AssistantPatch(BaseModel):
     model_config = ConfigDict(extra="allow")
-    graph_id: str
+    graph_id: str | None = None
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    name: str | None = Field(default=None, max_length=1000)
+    description: str | None = Field(default=None, max_length=10_000)
+
+
+class AssistantCreate(AssistantPatch):
+    graph_id: str  # required here
     assistant_id: str | None = None
     if_exists: Literal["raise", "do_nothing"] = "raise"
 
@@ -65,33 +96,6 @@ class LatestVersion(BaseModel):
     version: int
 
 
-def resolve_assistant(assistant_id: str) -> str:
-    """The graph id an assistant id names; 404 for anything else."""
-    if assistant_id in (GRAPH_ID, ASSISTANT_ID):
-        return GRAPH_ID
-    raise not_found("assistant", assistant_id)
-
-
-def assistant_view() -> dict[str, Any]:
-    return {
-        "assistant_id": ASSISTANT_ID, "graph_id": GRAPH_ID, "name": GRAPH_ID,
-        "description": "Deep research: plans sections, researches them in parallel, writes a cited report.",
-        "config": {}, "context": {}, "metadata": {"created_by": "system"}, "version": 1,
-        "created_at": CREATED_AT, "updated_at": CREATED_AT,
-    }
-
-
-def _matches(body: AssistantSearch | VersionSearch) -> bool:
-    view = assistant_view()
-    if any(view["metadata"].get(k) != v for k, v in (body.metadata or {}).items()):
-        return False
-    if isinstance(body, AssistantSearch):
-        if body.graph_id not in (None, GRAPH_ID):
-            return False
-        return body.name is None or body.name.lower() in view["name"].lower()  # a substring, as the SDK documents
-    return True
-
-
 def _checked_select(select: list[str] | None) -> list[str] | None:
     unknown = [f for f in select or [] if f not in ASSISTANT_FIELDS]
     if unknown:
@@ -99,129 +103,144 @@ def _checked_select(select: list[str] | None) -> list[str] | None:
     return select or None
 
 
-def _state_schema(graph: PregelProtocol) -> dict[str, Any] | None:
-    """The JSON schema of the graph's whole state (all channels, not only its output)."""
-    state_type = getattr(getattr(graph, "builder", None), "state_schema", None)
-    if state_type is None:
-        return None
+def _checked_knobs(ctx: ServerContext, request: Request, config: dict[str, Any] | None,
+                   context: dict[str, Any] | None) -> None:
+    """The knobs an assistant stores: valid (422), accepted from this caller and within its tier (403)."""
+    knobs = checked_assistant_knobs(config, context)
+    fit_knobs(knobs, api_key_of(request), ctx.access, fill=False)
+
+
+def _metadata_matches(metadata: dict[str, Any], wanted: dict[str, Any] | None) -> bool:
+    """Containment, as the official server filters metadata (`$` comparisons as the store reads them)."""
     try:
-        return TypeAdapter(state_type).json_schema()
-    except PydanticSchemaGenerationError:
-        return graph.get_output_jsonschema()
+        return value_matches(metadata, wanted or {})
+    except StoreInputError as exc:
+        raise ApiError(422, f"metadata.{str(exc).removeprefix('filter.')}") from exc
 
 
-def graph_schemas(graph: PregelProtocol, knobs: dict[str, Any] | None) -> dict[str, Any]:
-    """Input, output, state, config and context schemas, as Studio draws its forms from them."""
-    return {
-        "input_schema": graph.get_input_jsonschema(),
-        "output_schema": graph.get_output_jsonschema(),
-        "state_schema": _state_schema(graph),
-        "config_schema": knobs or {},  # the knobs are accepted in config.configurable too
-        "context_schema": knobs,
-    }
+async def _matching(ctx: ServerContext, owner: str | None, body: AssistantCount) -> list[dict[str, Any]]:
+    """The built-in assistant and the caller's own that match the filters, newest first."""
+    if body.graph_id is not None:
+        check_graph_id(body.graph_id)
+    found = [builtin_view(), *await AssistantStore(ctx.redis, owner).all()]
+    return sorted((a for a in found if (body.name is None or body.name.lower() in a["name"].lower())
+                   and _metadata_matches(a["metadata"], body.metadata)),
+                  key=lambda a: a["created_at"], reverse=True)
 
 
-def _xray(value: str | None) -> bool | int:
-    if value in (None, "", "false", "False"):
-        return False
-    if value in ("true", "True"):
-        return True
-    if value is not None and value.isdigit() and int(value) > 0:
-        return int(value)
-    raise ApiError(422, f"xray: {value!r} is neither true, false nor a positive depth")
-
-
-@router.post("/assistants/search", responses=INVALID, summary="Search assistants (one per graph)")
-async def search_assistants(body: AssistantSearch) -> list[dict[str, Any]]:
+@router.post("/assistants/search", responses=INVALID, summary="Search the built-in and your stored assistants")
+async def search_assistants(ctx: Ctx, owner: Owner, body: AssistantSearch) -> JSONResponse:
     select = _checked_select(body.select)
-    found = [assistant_view()][body.offset: body.offset + body.limit] if _matches(body) else []
-    return [{k: a[k] for k in select} for a in found] if select else found
+    found = await _matching(ctx, owner, body)
+    if body.sort_by is not None:
+        def key(a: dict[str, Any]) -> str:
+            value = str(a.get(body.sort_by or "") or "")
+            return value.lower() if body.sort_by in ("name", "graph_id") else value
+        found.sort(key=key, reverse=body.sort_order != "asc")
+    page = found[body.offset: body.offset + body.limit]
+    more = len(found) > body.offset + body.limit
+    headers = {"X-Pagination-Total": str(len(found))} | ({"X-Pagination-Next": str(body.offset + body.limit)} if more else {})
+    return JSONResponse([{k: a.get(k) for k in select} for a in page] if select else page, headers=headers)
 
 
-@router.post("/assistants/count", summary="Count assistants")
-async def count_assistants(body: AssistantSearch) -> int:
-    return 1 if _matches(body) else 0
+@router.post("/assistants/count", responses=INVALID, summary="Count the built-in and your stored assistants")
+async def count_assistants(ctx: Ctx, owner: Owner, body: AssistantCount) -> int:
+    return len(await _matching(ctx, owner, body))
 
 
-@router.post("/assistants", responses={**NOT_FOUND, **CONFLICT}, summary="Create an assistant (the built-in one only)")
-async def create_assistant(body: AssistantCreate) -> dict[str, Any]:
-    if body.graph_id != GRAPH_ID:
-        raise ApiError(404, f"graph_id: graph {body.graph_id!r} not found; this server serves {GRAPH_ID!r}")
-    if body.assistant_id in (None, ASSISTANT_ID, GRAPH_ID) and body.if_exists == "do_nothing":
-        return assistant_view()
-    if body.assistant_id in (ASSISTANT_ID, GRAPH_ID):
-        raise ApiError(409, f"assistant {body.assistant_id!r} already exists")
-    raise ApiError(501, f"creating assistants is not supported: {ONE_ASSISTANT}")
+@router.post("/assistants", responses={**NOT_FOUND, **CONFLICT, **INVALID, **FORBIDDEN}, summary="Create an assistant")
+async def create_assistant(ctx: Ctx, owner: Owner, request: Request, body: AssistantCreate) -> dict[str, Any]:
+    check_graph_id(body.graph_id)
+    assistant_id = body.assistant_id
+    if assistant_id is not None and is_builtin(assistant_id):
+        if body.if_exists == "do_nothing":
+            return builtin_view()
+        raise ApiError(409, f"assistant {assistant_id!r} already exists")
+    if assistant_id is not None and not is_uuid(assistant_id):
+        raise ApiError(422, f"assistant_id: {assistant_id!r} is not a UUID")
+    _checked_knobs(ctx, request, body.config, body.context)
+    assistant, created = await AssistantStore(ctx.redis, owner).create(
+        assistant_id or new_id(), body.graph_id, body.config or {}, body.context, body.metadata or {},
+        body.name or "Untitled", body.description)
+    if not created and body.if_exists == "raise":
+        raise ApiError(409, f"assistant {assistant_id!r} already exists")
+    return assistant
 
 
 @router.get("/assistants/{assistant_id}", responses=NOT_FOUND, summary="Get an assistant")
-async def get_assistant(assistant_id: str) -> dict[str, Any]:
-    resolve_assistant(assistant_id)
-    return assistant_view()
+async def get_assistant(ctx: Ctx, owner: Owner, assistant_id: str) -> dict[str, Any]:
+    return await find_assistant(ctx.redis, owner, assistant_id)
 
 
-@router.patch("/assistants/{assistant_id}", responses=NOT_FOUND, summary="Update an assistant (not supported)")
-async def patch_assistant(assistant_id: str) -> dict[str, Any]:
-    resolve_assistant(assistant_id)
-    raise ApiError(501, f"updating the assistant is not supported: {ONE_ASSISTANT}")
+@router.patch("/assistants/{assistant_id}", responses={**NOT_FOUND, **CONFLICT, **INVALID, **FORBIDDEN},
+              summary="Update an assistant: a new version, made the latest")
+async def patch_assistant(ctx: Ctx, owner: Owner, request: Request, assistant_id: str, body: AssistantPatch) -> dict[str, Any]:
+    await find_assistant(ctx.redis, owner, assistant_id)
+    if is_builtin(assistant_id):
+        raise ApiError(409, BUILTIN_FIXED)
+    if body.graph_id is not None:
+        check_graph_id(body.graph_id)
+    _checked_knobs(ctx, request, body.config, body.context)
+    changes = AssistantChanges(body.config, body.context, body.metadata, body.name, body.description)
+    updated = await AssistantStore(ctx.redis, owner).update(assistant_id, changes)
+    if updated is None:
+        raise not_found("assistant", assistant_id)  # deleted meanwhile
+    return updated
 
 
-@router.delete("/assistants/{assistant_id}", responses={**NOT_FOUND, **CONFLICT}, summary="Delete an assistant (refused)")
-async def delete_assistant(assistant_id: str) -> None:
-    resolve_assistant(assistant_id)
-    raise ApiError(409, f"assistant {assistant_id!r} is the graph's built-in assistant and cannot be deleted")
+@router.delete("/assistants/{assistant_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT},
+               summary="Delete a stored assistant and its versions (the built-in one cannot be)")
+async def delete_assistant(
+    ctx: Ctx, owner: Owner, assistant_id: str,
+    delete_threads: bool = Query(default=False, description="Also delete your threads it ran on (metadata.assistant_id)"),
+) -> Response:
+    await find_assistant(ctx.redis, owner, assistant_id)
+    if is_builtin(assistant_id):
+        raise ApiError(409, f"assistant {assistant_id!r} is the graph's built-in assistant and cannot be deleted")
+    if not await AssistantStore(ctx.redis, owner).delete(assistant_id):
+        raise not_found("assistant", assistant_id)
+    crons = CronStore(ctx.redis)
+    for cron in await crons.all():  # its crons go with it, as the official server deletes them
+        if cron.get("owner") == owner and cron.get("assistant_id") == assistant_id:
+            await crons.delete(cron["cron_id"])
+    if delete_threads:
+        await _delete_threads_of(ctx, owner, assistant_id)
+    return Response(status_code=204)
 
 
-@router.post("/assistants/{assistant_id}/versions", responses=NOT_FOUND, summary="The assistant's versions (one)")
-async def assistant_versions(assistant_id: str, body: VersionSearch) -> list[dict[str, Any]]:
-    resolve_assistant(assistant_id)
-    view = assistant_view()
-    version = {k: view[k] for k in ("assistant_id", "graph_id", "name", "description", "config", "context",
-                                    "metadata", "version", "created_at")}
-    return [version][body.offset: body.offset + body.limit] if _matches(body) else []
+async def _delete_threads_of(ctx: ServerContext, owner: str | None, assistant_id: str) -> None:
+    """The caller's threads the assistant ran on, deleted as DELETE /threads/{id} deletes them."""
+    for thread_id in await ctx.store.all_thread_ids():
+        record = await ctx.store.get_thread(thread_id)
+        if record is None or record.get("owner") != owner or (record.get("metadata") or {}).get("assistant_id") != assistant_id:
+            continue
+        for run in await ctx.store.active_runs_of(thread_id):
+            await request_cancel(ctx.redis, run["run_id"], "interrupt")
+        await remove_thread(ctx, thread_id)
+
+
+@router.post("/assistants/{assistant_id}/versions", responses=NOT_FOUND, summary="The assistant's versions, newest first")
+async def assistant_versions(ctx: Ctx, owner: Owner, assistant_id: str, body: VersionSearch) -> list[dict[str, Any]]:
+    assistant = await find_assistant(ctx.redis, owner, assistant_id)
+    if is_builtin(assistant_id):
+        versions = [{k: assistant[k] for k in VERSION_FIELDS}]
+    else:
+        versions = await AssistantStore(ctx.redis, owner).versions(assistant_id) or []
+    matching = [v for v in versions if _metadata_matches(v["metadata"], body.metadata)]
+    return matching[body.offset: body.offset + body.limit]
 
 
 @router.post("/assistants/{assistant_id}/latest", responses=NOT_FOUND, summary="Make a version the latest")
-async def set_latest_version(assistant_id: str, body: LatestVersion) -> dict[str, Any]:
-    resolve_assistant(assistant_id)
-    if body.version != 1:
-        raise ApiError(404, f"version: assistant {assistant_id!r} has version 1 only, not {body.version}")
-    return assistant_view()
+async def set_latest_version(ctx: Ctx, owner: Owner, assistant_id: str, body: LatestVersion) -> dict[str, Any]:
+    assistant = await find_assistant(ctx.redis, owner, assistant_id)
+    if is_builtin(assistant_id):
+        if body.version != 1:
+            raise ApiError(404, f"version: assistant {assistant_id!r} has version 1 only, not {body.version}")
+        return assistant
+    latest = await AssistantStore(ctx.redis, owner).set_latest(assistant_id, body.version)
+    if latest is None:
+        raise ApiError(404, f"version: assistant {assistant_id!r} has no version {body.version}")
+    return latest
 
 
-@router.get("/assistants/{assistant_id}/schemas", responses=NOT_FOUND, summary="Input, output, state and context schemas")
-async def get_schemas(assistant_id: str, ctx: Ctx) -> dict[str, Any]:
-    resolve_assistant(assistant_id)
-    return {"graph_id": GRAPH_ID, **graph_schemas(ctx.runtime.graph, ResearchKnobs.model_json_schema())}
-
-
-@router.get("/assistants/{assistant_id}/graph", responses={**NOT_FOUND, **INVALID}, summary="The graph's nodes and edges")
-async def get_graph(assistant_id: str, ctx: Ctx, xray: str | None = None) -> JSONResponse:
-    resolve_assistant(assistant_id)
-    drawn = ctx.runtime.graph.get_graph(xray=_xray(xray)).to_json()
-    for node in drawn.get("nodes", []):
-        data = node.get("data")
-        if isinstance(data, dict):
-            data.pop("id", None)  # the node's import path: of no use to a client
-    return JSONResponse(drawn)
-
-
-@router.get("/assistants/{assistant_id}/subgraphs", responses=NOT_FOUND, summary="Schemas of the graph's subgraphs")
-async def get_subgraphs(assistant_id: str, ctx: Ctx, recurse: bool = Query(default=False)) -> dict[str, Any]:
-    return await _subgraphs(assistant_id, ctx, None, recurse)
-
-
-@router.get("/assistants/{assistant_id}/subgraphs/{namespace}", responses=NOT_FOUND,
-            summary="Schemas of the subgraphs under a namespace")
-async def get_subgraphs_under(
-    assistant_id: str, namespace: str, ctx: Ctx, recurse: bool = Query(default=False)
-) -> dict[str, Any]:
-    return await _subgraphs(assistant_id, ctx, namespace, recurse)
-
-
-async def _subgraphs(assistant_id: str, ctx: Ctx, namespace: str | None, recurse: bool) -> dict[str, Any]:
-    resolve_assistant(assistant_id)
-    found: dict[str, Any] = {}
-    async for name, subgraph in ctx.runtime.graph.aget_subgraphs(namespace=namespace, recurse=recurse):
-        found[name] = graph_schemas(subgraph, None)
-    return found
+router.include_router(assistant_graphs.router)  # /graph, /schemas, /subgraphs: after the routes above, as before

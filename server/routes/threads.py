@@ -1,7 +1,8 @@
-"""Threads: create, get, search, count, update, delete and copy. Their state and history: thread_state.py.
+"""Threads: create, get, search, count, update, delete, prune and copy. Their state and history: thread_state.py.
 
 Search and count see only the caller's threads (a thread belongs to the API key that created it). Search sorts
 by `updated_at`, newest first, unless asked otherwise, and returns only the `select`ed fields when given.
+Delete and prune remove a thread one way (server/thread_prune.py).
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nexa_research.server.api_errors import CONFLICT, INVALID, NOT_FOUND, ApiError, not_found
 from nexa_research.server.context import ServerContext
-from nexa_research.server.cron_records import CronStore
 from nexa_research.server.lease import request_cancel
 from nexa_research.server.records import ACTIVE_STATUSES
 from nexa_research.server.routes.deps import Ctx, Owner
-from nexa_research.server.run_results import result_key
 from nexa_research.server.thread_copy import copy_checkpoints
-from nexa_research.server.thread_stream import thread_log_key
+from nexa_research.server.thread_prune import prune_threads, remove_thread
 from nexa_research.server.thread_views import thread_view
 
 router = APIRouter(tags=["threads"])
@@ -49,6 +48,12 @@ class ThreadSearch(BaseModel):
     sort_by: Literal["thread_id", "status", "created_at", "updated_at"] | None = None
     sort_order: Literal["asc", "desc"] | None = None
     select: list[str] | None = None
+
+
+class ThreadPrune(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    thread_ids: list[str] = Field(max_length=1000)
+    strategy: Literal["delete", "keep_latest"] = "delete"
 
 
 THREAD_FIELDS = ("thread_id", "created_at", "updated_at", "metadata", "config", "status", "values", "interrupts",
@@ -156,13 +161,13 @@ async def copy_thread(ctx: Ctx, owner: Owner, thread_id: str) -> dict[str, Any]:
 @router.delete("/threads/{thread_id}", status_code=204, responses=NOT_FOUND, summary="Delete a thread, its runs and checkpoints")
 async def delete_thread(ctx: Ctx, owner: Owner, thread_id: str) -> Response:
     await thread_record(ctx, thread_id, owner)
-    await CronStore(ctx.redis).delete_for_thread(thread_id)  # its crons fire no more
     for run in await ctx.store.active_runs_of(thread_id):
         await request_cancel(ctx.redis, run["run_id"], "interrupt")
-    for run_id in await ctx.store.delete_thread(thread_id):
-        await ctx.log.clear(run_id)
-        await ctx.redis.delete(result_key(run_id))  # else it stayed its hour, after its thread was gone
-    await ctx.redis.delete(thread_log_key(thread_id))  # its state updates, as its stream sent them
-    if ctx.runtime.checkpointer is not None:
-        await ctx.runtime.checkpointer.adelete_thread(thread_id)
+    await remove_thread(ctx, thread_id)
     return Response(status_code=204)
+
+
+@router.post("/threads/prune", responses={**CONFLICT, **INVALID},
+             summary="Delete threads, or keep only their latest checkpoints (keep_latest)")
+async def prune(ctx: Ctx, owner: Owner, body: ThreadPrune) -> dict[str, int]:
+    return {"pruned_count": await prune_threads(ctx, owner, body.thread_ids, body.strategy)}

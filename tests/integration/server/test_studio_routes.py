@@ -73,9 +73,13 @@ async def test_assistant_versions_count_search_and_create(nexa_server):
     assert same["assistant_id"] == assistant["assistant_id"]
     with pytest.raises(ConflictError):
         await client.assistants.create("nexa_research", assistant_id=assistant["assistant_id"])
-    with pytest.raises(httpx.HTTPStatusError) as refused:
-        await client.assistants.create("nexa_research", name="another", context={"max_sections": 3})
-    assert refused.value.response.status_code == 501 and "context" in refused.value.response.json()["detail"]
+    another = await client.assistants.create("nexa_research", name="another", context={"max_sections": 3})
+    assert another["assistant_id"] != assistant["assistant_id"] and another["context"] == {"max_sections": 3}
+    assert await client.assistants.count(graph_id="nexa_research") == 2
+    await client.assistants.delete(another["assistant_id"])
+    assert await client.assistants.count() == 1
+    with pytest.raises(ConflictError):
+        await client.assistants.delete(assistant["assistant_id"])
 
 
 async def test_state_history_get_and_post_and_select(nexa_server, finished_thread):
