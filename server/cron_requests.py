@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from nexa_research.server.access.admission import fit_knobs
 from nexa_research.server.access.api_keys import ApiKey
 from nexa_research.server.api_errors import ApiError
+from nexa_research.server.assistant_lookup import run_defaults
 from nexa_research.server.cron_schedule import check_end_time, check_schedule, check_timezone
 from nexa_research.server.knobs import check_knobs
 from nexa_research.server.records import new_id, now_iso
@@ -72,8 +73,12 @@ def assistant_key(assistant_id: str) -> str:
     return ASSISTANT_ID if assistant_id == GRAPH_ID else assistant_id
 
 
-def check_payload(payload: dict[str, Any], key: ApiKey | None, access: Any) -> dict[str, Any]:
-    """The run payload, checked as the runs API checks a run request under `key`; 403/404/422 naming the field."""
+def check_payload(
+    payload: dict[str, Any], key: ApiKey | None, access: Any, assistant: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The run payload, checked as the runs API checks a run request under `key`; 403/404/422 naming the field.
+    A stored `assistant`'s knobs are checked with the payload's own, as each run will merge them when it fires
+    (a free key's cron must not get past its tier through an assistant); the payload is kept as sent."""
     try:
         body = RunCreate(**payload)
     except ValidationError as exc:
@@ -85,6 +90,8 @@ def check_payload(payload: dict[str, Any], key: ApiKey | None, access: Any) -> d
         raise ApiError(422, "multitask_strategy: 'rollback' is not supported (checkpoints are never rewound); "
                             "use 'interrupt' or 'enqueue'")
     kwargs = validate_request(body)
+    if assistant is not None:
+        kwargs["context"] = {**run_defaults(assistant, kwargs["config"], kwargs["context"]), **kwargs["context"]}
     knobs = check_knobs(kwargs["config"], kwargs["context"])
     fitted = fit_knobs(knobs, key, access)
     if fitted != knobs:
@@ -99,13 +106,15 @@ def _refuse_unsupported(webhook: str | None) -> None:
                             "(metadata cron_id) or runs.list on its thread")
 
 
-def new_cron(body: CronCreate, thread_id: str | None, key: ApiKey | None, access: Any) -> dict[str, Any]:
+def new_cron(
+    body: CronCreate, thread_id: str | None, key: ApiKey | None, access: Any, assistant: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The record of a new cron (checked; not stored). A thread cron runs on `thread_id`, a stateless one on a
     new thread per run, which is deleted after its run unless `on_run_completed` is 'keep'."""
     _refuse_unsupported(body.webhook)
     if body.command is not None:
         raise ApiError(422, "command: a cron starts new runs from its input; it takes no command")
-    payload = check_payload(body.model_dump(include=set(RUN_FIELDS), exclude_none=True), key, access)
+    payload = check_payload(body.model_dump(include=set(RUN_FIELDS), exclude_none=True), key, access, assistant)
     stamp = now_iso()
     return {
         "cron_id": new_id(), "assistant_id": assistant_key(body.assistant_id), "thread_id": thread_id,
@@ -118,7 +127,9 @@ def new_cron(body: CronCreate, thread_id: str | None, key: ApiKey | None, access
     }
 
 
-def patched_cron(cron: dict[str, Any], patch: CronPatch, key: ApiKey | None, access: Any) -> tuple[dict[str, Any], bool]:
+def patched_cron(
+    cron: dict[str, Any], patch: CronPatch, key: ApiKey | None, access: Any, assistant: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], bool]:
     """The cron with `patch` applied and checked, and whether its due time must be worked out again."""
     given = patch.model_fields_set & set(CronPatch.model_fields)
     if not given:
@@ -141,7 +152,7 @@ def patched_cron(cron: dict[str, Any], patch: CronPatch, key: ApiKey | None, acc
         cron["metadata"] = {**cron["metadata"], **patch.metadata}
     run_changes = patch.model_dump(include=set(RUN_FIELDS) - {"metadata"}, exclude_none=True)
     if run_changes:
-        cron["payload"] = check_payload({**cron["payload"], **run_changes}, key, access)
+        cron["payload"] = check_payload({**cron["payload"], **run_changes}, key, access, assistant)
     reschedule = bool(given & {"schedule", "timezone", "end_time", "enabled"})
     return cron, reschedule
 

@@ -124,6 +124,25 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
         if owner is not None and snapshot is not None and snapshot.values:
             raise not_found("thread", thread_id)  # checkpoints nobody's key owns
         await ctx.store.create_thread(thread_id, body.metadata or {}, owner)
+    try:
+        run = await _record_run(ctx, thread_id, new_thread, body, kwargs, assistant["assistant_id"], request)
+    except BaseException:
+        if new_thread:  # a stateless run refused (quota, a bad command): its new thread leaves no empty record
+            await ctx.store.delete_thread(thread_id)
+        raise
+    if not new_thread and ctx.runtime.retention is not None:
+        await ctx.runtime.retention.keep(thread_id)  # a finished thread expiring: kept while the run waits and runs
+    await enqueue_run(ctx.broker, run["run_id"])
+    return run
+
+
+async def _record_run(
+    ctx: ServerContext, thread_id: str, new_thread: bool, body: RunCreate, kwargs: dict[str, Any],
+    assistant_id: str, request: Request,
+) -> dict[str, Any]:
+    """The run's last checks on its thread (state to resume, the thread busy), the quota, and its record."""
+    key = api_key_of(request)
+    owner = key.key_id if key is not None else None
     snapshot = None if new_thread else await ctx.runtime.snapshot(thread_id)  # a new thread has no state
     if kwargs["checkpoint_id"]:
         snapshot = await _state_at_checkpoint(ctx, thread_id, kwargs["checkpoint_id"])
@@ -144,13 +163,13 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
         if active and strategy in ("interrupt", "rollback"):
             for run in active:
                 await request_cancel(ctx.redis, run["run_id"], "interrupt")
-        await _label_thread(ctx, thread_id, assistant["assistant_id"])
+        await _label_thread(ctx, thread_id, assistant_id)
         run_id = new_id()
         request.state.admission = await take_quota(ctx, key, run_id)
         stamp = now_iso()
         try:
             run = await ctx.store.add_run({
-                "run_id": run_id, "thread_id": thread_id, "assistant_id": assistant["assistant_id"],
+                "run_id": run_id, "thread_id": thread_id, "assistant_id": assistant_id,
                 "created_at": stamp, "updated_at": stamp, "status": "pending", "owner": owner,
                 "tier": key.tier if key is not None else None, "correlation_id": correlation_of(request),
                 "metadata": body.metadata or {}, "kwargs": kwargs, "multitask_strategy": strategy, "attempt": 0,
@@ -159,9 +178,6 @@ async def create_run(ctx: ServerContext, thread_id: str | None, body: RunCreate,
             if key is not None:
                 await ctx.quotas.refund(key.key_id, run_id)
             raise
-    if not new_thread and ctx.runtime.retention is not None:
-        await ctx.runtime.retention.keep(thread_id)  # a finished thread expiring: kept while the run waits and runs
-    await enqueue_run(ctx.broker, run["run_id"])
     return run
 
 

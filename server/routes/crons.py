@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nexa_research.server.access.admission import api_key_of
 from nexa_research.server.api_errors import FORBIDDEN, INVALID, NOT_FOUND, ApiError, not_found
+from nexa_research.server.assistant_lookup import find_assistant
 from nexa_research.server.context import ServerContext
 from nexa_research.server.cron_records import CronStore
 from nexa_research.server.cron_requests import (
@@ -70,15 +71,17 @@ async def _owned(ctx: ServerContext, owner: str | None, cron_id: str) -> dict[st
 
 
 @router.post("/runs/crons", responses=ERRORS, summary="Create a stateless cron: a run on a new thread at each due time")
-async def create_cron(ctx: Ctx, request: Request, body: CronCreate) -> dict[str, Any]:
-    return await _store(ctx, new_cron(body, None, api_key_of(request), ctx.access))
+async def create_cron(ctx: Ctx, owner: Owner, request: Request, body: CronCreate) -> dict[str, Any]:
+    assistant = await find_assistant(ctx.redis, owner, body.assistant_id)  # 404 for one the key does not have
+    return await _store(ctx, new_cron(body, None, api_key_of(request), ctx.access, assistant))
 
 
 @router.post("/threads/{thread_id}/runs/crons", responses=ERRORS, summary="Create a cron that runs on a thread")
 async def create_thread_cron(ctx: Ctx, owner: Owner, request: Request, thread_id: str, body: CronCreate) -> dict[str, Any]:
     if await ctx.thread_record(thread_id, owner) is None:
         raise not_found("thread", thread_id)
-    return await _store(ctx, new_cron(body, thread_id, api_key_of(request), ctx.access))
+    assistant = await find_assistant(ctx.redis, owner, body.assistant_id)
+    return await _store(ctx, new_cron(body, thread_id, api_key_of(request), ctx.access, assistant))
 
 
 @router.get("/runs/crons/{cron_id}", responses=NOT_FOUND, summary="Get a cron")
@@ -89,7 +92,9 @@ async def get_cron(ctx: Ctx, owner: Owner, cron_id: str) -> dict[str, Any]:
 
 @router.patch("/runs/crons/{cron_id}", responses=ERRORS, summary="Change a cron's schedule, end, payload or metadata")
 async def patch_cron(ctx: Ctx, owner: Owner, request: Request, cron_id: str, body: CronPatch) -> dict[str, Any]:
-    cron, reschedule = patched_cron(await _owned(ctx, owner, cron_id), body, api_key_of(request), ctx.access)
+    cron = await _owned(ctx, owner, cron_id)
+    assistant = await find_assistant(ctx.redis, owner, cron["payload"].get("assistant_id") or cron["assistant_id"])
+    cron, reschedule = patched_cron(cron, body, api_key_of(request), ctx.access, assistant)
     return await _store(ctx, cron, reschedule)
 
 

@@ -57,6 +57,11 @@ async def test_a_request_refused_for_another_reason_costs_no_quota(nexa_server, 
     assert bad.status_code == 422
     good = httpx.post(f"{nexa_server.url}/runs", json=RUN, headers=headers(key))
     assert good.status_code == 200 and good.headers["x-quota-remaining"] == "0"
+    # a stateless run refused for the quota leaves no empty thread of its own behind
+    over = httpx.post(f"{nexa_server.url}/runs", json=RUN, headers=headers(key))
+    assert over.status_code == 429
+    threads = await get_client(url=nexa_server.url, api_key=key).threads.search(limit=100)
+    assert [t["thread_id"] for t in threads] == [good.json()["thread_id"]]
 
 
 async def test_a_key_sees_only_its_own_threads_runs_and_streams(nexa_server, server_env):

@@ -17,7 +17,9 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import NotFoundError, PermissionDeniedError, UnprocessableEntityError
+from redis.asyncio import Redis
 
+from nexa_research.server.assistant_records import AssistantStore
 from support.server_harness import Cluster, auth_headers, free_port, make_key
 from support.server_providers import TITLES, TOPIC
 
@@ -161,9 +163,25 @@ async def test_bad_crons_are_refused_naming_the_field(cron_server, server_env):
     with pytest.raises(NotFoundError):
         await client.crons.create_for_thread("no-such-thread", "nexa_research", schedule=FAR, input={"topic": TOPIC})
 
-    free = get_client(url=cron_server.url, api_key=make_key(server_env["REDIS_URL"], "free-user", tier="free"))
+    with pytest.raises(NotFoundError, match="assistant"):  # a stored assistant this key does not have
+        await client.crons.create("0b6a7f4e-3c1d-4e2a-9f8b-5d4c3b2a1f0f", schedule=FAR, input={"topic": TOPIC})
+
+    free_key = make_key(server_env["REDIS_URL"], "free-user", tier="free")
+    free = get_client(url=cron_server.url, api_key=free_key)
     with pytest.raises(PermissionDeniedError, match="max_sections"):
         await free.crons.create("nexa_research", schedule=FAR, input={"topic": TOPIC}, context={"max_sections": 7})
+    # an assistant stored while the key's tier allowed it: a cron on it is held to the tier when it is made
+    redis = Redis.from_url(server_env["REDIS_URL"])
+    try:
+        seven, _ = await AssistantStore(redis, free_key.split("_")[1]).create(
+            "0b6a7f4e-3c1d-4e2a-9f8b-5d4c3b2a1f0e", "nexa_research", {}, {"max_sections": 7}, {}, "seven", None)
+    finally:
+        await redis.aclose()
+    with pytest.raises(PermissionDeniedError, match="max_sections"):
+        await free.crons.create(seven["assistant_id"], schedule=FAR, input={"topic": TOPIC})
+    fits = await free.crons.create(seven["assistant_id"], schedule=FAR, input={"topic": TOPIC},
+                                   context={"max_sections": 5})
+    await free.crons.delete(fits["cron_id"])
     mine = await client.crons.create("nexa_research", schedule=FAR, input={"topic": TOPIC})
     assert mine["cron_id"] not in [c["cron_id"] for c in await free.crons.search(limit=1000)]
     with pytest.raises(NotFoundError):
