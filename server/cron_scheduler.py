@@ -13,6 +13,9 @@ A thread cron's run is queued behind one still running there (the official sched
 stateless cron's run gets a new thread, deleted once the run ends unless `on_run_completed` is 'keep'. A run the
 runs API refuses when it fires (the day's quota used, a revoked key, `reject` on a busy thread) is logged and
 that due time is skipped.
+
+A cron's run researches again: it runs with `use_cache` off unless the cron sets `use_cache` itself. A weekly
+report on a topic served from the report cache (whose lifetime on a tier can be a week) would repeat last week's.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from nexa_research.server.api_errors import ApiError
 from nexa_research.server.context import ServerContext
 from nexa_research.server.cron_records import CronStore
 from nexa_research.server.cron_schedule import next_due
+from nexa_research.server.knobs import knob_values
 from nexa_research.server.observability.logs import new_correlation_id
 from nexa_research.server.routes.threads import delete_thread
 from nexa_research.server.run_requests import RunCreate, create_run
@@ -94,7 +98,10 @@ class CronScheduler:
             return None
         payload = cron["payload"]
         metadata = {**cron["metadata"], **(payload.get("metadata") or {}), "cron_id": cron["cron_id"]}
-        body = RunCreate(**{**payload, "metadata": metadata,
+        context = dict(payload.get("context") or {})
+        if "use_cache" not in knob_values(payload.get("config"), context):
+            context["use_cache"] = False  # fresh research at every due time (module docstring)
+        body = RunCreate(**{**payload, "metadata": metadata, "context": context,
                             "multitask_strategy": payload.get("multitask_strategy") or "enqueue"})
         try:
             run = await create_run(self.ctx, cron["thread_id"], body, _request_as(key))

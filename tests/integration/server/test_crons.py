@@ -75,6 +75,7 @@ async def test_a_thread_cron_runs_on_its_thread_at_each_due_time_until_its_end(c
 
     runs = await until(lambda: finished_runs(client, thread["thread_id"], 2), what="two runs on the thread")
     assert all(r["metadata"]["cron_id"] == cron["cron_id"] and r["metadata"]["report"] == "weekly" for r in runs)
+    assert all(r["kwargs"]["context"]["use_cache"] is False for r in runs), "each due time researches again"
     state = await client.threads.get_state(thread["thread_id"])
     assert [s["title"] for s in state["values"]["report"]["sections"]] == TITLES
     await asyncio.sleep(max(0.0, (end - datetime.now(UTC)).total_seconds()) + 2)
