@@ -33,6 +33,7 @@ from redis.commands.search import reducers
 from redis.commands.search.aggregation import AggregateRequest
 
 from nexa_research.providers.checkpointer import MAX_THREAD_DOCS, ReportingAsyncRedisSaver
+from nexa_research.providers.redis_batcher import Command, CommandBatcher
 
 SETTLE = "nexa:retention:settle"  # thread id -> when its latest root checkpoint was written: threads to settle
 Settled = Literal["expiring", "kept", "gone"]
@@ -43,6 +44,12 @@ _FORGET_IF_UNCHANGED = """
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if score and tonumber(score) == tonumber(ARGV[2]) then return redis.call('ZREM', KEYS[1], ARGV[1]) end
 return 0
+"""
+
+# EXPIRE on every key given, with the options given (ARGV[2], "LT", when present).
+_EXPIRE_ALL = """
+for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, unpack(ARGV)) end
+return #KEYS
 """
 
 
@@ -80,6 +87,8 @@ class ThreadRetention:
         self, redis: Redis, saver: ReportingAsyncRedisSaver, retention_seconds: float, state_of: StateOf
     ) -> None:
         self.redis, self.saver = redis, saver
+        # The saver's shared pipeline (providers/redis_batcher.py), on the client retention shares with it.
+        self.batcher: CommandBatcher = getattr(saver, "batcher", None) or CommandBatcher(redis)
         self.retention_seconds = retention_seconds
         self.state_of = state_of
 
@@ -93,12 +102,12 @@ class ThreadRetention:
 
     async def touch(self, thread_id: str, parent_key: str | None) -> None:
         """A root checkpoint is about to be written: note the thread for settling, and keep it if it was expiring
-        (a finished thread running again). One round trip; the keep only when the thread had an expiry."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(SETTLE, {thread_id: time.time()})
-            if parent_key is not None:
-                pipe.ttl(parent_key)
-            results = await pipe.execute()
+        (a finished thread running again). No round trip of its own: the note and the look at the expiry go in
+        the pipeline the checkpoint writes of every run in flight share; the keep only when the thread had one."""
+        commands: list[Command] = [("ZADD", SETTLE, time.time(), thread_id)]
+        if parent_key is not None:
+            commands.append(("TTL", parent_key))
+        results = await self.batcher.execute(commands)
         if parent_key is not None and results[1] >= 0:  # -1: no expiry, -2: no such key
             await self.keep(thread_id)
 
@@ -169,16 +178,12 @@ class ThreadRetention:
 
 
 async def _expire(redis: Redis, keys: ThreadKeys, seconds: int) -> None:
+    """One command per 500 keys: a thread has a hundred or more (every checkpoint and its writes), and an EXPIRE
+    each cost the API and Redis more than the rest of settling it."""
     for batch in _batches(keys.state, 500):
-        async with redis.pipeline(transaction=False) as pipe:
-            for key in batch:
-                pipe.expire(key, seconds)
-            await pipe.execute()
-    for batch in _batches(keys.buffers, 500):
-        async with redis.pipeline(transaction=False) as pipe:
-            for key in batch:
-                pipe.expire(key, seconds, lt=True)  # "less than": sets an expiry on a key without one, shortens others
-            await pipe.execute()
+        await redis.eval(_EXPIRE_ALL, len(batch), *batch, seconds)
+    for batch in _batches(keys.buffers, 500):  # "less than": sets an expiry on a key without one, shortens others
+        await redis.eval(_EXPIRE_ALL, len(batch), *batch, seconds, "LT")
 
 
 async def _persist(redis: Redis, keys: list[str]) -> int:

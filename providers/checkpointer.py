@@ -142,9 +142,9 @@ class ReportingAsyncRedisSaver(PipelinedAsyncRedisSaver):
                 Tag("thread_id") == safe_id, return_fields=["checkpoint_ns", "checkpoint_id"],
                 num_results=MAX_THREAD_DOCS,
             ))
-            writes = await self.checkpoint_writes_index.search(FilterQuery(
-                Tag("thread_id") == safe_id, return_fields=["checkpoint_id"], num_results=MAX_THREAD_DOCS,
-            ))
+            writes = await self.checkpoint_writes_index.search(FilterQuery(  # their keys only: no field is read
+                Tag("thread_id") == safe_id, num_results=MAX_THREAD_DOCS,
+            ).no_content())
         if max(checkpoints.total, writes.total) > MAX_THREAD_DOCS:
             raise RuntimeError(f"thread {thread_id!r} has more than {MAX_THREAD_DOCS} checkpoints or writes")
         namespaces = {getattr(doc, "checkpoint_ns", "") for doc in checkpoints.docs}
