@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
@@ -59,6 +59,15 @@ def parse_json_answer(text: str, schema: type[T]) -> T:
     return validate_or_repair(data, schema)
 
 
+@cache
+def json_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """`schema`'s JSON schema, computed once per class: pydantic walks the whole model for it (most of what
+    building a structured call cost), and the answer never changes. Schema classes live as long as the process
+    (nodes define them, or cache the ones they make: nodes/planner.py `plan_schema`); binding reads the dict and
+    leaves it unchanged (tests/unit/providers/llm/test_chat_models.py)."""
+    return schema.model_json_schema()
+
+
 def _structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable:
     """One model -> a runnable returning {"raw", "parsed"}; raises `StructuredOutputError` on a bad answer.
 
@@ -67,9 +76,7 @@ def _structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable:
     A pydantic error the SDK raises itself is translated with the other call failures (providers/llm/failures.py).
     """
     try:
-        bound: Runnable = model.with_structured_output(
-            schema.model_json_schema(), method="json_schema", include_raw=True
-        )
+        bound: Runnable = model.with_structured_output(json_schema(schema), method="json_schema", include_raw=True)
     except NotImplementedError:
 
         def parse_text(message: AIMessage) -> dict[str, Any]:
