@@ -181,6 +181,16 @@ class ResearchConfig(BaseSettings):
         configurable = (config or {}).get("configurable") or {}
         values = {k: v for k, v in _as_mapping(configurable).items() if k in names and v is not None}
         values.update({k: v for k, v in _as_mapping(context).items() if k in names and v is not None})
+        return cls.resolve(values)
+
+    @classmethod
+    def resolve(cls, values: Mapping[str, Any]) -> ResearchConfig:
+        """`from_values`, resolved once per process for the same values under the same NEXA_* environment.
+
+        Why: building a `ResearchConfig` reads and parses the environment (pydantic-settings), about 3 ms, and a
+        run resolves its config in every node, the API for every request it checks. A change to the environment
+        (a test's `monkeypatch.setenv`) is part of the key, so it resolves afresh.
+        """
         try:
             key = json.dumps(values, sort_keys=True, default=_json_value)
         except (TypeError, ValueError):  # a value JSON cannot hold: resolve without the cache
@@ -213,8 +223,11 @@ def _current_run_context() -> Any:
 
 
 def _environment() -> tuple[tuple[str, str], ...]:
-    """The NEXA_* variables, which `ResearchConfig` reads: a change to them resolves afresh."""
-    return tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("NEXA_")))
+    """The NEXA_* variables (any case, as pydantic-settings matches them), which `ResearchConfig` reads: a change to
+    them resolves afresh. Only their values are looked up: decoding every variable's value cost more than the rest
+    of a cached resolve."""
+    environ = os.environ
+    return tuple(sorted((k, environ[k]) for k in environ if k[:5].upper() == "NEXA_"))
 
 
 def _json_value(value: Any) -> Any:

@@ -38,7 +38,7 @@ def check_knobs(config: dict[str, Any] | None, context: dict[str, Any] | None) -
             raise ApiError(422, f"{where}.{unknown[0]}: unknown research knob; knobs are {', '.join(sorted(names))}")
     knobs = knob_values(config, context)
     try:
-        ResearchConfig.from_values(knobs)
+        ResearchConfig.resolve(knobs)  # the same knobs under the same environment are checked once per process
     except ResearchInputError as exc:
         raise ApiError(422, str(exc)) from exc
     return knobs

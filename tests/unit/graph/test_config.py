@@ -32,6 +32,25 @@ def test_environment_overrides_defaults_and_per_run_overrides_environment(monkey
     assert per_run.models.planner.max_tokens == 2000  # role default kept under a partial override
 
 
+def test_resolved_once_per_values_and_afresh_when_the_environment_changes(monkeypatch):
+    monkeypatch.setenv("NEXA_MAX_ITERATIONS", "2")
+    first = ResearchConfig.resolve({"min_sections": 3})
+    assert ResearchConfig.resolve({"min_sections": 3}) is first
+    assert ResearchConfig.resolve({"min_sections": 4}) is not first
+
+    monkeypatch.setenv("nexa_max_iterations", "1")  # any case: pydantic-settings reads it too
+    monkeypatch.delenv("NEXA_MAX_ITERATIONS")
+    again = ResearchConfig.resolve({"min_sections": 3})
+    assert again is not first and (first.max_iterations, again.max_iterations) == (2, 1)
+    assert ResearchConfig.from_runnable_config({"configurable": {"min_sections": 3}}, context={}) is again
+
+
+def test_a_bad_value_is_an_error_every_time_it_is_resolved():
+    for _ in range(2):
+        with pytest.raises(ResearchInputError, match="max_iterations"):
+            ResearchConfig.resolve({"max_iterations": 9})
+
+
 def test_context_wins_over_configurable():
     cfg = ResearchConfig.from_runnable_config({"configurable": {"max_iterations": 1}}, context={"max_iterations": 2})
     assert cfg.max_iterations == 2
