@@ -17,6 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from nexa_research.kernel.sentences import (
     CITATION,
     leans_on_previous,
@@ -34,16 +36,17 @@ from nexa_research.providers.relevance import Relevance
 REFERS_BACK = re.compile(r"\b(?:it|its|he|his|him|she|her|they|their|them)\b", re.I)
 
 
-def _standalone_forms(sentences: list[str]) -> list[tuple[str, bool]]:
+def _standalone_forms(sentences: list[str]) -> list[tuple[str, str | None]]:
     """The passage's sentences, each one that leans on the sentence before it only by a pronoun for the subject
     that sentence names written out ("Historically, it has been a major link on the Northern Silk Road" after
     "Lanzhou ... is the capital of Gansu" reads "Historically, Lanzhou has been ..."): it then names what it is
-    about, and a pronoun later in it stands for that. Each with whether it was written out."""
-    out = []
+    about, and a pronoun later in it stands for that. Each with the sentence as the passage wrote it when it was
+    written out (None otherwise): a section may have printed that form."""
+    out: list[tuple[str, str | None]] = []
     for i, sentence in enumerate(sentences):
         subject = named_subject(sentences[i - 1]) if i and leans_on_previous(sentence) else None
         renamed = with_subject_named(sentence, subject) if subject else None
-        out.append((renamed, True) if renamed else (sentence, False))
+        out.append((renamed, sentence) if renamed else (sentence, None))
     return out
 
 
@@ -89,30 +92,40 @@ def unprinted_findings(
     # duplicate, so a key printed inside a longer one (or holding a printed one) is a repeat too
     printed_run = f" {' | '.join(printed_keys)} "
     long_printed = [k for k in printed_keys if len(k.split()) >= MIN_WORDS]
-    pool: list[tuple[int, str]] = []
+    pool: list[tuple[int, str, str]] = []  # (number, the sentence as offered, as the passage wrote it)
     seen: set[str] = set()
     for number, passage in passages:
-        for sentence, named in _standalone_forms(passage_sentences(passage)):
+        for sentence, original in _standalone_forms(passage_sentences(passage)):
             key = sentence_key(sentence)
             # first=False for every sentence: a passage may be a chunk cut from the middle of its document, where
             # "The league ..." names what the cut-off text introduced
-            if (key in seen or len(key.split()) < MIN_WORDS or f" {key} " in printed_run
-                    or any(f" {k} " in f" {key} " for k in long_printed)
-                    or leans_on_previous(sentence) or (not named and REFERS_BACK.search(sentence))):
+            if (key in seen or len(key.split()) < MIN_WORDS
+                    or any(_printed_in(k, printed_run, long_printed) for k in (key, sentence_key(original or "")) if k)
+                    or leans_on_previous(sentence) or (original is None and REFERS_BACK.search(sentence))):
                 continue
             seen.add(key)
-            pool.append((number, sentence))
+            pool.append((number, sentence, original or sentence))
     if not pool:
         return UnprintedFindings()
-    texts = [s for _, s in pool]
+    texts = [s for _, s, _ in pool]
     to_topic = relevance.similarity([topic], texts)[0]
-    repeats = relevance.similarity(texts, printed_bare).max(axis=1) if printed_bare else None
+    # a written-out sentence repeats a section that printed it as the passage wrote it: "Neil Alden Armstrong was
+    # also a naval aviator, test pilot and university professor" under "He was also a naval aviator, ..." (0.78
+    # apart: the name weighs in the comparison), so each form is compared and the closer counts
+    repeats = (np.maximum(relevance.similarity(texts, printed_bare).max(axis=1),
+                          relevance.similarity([o for _, _, o in pool], printed_bare).max(axis=1))
+               if printed_bare else None)
     # about the topic as a source must be to enter the report (a sentence the section floor let in: "The Hieronymus
     # Bosch exhibition of 2016 drew many visitors to the Netherlands", 0.31 against a Hanseatic League topic)
     floor = relevance.thresholds.on_topic
     candidates = [
         _Candidate(number, sentence, float(to_topic[i]))
-        for i, (number, sentence) in enumerate(pool)
+        for i, (number, sentence, _) in enumerate(pool)
         if float(to_topic[i]) >= floor and (repeats is None or float(repeats[i]) < relevance.thresholds.duplicate)
     ]
     return UnprintedFindings(sorted(candidates, key=lambda c: -c.score))
+
+
+def _printed_in(key: str, printed_run: str, long_printed: Sequence[str]) -> bool:
+    """Whether a sentence key was printed, whole or inside (or around) a longer printed sentence."""
+    return f" {key} " in printed_run or any(f" {k} " in f" {key} " for k in long_printed)

@@ -175,3 +175,20 @@ def test_a_sentence_leaning_by_a_pronoun_for_the_subject_before_it_is_offered_wi
     # a plural subject is no antecedent for "Its": Novgorod's "Its people ..." is still not offered
     novgorod = unprinted_findings(relevance, TOPIC, [(2, NOVGOROD)], PRINTED).take(10)
     assert "people were much influenced" not in novgorod
+
+
+def test_a_sentence_a_section_printed_with_its_pronoun_is_not_offered_again_with_the_subject_named(relevance):
+    """An Apollo report's summary held "Neil Alden Armstrong was also a naval aviator, test pilot and university
+    professor [9]." while the Neil Armstrong section printed the passage's own "He was also ..."."""
+    topic = "The Apollo program and the first crewed Moon landings"
+    armstrong = ("Neil Alden Armstrong was an American astronaut and aeronautical engineer who, as the commander of "
+                 "the 1969 Apollo 11 mission, became the first person to walk on the Moon. He was also a naval "
+                 "aviator, test pilot and university professor.")
+    printed = ["Neil Alden Armstrong was an American astronaut and aeronautical engineer who, as the commander of "
+               "the 1969 Apollo 11 mission, became the first person to walk on the Moon [9]. He was also a naval "
+               "aviator, test pilot and university professor [9]."]
+    assert unprinted_findings(relevance, topic, [(9, armstrong)], printed).take(3) == ""
+    # not printed, it is offered with the subject written out, as before
+    first = printed[0].split(" He was")[0]
+    assert "Neil Alden Armstrong was also a naval aviator" in unprinted_findings(
+        relevance, topic, [(9, armstrong)], [first]).take(3)
