@@ -56,6 +56,9 @@ NEEDS_ANTECEDENT = re.compile(
     r"similarly|instead|therefore|thus|hence|consequently|accordingly|as a result|in fact|in turn|meanwhile|otherwise|"
     r"now)\b"
     r"|(?:the|as|from the) above\b"
+    # "Other current spaceflight are conducted to the International Space Station ..." (a Spaceflight passage's
+    # last sentence, an Apollo report's conclusion): "other" and "another" count against what came before
+    r"|(?:other|another)\b(?! than\b)"
     # a reference page's row or entry opens on its verb, its subject the name beside it: "Returns true if recovery
     # is still in progress" (a function table), "Specifies the ..." (a setting); alone it names nothing
     r"|(?-i:(?:Returns|Specifies|Sets|Controls|Determines|Enables|Disables|Forces|Reports|Shows|Lists|Computes|"

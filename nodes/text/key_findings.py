@@ -87,11 +87,34 @@ def _parse(contents: Sequence[str]) -> list[list[list[str]]]:
 class _Sections:
     """The sections' sentences, and which of them may still move."""
 
-    def __init__(self, contents: Sequence[str], relevance: Relevance, min_left: int = MIN_LEFT) -> None:
+    def __init__(self, contents: Sequence[str], relevance: Relevance, min_left: int = MIN_LEFT,
+                 queries: Sequence[str] = ()) -> None:
         self.parsed = _parse(contents)
         self.moved: set[tuple[int, int, int]] = set()
         self.min_left = min_left
         self.relevance = relevance
+        self.queries = list(queries)  # per section: what it is about, "title (topic)"
+        self._closeness: dict[tuple[int, str], float] = {}
+
+    def _about_section(self, section: int, text: str) -> float:
+        if (section, text) not in self._closeness:
+            bare = CITATION.sub("", text).strip()
+            self._closeness[section, text] = float(self.relevance.similarity([self.queries[section]], [bare])[0, 0])
+        return self._closeness[section, text]
+
+    def _ties_source_to_section(self, s: _Sentence) -> bool:
+        """`s` is what makes its passage belong in the section: it is about the section and the passage's other
+        sentences left there are not. Richard Nixon's passage under "Apollo 11" was "Nixon was the 37th president
+        ..." and "His presidency saw ... the Apollo 11 Moon landing"; the conclusion took the second and left the
+        section a sentence on Nixon alone. Such a sentence stays. (Under "Novgorod Republic", "The Novgorod
+        Republic was a medieval state in northwestern Russia" is about its section and may be left alone.)"""
+        if s.section >= len(self.queries):
+            return False
+        floor = self.relevance.thresholds.on_section
+        others = [t for k, t in enumerate(self.parsed[s.section][s.paragraph])
+                  if k != s.position and (s.section, s.paragraph, k) not in self.moved]
+        return (bool(others) and self._about_section(s.section, s.text) >= floor
+                and all(self._about_section(s.section, t) < floor for t in others))
 
     def left(self, section: int) -> int:
         total = sum(len(p) for p in self.parsed[section])
@@ -125,6 +148,7 @@ class _Sections:
                         or (leans_on_previous(s.bare, first=k == 0) and self._named_here(s) is None)
                         or (follower and leans_on_previous(follower) and self._renamed(s) is None)
                         or not self._cites_elsewhere(s)
+                        or self._ties_source_to_section(s)
                     ):
                         continue
                     out.append(s)
@@ -204,7 +228,7 @@ def lift_key_findings(
     the contents left. `summary` / `conclusion` / `introduction_too` False: that part is written already, so
     none is lifted for it. `min_left`: the sentences a section keeps (see `LAST_RESORT_MIN_LEFT`); `most`: the
     sentences any one part takes."""
-    sections = _Sections(contents, relevance, min_left)
+    sections = _Sections(contents, relevance, min_left, [f"{title} ({topic})" for title in titles])
     floor = relevance.thresholds.on_section
     cap = float("inf") if most is None else most
     introduction: list[str] = []

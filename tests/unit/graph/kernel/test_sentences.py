@@ -136,3 +136,11 @@ def test_a_reference_rows_sentence_opening_on_its_verb_leans_on_the_name_beside_
     assert leans_on_previous("Specifies whether the server should use SSL.", first=True)
     assert not leans_on_previous("Sets of tools were found in the cave.", first=True)  # a noun
     assert not leans_on_previous("Returns from the harvest fell in 1315.", first=True)
+
+
+def test_a_sentence_opening_on_other_or_another_leans_on_what_came_before():
+    # an Apollo report's conclusion took a Spaceflight passage's last sentence
+    assert leans_on_previous("Other current spaceflight are conducted to the International Space Station [2].",
+                             first=True)
+    assert leans_on_previous("Another cause was the collapse of farm prices.", first=True)
+    assert not leans_on_previous("Other than its capital, the region has no large city.", first=True)

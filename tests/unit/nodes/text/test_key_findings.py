@@ -152,3 +152,18 @@ def test_a_pronoun_written_out_into_a_restatement_of_the_definition_keeps_the_de
                                ["Electronics"], [electronics], summary=False, conclusion=False)
     assert "Electronics is a scientific" not in lifted.introduction
     assert "Electronics is a subfield" not in lifted.contents[0]
+
+
+def test_the_sentence_that_ties_a_passage_to_its_section_stays_with_it(relevance):
+    """An Apollo report's conclusion took "His presidency saw ... the Apollo 11 Moon landing" and left the Apollo 11
+    section "Richard Milhous Nixon was the 37th president of the United States ..." alone."""
+    apollo = ("Apollo 11 was the American spaceflight that first landed humans on the Moon, and the fifth crewed "
+              "mission of NASA's Apollo program [1]. The mission was crewed by Commander Neil Armstrong, Command "
+              "Module Pilot Michael Collins, and Lunar Module Pilot Edwin \"Buzz\" Aldrin [1].\n\n"
+              "Richard Milhous Nixon was the 37th president of the United States, serving from 1969 until his "
+              "resignation in 1974 [2]. His presidency saw the reduction of U.S. involvement in the Vietnam War, "
+              "détente with the Soviet Union and China, the Apollo 11 Moon landing, and the establishment of the "
+              "Environmental Protection Agency [2].")
+    lifted = lift_key_findings(relevance, "The Apollo program and the first crewed Moon landings", ["Apollo 11"],
+                               [apollo], summary=False, introduction_too=False)
+    assert "Apollo 11 Moon landing" in lifted.contents[0] and "Nixon" not in lifted.conclusion
