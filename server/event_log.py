@@ -7,6 +7,9 @@ into one SSE event whose `id:` is the entry's id. A client that loses its connec
 reconnects with `Last-Event-ID` (langgraph_sdk does this by itself) to any API process, and the read resumes
 right after that entry: nothing is lost, nothing repeats. The worker ends the log with an end marker, after
 which readers stop; the log expires `retention` seconds later.
+
+The end marker has a copy in a stream of its own (`ended_key`), for readers that only wait for the end (a join):
+following the log woke them at every step of the run and handed them every event's data to skip.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ END_EVENT = "__end__"
 
 def log_key(run_id: str) -> str:
     return f"{PREFIX}:run:{run_id}:events"
+
+
+def ended_key(run_id: str) -> str:
+    return f"{PREFIX}:run:{run_id}:ended"
 
 
 @dataclass(frozen=True)
@@ -58,11 +65,17 @@ class EventLog:
         return self.batcher.queue([("XADD", log_key(run_id), "*", "event", event, "data", text)], raise_errors=True)
 
     async def end(self, run_id: str) -> None:
-        """The end marker, behind every entry queued before it; the log then expires after `retention` (or sooner,
-        if retention already shortened it: EXPIRE LT)."""
-        key = log_key(run_id)
+        """The end marker, behind every entry queued before it, and its copy for `wait_ended`; both then expire after
+        `retention` (or sooner, if retention already shortened the log: EXPIRE LT)."""
+        key, ended = log_key(run_id), ended_key(run_id)
         await self.batcher.execute([("XADD", key, "*", "event", END_EVENT, "data", "null"),
-                                    ("EXPIRE", key, self.retention, "LT")])
+                                    ("EXPIRE", key, self.retention, "LT"),
+                                    ("XADD", ended, "*", "event", END_EVENT), ("EXPIRE", ended, self.retention, "LT")])
+
+    async def wait_ended(self, run_id: str, block_ms: int) -> bool:
+        """Whether the run's log has ended, waiting up to `block_ms` for its end: one read, woken once."""
+        found: Any = await self.redis.xread({ended_key(run_id): "0"}, block=block_ms, count=1)
+        return bool(found)
 
     async def ended(self, run_id: str) -> bool:
         last: Any = await self.redis.xrevrange(log_key(run_id), count=1)

@@ -11,7 +11,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from nexa_research.server.event_log import log_key
+from nexa_research.server.event_log import ended_key, log_key
 from nexa_research.server.observability.run_metrics import MetricKeys
 from nexa_research.server.records import RecordStore
 from nexa_research.server.run_results import result_key
@@ -24,8 +24,8 @@ async def server_thread_keys(redis: Redis, thread_id: str) -> tuple[list[str], l
     store = RecordStore(redis)
     run_ids = await store.run_ids(thread_id)
     state = [store.thread_key(thread_id), store.thread_runs_key(thread_id), *(store.run_key(r) for r in run_ids)]
-    buffers = [*(log_key(r) for r in run_ids), *(result_key(r) for r in run_ids), MetricKeys().steps_mark(thread_id),
-               thread_log_key(thread_id)]
+    buffers = [*(log_key(r) for r in run_ids), *(ended_key(r) for r in run_ids), *(result_key(r) for r in run_ids),
+               MetricKeys().steps_mark(thread_id), thread_log_key(thread_id)]
     async with redis.pipeline(transaction=False) as pipe:
         for key in (*state, *buffers):
             pipe.exists(key)

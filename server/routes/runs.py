@@ -50,13 +50,14 @@ async def run_of(ctx: ServerContext, owner: str | None, thread_id: str, run_id: 
 
 
 async def wait_until_final(ctx: ServerContext, run_id: str) -> dict[str, Any]:
-    """The run once it is finished: follows its event log, re-reading the record at every quiet second."""
+    """The run once it is finished: waits for its log's end (the worker records the run final before it ends the
+    log), re-reading the record at every quiet second (a run ended by an older worker has no `wait_ended` copy)."""
     run = await ctx.store.get_run(run_id)
     while run is not None and run["status"] not in FINAL_STATUSES:
-        async for event in ctx.log.follow(run_id, "$", block_ms=1000):
-            if event is None:
-                break
+        ended = await ctx.log.wait_ended(run_id, block_ms=1000)
         run = await ctx.store.get_run(run_id)
+        if ended and run is not None and run["status"] not in FINAL_STATUSES:
+            await asyncio.sleep(1)  # ended, yet recorded as running (a record rewritten since): as quiet a second
     if run is None:
         raise not_found("run", run_id)
     return run

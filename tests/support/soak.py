@@ -298,9 +298,9 @@ async def _keys_of(redis: Redis, seen: RunSeen) -> list[bytes]:
 
 async def _kept_whole(redis: Redis, seen: RunSeen) -> bool:
     """The unfinished thread's checkpoints and records are all there, none expiring (its run's event log and
-    result, and the metrics' mark, are short-lived copies with their own expiry)."""
+    result and the copy of its end marker, and the metrics' mark, are short-lived copies with their own expiry)."""
     keys = [k for k in await _keys_of(redis, seen)
-            if not k.endswith((b":events", b":result")) and not k.startswith(b"nexa:srv:metrics:")]
+            if not k.endswith((b":events", b":ended", b":result")) and not k.startswith(b"nexa:srv:metrics:")]
     return any(k.startswith(b"checkpoint:") for k in keys) and all([await redis.ttl(k) == -1 for k in keys])
 
 

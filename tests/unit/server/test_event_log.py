@@ -11,7 +11,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from nexa_research.server.event_log import EventLog, RunEvents, log_key
+from nexa_research.server.event_log import EventLog, RunEvents, ended_key, log_key
 
 
 async def test_an_event_reads_back_as_its_value_and_text_is_stored_as_given(redis: Redis) -> None:
@@ -58,6 +58,20 @@ async def test_a_runs_events_queued_together_are_written_in_order_in_one_batch_b
     assert [json.loads(f[b"data"]) for _, f in entries[:5]] == [{"n": n} for n in range(5)]
     assert batches[0] == 5
     assert 0 < await redis.ttl(log_key("r3")) <= 3600
+
+
+async def test_a_join_waits_for_the_end_alone_and_sees_it_once_written(redis: Redis) -> None:
+    log = EventLog(redis)
+    await log.append("r5", "values", {"n": 1})
+    assert not await log.wait_ended("r5", block_ms=10)  # events are not the end
+
+    waiting = asyncio.create_task(log.wait_ended("r5", block_ms=5000))
+    await asyncio.sleep(0.05)
+    await log.end("r5")
+
+    assert await asyncio.wait_for(waiting, timeout=5)
+    assert await log.wait_ended("r5", block_ms=10)  # and later readers see it at once
+    assert 0 < await redis.ttl(ended_key("r5")) <= 3600
 
 
 async def test_a_failed_event_write_fails_the_run_at_its_next_event_or_its_flush(redis: Redis) -> None:
