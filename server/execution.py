@@ -72,7 +72,7 @@ async def execute_run(
     if start_from:
         snapshot = await runtime.snapshot(thread_id, start_from)  # replay or fork: that checkpoint's config counts
     stored = dict((snapshot.values or {}).get("config") or {}) if snapshot is not None else {}
-    cfg = ResearchConfig.from_values({**stored, **knob_values(kwargs.get("config"), kwargs.get("context"))})
+    cfg = ResearchConfig.resolve({**stored, **knob_values(kwargs.get("config"), kwargs.get("context"))})
     runtime.providers.validate(cfg)  # type: ignore[union-attr]
     config: dict[str, Any] = {
         "configurable": {**cfg.as_configurable(), "thread_id": thread_id},

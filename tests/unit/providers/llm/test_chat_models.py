@@ -4,11 +4,12 @@ is still parsed against its own schema."""
 from __future__ import annotations
 
 import copy
+import threading
 
 from langchain_openai import ChatOpenAI
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from nexa_research.providers.llm.chat_models import RoleModelSet, json_schema
+from nexa_research.providers.llm.chat_models import RoleModelSet, _structured, json_schema
 from support.scripted_models import ScriptedChatModel
 
 
@@ -58,3 +59,22 @@ async def test_calls_compute_the_schema_once_and_parse_each_answer(monkeypatch) 
     assert [p.area_km2 for p in parsed] == [536, 63, 39]
     assert computed == [Lake]
     assert len(model.calls) == 3
+
+
+async def test_the_parse_and_check_steps_run_on_the_event_loop_under_their_own_names() -> None:
+    parsed_on: list[str] = []
+
+    class Town(BaseModel):
+        name: str
+
+        @model_validator(mode="after")
+        def _where(self) -> Town:
+            parsed_on.append(threading.current_thread().name)
+            return self
+
+    model = ScriptedChatModel(respond=lambda messages: '{"name": "Mainz"}')
+    names = [event["name"] async for event in _structured(model, Town).astream_events([], version="v2")
+             if event["event"] == "on_chain_end" and event["name"] in ("parse_text", "check")]
+
+    assert names == ["parse_text", "check"]
+    assert parsed_on == [threading.current_thread().name]  # not a thread of the default executor
