@@ -35,6 +35,7 @@ from nexa_research.nodes.text.narrative import (
     plain_introduction,
     plain_summary,
     section_evidence,
+    spread_summary,
     tidied,
 )
 from nexa_research.nodes.text.ownership import SectionDraft, settle_shared_sources
@@ -177,7 +178,7 @@ def checked_narrative(
                                     introduction=introduction, conclusion=conclusion)
             for section, content in zip(done, last.contents, strict=True):
                 section.content = content
-            summary, introduction, conclusion = last.summary, last.introduction, last.conclusion
+            summary, introduction, conclusion = spread_summary(last.summary, last.introduction, last.conclusion)
             printed = [*printed, *split_sentences(f"{summary} {introduction} {conclusion}")]
         if narrative is not None:
             transitions = [framing(relevance, topic, t, printed) for t in narrative.transitions]

@@ -107,8 +107,10 @@ class _Sections:
         sentences left there are not. Richard Nixon's passage under "Apollo 11" was "Nixon was the 37th president
         ..." and "His presidency saw ... the Apollo 11 Moon landing"; the conclusion took the second and left the
         section a sentence on Nixon alone. Such a sentence stays. (Under "Novgorod Republic", "The Novgorod
-        Republic was a medieval state in northwestern Russia" is about its section and may be left alone.)"""
-        if s.section >= len(self.queries):
+        Republic was a medieval state in northwestern Russia" is about its section and may be left alone.) A
+        section's leading passage is about what the section is about (see `lift_key_findings`), so it is not
+        held: under "New Deal", the New Deal's definition moved to the introduction of a Great Depression report."""
+        if s.section >= len(self.queries) or s.paragraph == 0:
             return False
         floor = self.relevance.thresholds.on_section
         others = [t for k, t in enumerate(self.parsed[s.section][s.paragraph])

@@ -154,3 +154,17 @@ def plain_conclusion(topic: str, titles: Sequence[str]) -> str:
         return f"The sources available could not support a report on {topic_phrase(topic)}."
     return fit("The report stops where its sources stop: a subject the cited sources do not cover is left out "
                "rather than guessed.")
+
+
+def spread_summary(summary: str, introduction: str, conclusion: str) -> tuple[str, str, str]:
+    """The conclusion, then the introduction, when still empty, takes the summary's last sentence while the summary
+    keeps one: a penicillin report's three findings all went to the summary, and it closed on a sentence about the
+    report ("The report stops where its sources stop ...") instead of one of them. Each summary sentence was
+    chosen to stand alone, so it reads as well in either place."""
+    sentences = split_sentences(summary)
+    parts = {"introduction": introduction, "conclusion": conclusion}
+    for part in ("conclusion", "introduction"):
+        if not parts[part] and len(sentences) > 1:
+            parts[part] = sentences.pop().strip()
+    return " ".join(s.strip() for s in sentences), parts["introduction"], parts["conclusion"]
+
