@@ -41,6 +41,10 @@ META_WORDS = frozenset(
     # a small planner titled "Description" from them names no subject
     "description synopsis parameters compatibility outputs options usage arguments".split()
 )
+# Verbs that frame a title without naming a part of its subject: "Understanding Transaction Isolation Levels" is the
+# section "Transaction Isolation Levels" (a documents report held it beside "Implementing Transaction Isolation
+# Levels" and "Reason for Different Levels of Transaction Isolation", 0.87-0.88 apart as wholes).
+FRAMING_WORDS = frozenset("understanding exploring examining explaining introducing discussing investigating".split())
 # Phrases of report furniture whose words alone are not: "key findings", "final thoughts".
 REPORT_PART_PHRASES = frozenset({"key findings", "final thoughts", "closing remarks", "key takeaways"})
 

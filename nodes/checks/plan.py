@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from nexa_research.kernel.fragments import non_latin_letters
-from nexa_research.kernel.title_words import META_WORDS, names_no_subject, names_report_part
+from nexa_research.kernel.title_words import FRAMING_WORDS, META_WORDS, names_no_subject, names_report_part
 from nexa_research.kernel.words import STOPWORDS, content_words, stem, words
 from nexa_research.nodes.checks.topic_parts import topic_parts
 from nexa_research.providers.documents.model import HEADING_SEPARATOR
@@ -117,8 +117,9 @@ def _stems(text: str) -> set[str]:
 
 
 def _beyond_topic(title: str, topic_stems: set[str]) -> str:
-    """The words of a title that the topic does not already say: "Causes" of "Causes of the Black Death"."""
-    return " ".join(w for w in words(title) if stem(w) not in topic_stems and w not in STOPWORDS)
+    """The words of a title that the topic does not already say: "Causes" of "Causes of the Black Death" (a
+    framing verb, "Understanding ...", says nothing)."""
+    return " ".join(w for w in words(title) if stem(w) not in topic_stems and w not in STOPWORDS and w not in FRAMING_WORDS)
 
 
 # Words that place a subject within the topic without adding one: "Selim III's Role in Ottoman Empire" is the
@@ -169,11 +170,11 @@ def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str], topic: s
 
 
 def _words_apart(first: str, second: str) -> tuple[str, str]:
-    """The content words of each title that the other lacks."""
+    """The content words of each title that the other lacks (a framing verb is none)."""
     first_stems, second_stems = _stems(first), _stems(second)
 
     def lacking(title: str, other: set[str]) -> str:
-        return " ".join(w for w in content_words(title) if stem(w) not in other)
+        return " ".join(w for w in content_words(title) if stem(w) not in other and w not in FRAMING_WORDS)
 
     return lacking(first, second_stems), lacking(second, first_stems)
 

@@ -202,6 +202,21 @@ def test_titles_sharing_one_topic_word_are_compared_as_wholes():
     assert duplicate_pairs(relevance, angles, black_death) == []
 
 
+def test_a_framing_verb_sets_no_title_apart():
+    """A PostgreSQL documents report planned "Understanding Transaction Isolation Levels", "Implementing ..." and
+    "Reason for Different Levels of Transaction Isolation": 60 passages were repeated across its sections."""
+    from nexa_research.nodes.checks.plan import duplicate_pairs
+    from nexa_research.providers.kb.embeddings import default_embedder
+    from nexa_research.providers.relevance import EmbeddingRelevance
+
+    relevance = EmbeddingRelevance(default_embedder())
+    topic = "How do the transaction isolation levels of PostgreSQL differ?"
+    titles = ["Understanding Transaction Isolation Levels", "Implementing Transaction Isolation Levels",
+              "Serializable Isolation Level"]
+    assert (0, 1) in duplicate_pairs(relevance, titles, topic)
+    assert duplicate_pairs(relevance, titles[1:], topic) == []
+
+
 def test_angles_the_topic_names_itself_are_not_one_section():
     """From `make run` on the Thirty Years' War: "Causes of ..." and "Consequences of ..." were one duplicate pair
     (0.8+ as wholes), because the words that set them apart are the topic's own; they are 0.48 apart."""
