@@ -96,10 +96,12 @@ class _Sections:
         self.queries = list(queries)  # per section: what it is about, "title (topic)"
         self._closeness: dict[tuple[int, str], float] = {}
 
-    def _about_section(self, section: int, text: str) -> float:
+    def _about_section(self, section: int, paragraph: int, text: str) -> float:
+        """`text`'s closeness to its section; a paragraph's sentences are scored together, once."""
         if (section, text) not in self._closeness:
-            bare = CITATION.sub("", text).strip()
-            self._closeness[section, text] = float(self.relevance.similarity([self.queries[section]], [bare])[0, 0])
+            sentences = self.parsed[section][paragraph]
+            scores = self.relevance.similarity([self.queries[section]], [CITATION.sub("", t).strip() for t in sentences])[0]
+            self._closeness.update({(section, t): float(x) for t, x in zip(sentences, scores, strict=True)})
         return self._closeness[section, text]
 
     def _ties_source_to_section(self, s: _Sentence) -> bool:
@@ -115,8 +117,8 @@ class _Sections:
         floor = self.relevance.thresholds.on_section
         others = [t for k, t in enumerate(self.parsed[s.section][s.paragraph])
                   if k != s.position and (s.section, s.paragraph, k) not in self.moved]
-        return (bool(others) and self._about_section(s.section, s.text) >= floor
-                and all(self._about_section(s.section, t) < floor for t in others))
+        return (bool(others) and self._about_section(s.section, s.paragraph, s.text) >= floor
+                and all(self._about_section(s.section, s.paragraph, t) < floor for t in others))
 
     def left(self, section: int) -> int:
         total = sum(len(p) for p in self.parsed[section])

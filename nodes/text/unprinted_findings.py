@@ -112,9 +112,11 @@ def unprinted_findings(
     # a written-out sentence repeats a section that printed it as the passage wrote it: "Neil Alden Armstrong was
     # also a naval aviator, test pilot and university professor" under "He was also a naval aviator, ..." (0.78
     # apart: the name weighs in the comparison), so each form is compared and the closer counts
-    repeats = (np.maximum(relevance.similarity(texts, printed_bare).max(axis=1),
-                          relevance.similarity([o for _, _, o in pool], printed_bare).max(axis=1))
-               if printed_bare else None)
+    repeats = relevance.similarity(texts, printed_bare).max(axis=1) if printed_bare else None
+    renamed = [i for i, (_, sentence, original) in enumerate(pool) if original != sentence]
+    if repeats is not None and renamed:
+        as_written = relevance.similarity([pool[i][2] for i in renamed], printed_bare).max(axis=1)
+        repeats[renamed] = np.maximum(repeats[renamed], as_written)
     # about the topic as a source must be to enter the report (a sentence the section floor let in: "The Hieronymus
     # Bosch exhibition of 2016 drew many visitors to the Netherlands", 0.31 against a Hanseatic League topic)
     floor = relevance.thresholds.on_topic
