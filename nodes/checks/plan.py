@@ -43,6 +43,9 @@ _OVERVIEW = re.compile(r"^(?:an?\s+)?(?:brief\s+)?overview\s+of\s+(?:the\s+)?(?P
 _WHAT_QUESTION = re.compile(r"^(?:what|which)\s+(?:is|are|was|were)\s+(?:the\s+)?(?P<rest>[^?]+?)\s*\?$", re.IGNORECASE)
 
 
+# "Some of the key questions about slavery", "Key points on the Meiji Restoration": words about the document, then
+# the subject they are about (a 0.5B plan for the American Civil War and the abolition of slavery)
+_ABOUT = re.compile(r"^(?P<lead>.+?)\s+(?:about|on|regarding|concerning|surrounding)\s+(?P<subject>.+)$", re.IGNORECASE)
 _PART_WORD = re.compile(r"^(?:(?:Section|Part|Chapter)\s*[:-]?\s+)(?P<lead>.+)$|^(?P<tail>.+?)\s*[:-]?\s+(?:Section|Part|Chapter)$")
 
 
@@ -53,7 +56,8 @@ def as_heading(title: str, topic: str = "") -> str:
     "Western Roman Empire"), and "Overview" goes from a title that names its subject ("Batu Khan Overview",
     "Overview of the Mongol Empire": the 0.5B model wrote eight of these in one run, each rejected as generic).
     "Section", "Part" or "Chapter" goes from a title whose other words the topic names ("Antibiotics Section"), and
-    a trailing colon from any ("Write-Ahead Logging (WAL):").
+    a trailing colon from any ("Write-Ahead Logging (WAL):"), and words about the document from before what they
+    are about ("Some of the key questions about slavery" -> "Slavery").
     Other questions stay questions, which the checks reject."""
     heading = title.strip()
     overview = _OVERVIEW.match(heading)
@@ -67,6 +71,10 @@ def as_heading(title: str, topic: str = "") -> str:
     if colon and head.strip() and (len(tail.split()) > 6 or tail.rstrip().endswith(".")):
         heading = head.strip()
     heading = heading.rstrip(":;,–- ").strip() or heading  # "Write-Ahead Logging (WAL):", a 0.5B plan's title
+    about = _ABOUT.match(heading)
+    if about and names_no_subject(about["lead"]) and any(w in META_WORDS for w in words(about["lead"])):
+        subject = re.sub(r"^(?:the|a|an)\s+", "", about["subject"].strip(), flags=re.IGNORECASE)
+        heading = subject[:1].upper() + subject[1:]
     part = _PART_WORD.match(heading)
     rest = (part["lead"] or part["tail"]).strip() if part else ""
     if rest and _stems(rest) and _stems(rest) <= _stems(topic):

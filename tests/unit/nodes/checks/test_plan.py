@@ -301,6 +301,11 @@ def test_a_small_planners_titles_are_repaired_into_headings_where_that_is_mechan
     assert as_heading("Overview of the Mongol Empire") == "Mongol Empire"
     assert as_heading("Mongol Conquests - Overview") == "Mongol Conquests"
     assert generic_title(as_heading("Overview"))
+    # words about the document before their subject (a 0.5B plan on the American Civil War and slavery)
+    assert as_heading("Some of the key questions about slavery") == "Slavery"
+    assert as_heading("Key points on the Meiji Restoration") == "Meiji Restoration"
+    assert as_heading("Debates about slavery") == "Debates about slavery"  # a subject's own angle stays
+    assert as_heading("Effects of the war on trade") == "Effects of the war on trade"
 
 
 def test_a_fallback_never_adds_a_section_an_earlier_one_covers():

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from nexa_research.nodes.text.key_findings import MIN_LEFT, lift_key_findings
+from nexa_research.nodes.text.key_findings import MIN_LEFT, lift_key_findings, lift_last_resort
 from nexa_research.providers.kb.embeddings import default_embedder
 from nexa_research.providers.relevance import EmbeddingRelevance
 
@@ -167,3 +167,18 @@ def test_the_sentence_that_ties_a_passage_to_its_section_stays_with_it(relevance
     lifted = lift_key_findings(relevance, "The Apollo program and the first crewed Moon landings", ["Apollo 11"],
                                [apollo], summary=False, introduction_too=False)
     assert "Apollo 11 Moon landing" in lifted.contents[0] and "Nixon" not in lifted.conclusion
+
+
+def test_a_passage_stays_tied_by_the_sentence_naming_its_section_under_a_broad_topic(relevance):
+    """A Civil War report's last resort moved "During the American Civil War, Harriet Tubman served ..." into the
+    conclusion and left "Harriet Tubman was an American abolitionist and social activist" alone under "American
+    Civil War": against "American Civil War (... abolition of slavery)" both sentences are above the section
+    floor, so only the one naming the section's title ties her passage to it."""
+    war = ("The American Civil War was a civil war in the United States between the Union and the Confederacy, "
+           "which was formed in 1861 by states that had seceded from the Union to preserve slavery [1].\n\n"
+           "Harriet Tubman was an American abolitionist and social activist [2]. During the American Civil War, "
+           "Tubman served as an armed scout and spy for the Union Army [2].")
+    topic = "The American Civil War and the abolition of slavery"
+    lifted = lift_last_resort(relevance, topic, ["American Civil War"], [war], summary="A finding [1].",
+                              introduction="Another finding [1].", conclusion="")
+    assert "armed scout" in lifted.contents[0] and "armed scout" not in lifted.conclusion
