@@ -8,7 +8,6 @@ retention (server/retention_sweeper.py): the threads runs ended on get their exp
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import AsyncExitStack
 from typing import Any, Self
 
@@ -63,8 +62,7 @@ class ServerContext:
             if self.runtime.retention is not None:
                 sweeper = RetentionSweeper(self.redis, self.store, self.runtime.retention,
                                            self.settings.retention_sweep_seconds)
-                stop = asyncio.Event()
-                stack.push_async_callback(_stop, stop, asyncio.create_task(sweeper.loop(stop)))
+                await stack.enter_async_context(sweeper.running())
         except BaseException:
             await stack.aclose()
             raise
@@ -90,12 +88,3 @@ class ServerContext:
         stack, self._stack = self._stack, None
         if stack is not None:
             await stack.aclose()
-
-
-async def _stop(stop: asyncio.Event, task: asyncio.Task[Any]) -> None:
-    """Let a sweep under way finish (its Redis calls time out), bounded; a sweep is safe to cut short."""
-    stop.set()
-    done, _ = await asyncio.wait({task}, timeout=10)
-    if not done:
-        task.cancel()
-        await asyncio.wait({task}, timeout=5)

@@ -20,14 +20,11 @@ report on a topic served from the report cache (whose lifetime on a tier can be 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-from redis.exceptions import RedisError
 from starlette.requests import Request
 
 from nexa_research.server.access.api_keys import ApiKey
@@ -37,6 +34,7 @@ from nexa_research.server.cron_records import CronStore
 from nexa_research.server.cron_schedule import next_due
 from nexa_research.server.knobs import knob_values
 from nexa_research.server.observability.logs import new_correlation_id
+from nexa_research.server.periodic import repeating
 from nexa_research.server.routes.threads import delete_thread
 from nexa_research.server.run_requests import RunCreate, create_run
 
@@ -48,32 +46,9 @@ class CronScheduler:
         self.ctx, self.period = ctx, period_seconds
         self.store = CronStore(ctx.redis)
 
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
+    def running(self) -> AbstractAsyncContextManager[None]:
         """Schedule in the background while the block runs; a tick under way finishes first (bounded)."""
-        stop = asyncio.Event()
-        task = asyncio.create_task(self.loop(stop))
-        try:
-            yield
-        finally:
-            stop.set()
-            done, _ = await asyncio.wait({task}, timeout=10)
-            if not done:
-                task.cancel()
-                await asyncio.wait({task}, timeout=5)
-
-    async def loop(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.tick()
-            except (RedisError, OSError) as exc:
-                logger.warning("cron scheduling failed (%s: %s); trying again in %g s", type(exc).__name__, exc,
-                               self.period)
-            except Exception:  # noqa: BLE001 - a bug firing one cron must not stop every cron of this process
-                logger.exception("cron scheduling failed; trying again in %g s", self.period)
-            waiter = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiter}, timeout=self.period)
-            waiter.cancel()
+        return repeating(self.tick, self.period, "cron scheduling")
 
     async def tick(self, now: datetime | None = None) -> list[str]:
         """Create the runs of the crons due at `now`; the ids of the runs this process created."""

@@ -15,16 +15,16 @@ A sweep that fails (Redis restarting) is logged and the next one tries again: re
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import Counter
+from contextlib import AbstractAsyncContextManager
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from nexa_research.retention import ThreadRetention
 from nexa_research.server.job_queue import trim_delivered
+from nexa_research.server.periodic import repeating
 from nexa_research.server.records import PREFIX, RecordStore
 
 logger = logging.getLogger(__name__)
@@ -37,17 +37,9 @@ class RetentionSweeper:
         self.period = period_seconds
         self._offset = 0  # where the walk over old thread records goes on from (kept threads are skipped)
 
-    async def loop(self, stop: asyncio.Event) -> None:
-        """Sweep every `period` seconds until `stop` is set (a sweep under way finishes first)."""
-        while not stop.is_set():
-            try:
-                await self.sweep()
-            except (RedisError, OSError) as exc:
-                logger.warning("retention sweep failed (%s: %s); trying again in %g s", type(exc).__name__, exc,
-                               self.period)
-            waiter = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiter}, timeout=self.period)
-            waiter.cancel()
+    def running(self) -> AbstractAsyncContextManager[None]:
+        """Sweep every `period` seconds while the block runs; a sweep under way finishes first (bounded)."""
+        return repeating(self.sweep, self.period, "retention sweep")
 
     async def sweep(self) -> Counter[str] | None:
         """One sweep, unless another process is sweeping (None then). Counts of what was done."""
