@@ -101,6 +101,10 @@ def research(
     paths = write_report_files(report, out, out_dir, output_format.names())
     missing = len(report.missing_sections)
     console.print(f"{len(report.sections)} sections ({missing} missing), {len(report.bibliography)} sources cited")
+    # why a report has fewer sections than asked, or less of what was found: kept in the JSON's metadata, and said
+    # here, where the person who asked for 5 sections sees 4
+    for warning in report.metadata.warnings:
+        console.print(f"[yellow]note:[/yellow] {warning}", soft_wrap=True)
     typer.echo("\n".join(str(path) for path in paths))
 
 

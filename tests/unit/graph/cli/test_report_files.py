@@ -55,3 +55,20 @@ def test_a_bad_format_or_out_fails_before_any_research_starts(tmp_path):
     listed = runner.invoke(app, ["report", "some-thread", "--format", "all"])
     assert listed.exit_code == 2 and "--format" in listed.output and "say where with --out" in listed.output
     assert not list(tmp_path.iterdir())
+
+
+def test_research_says_why_the_report_is_shorter_than_asked(tmp_path, monkeypatch):
+    """A 5-section request that prints 4 tells the person at the terminal which section went and why."""
+    from nexa_research.cli import commands
+
+    left_out = "section \"Uncle Tom's Cabin\" was left out: everything its sources say is already in another section"
+
+    async def finished(topic, overrides, thread_id, quiet):
+        report = small_report()
+        report.metadata.warnings.append(left_out)
+        return report
+
+    monkeypatch.setattr(commands, "_run_with_progress", finished)
+    done = CliRunner().invoke(app, ["research", "The tea trade", "--sections", "5", "--out-dir", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    assert f"note: {left_out}" in " ".join(done.output.split())
