@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from nexa_research.kernel.fragments import non_latin_letters
 from nexa_research.kernel.title_words import FRAMING_WORDS, META_WORDS, names_no_subject, names_report_part
 from nexa_research.kernel.words import STOPWORDS, content_words, stem, words
-from nexa_research.nodes.checks.topic_parts import topic_parts
+from nexa_research.nodes.checks.topic_parts import pronoun_parts, topic_parts
 from nexa_research.providers.documents.model import HEADING_SEPARATOR
 from nexa_research.providers.documents.titles import contextless
 from nexa_research.providers.relevance import Relevance
@@ -195,15 +195,21 @@ def restated_topic(topic: str, titles: Sequence[str]) -> list[int]:
     restatement adds no word of its own and leaves out little of the topic (at most a quarter of its words).
 
     A part the topic names itself ("Spread of the printing press" of "The invention and spread of the printing
-    press", `topic_parts`) is one part of it, however much of the topic's wording it repeats.
+    press", `topic_parts`; "Olympic Games: Modern Revival" of "The ancient Olympic Games and their modern
+    revival", `pronoun_parts`) is one part of it, however much of the topic's wording it repeats.
     """
     topic_stems = _stems(topic)
     parts = [_stems(p) for p in topic_parts(topic)]
+    # "Olympic Games: Modern Revival" of "The ancient Olympic Games and their modern revival": all of the pronoun's
+    # piece and not all of the rest is that piece, one part of the topic
+    by_pronoun = [own for own in (_stems(p) for p in pronoun_parts(topic)) if own]
     out = []
     for i, title in enumerate(titles):
         stems = _stems(title)
         if topic_stems and stems and not stems - topic_stems and len(stems) >= 0.75 * len(topic_stems):
-            if not any(stems <= part for part in parts):
+            if not any(stems <= part for part in parts) and not any(
+                own <= stems and not (topic_stems - own) <= stems for own in by_pronoun
+            ):
                 out.append(i)
     return out
 

@@ -68,3 +68,19 @@ def topic_parts(topic: str) -> list[str]:
     headings = [_heading(p) for p in parts]
     keys = {h.lower() for h in headings}
     return headings if len(keys) == len(headings) and all(headings) else []
+
+
+def pronoun_parts(topic: str) -> list[str]:
+    """The pieces of a list topic that name their part through a pronoun for the first piece's subject: "their
+    modern revival" of "The ancient Olympic Games and their modern revival", "its rainforest" of "The Amazon River
+    and its rainforest". `topic_parts` makes no headings of them (what "their" stands for is not always the whole
+    first piece: the revival was of the Olympic Games, not of the ancient ones), but a section on such a piece is
+    one part of the topic, not the topic again (nodes/checks/plan.py `restated_topic`). Without the pronoun."""
+    text = topic.strip().rstrip("?.!").strip()
+    if not text or _QUESTION.match(text):
+        return []
+    pieces = [p.strip() for p in _PIECES.split(text) if p and p.strip()]
+    if len(pieces) < 2 or _PRONOUN.match(pieces[0]):
+        return []
+    return [_PRONOUN.sub("", p).strip() for p in pieces[1:] if _PRONOUN.match(p) and _PRONOUN.sub("", p).strip()]
+

@@ -20,12 +20,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nexa_research.kernel.sentences import CITATION, leans_on_previous, split_sentences
+from nexa_research.kernel.words import stems
 from nexa_research.nodes.text.fragments import printable
 from nexa_research.nodes.text.repetition import as_plain_paragraphs, drop_near_duplicates
 from nexa_research.nodes.text.word_support import FINDING_SHARE, content_stems, words_from
 from nexa_research.providers.relevance import Relevance
 
 PART_CHARS = 2000
+
+# A printed sentence of this many content words or more, all of them in a finding, is what the finding restates.
+MIN_RESTATED_WORDS = 5
 
 
 def fit(text: str, limit: int = PART_CHARS) -> str:
@@ -75,6 +79,11 @@ def findings(relevance: Relevance, text: str, evidence: Sequence[Evidence], prin
         previous_kept = bool(cited) and (previous_kept or not leans_on_previous(sentence, first=True))
         if previous_kept:
             kept.append(cited)
+    # a restatement of a printed sentence that wrote its pronoun out ("The ancient Olympic Games ... continue to be
+    # celebrated when Greece came under Roman rule" beside the section's "They continued to be celebrated ...",
+    # 0.77 apart: the name weighs in the comparison) holds every content word of it
+    printed_stems = [st for st in (stems(CITATION.sub("", p)) for p in printed) if len(st) >= MIN_RESTATED_WORDS]
+    kept = [k for k in kept if not any(st <= stems(CITATION.sub("", k)) for st in printed_stems)]
     result, _ = drop_near_duplicates(relevance, " ".join(kept), printed)
     return result
 

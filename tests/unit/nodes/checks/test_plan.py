@@ -348,6 +348,10 @@ def test_a_part_the_topic_names_is_not_a_restatement_of_it():
 
     topic = "The invention and spread of the printing press"
     assert restated_topic(topic, ["Spread of the printing press", "Invention and spread of the printing press"]) == [1]
+    # a part named through a pronoun ("their modern revival"): rejected as the whole topic in a reader check's plan
+    olympics = "The ancient Olympic Games and their modern revival"
+    assert restated_topic(olympics, ["Olympic Games: Modern Revival", "The Ancient Olympic Games and Their Revival",
+                                     "Ancient Olympic Games: Modern Revival"]) == [1, 2]
 
 
 def test_a_section_of_a_document_is_titled_by_its_heading_not_its_path():
