@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from nexa_research.kernel.fragments import non_latin_letters
 from nexa_research.kernel.title_words import FRAMING_WORDS, META_WORDS, names_no_subject, names_report_part
 from nexa_research.kernel.words import STOPWORDS, content_words, stem, words
-from nexa_research.nodes.checks.topic_parts import pronoun_parts, topic_parts
+from nexa_research.nodes.checks.topic_parts import as_title, pronoun_parts, topic_parts
 from nexa_research.providers.documents.model import HEADING_SEPARATOR
 from nexa_research.providers.documents.titles import contextless
 from nexa_research.providers.relevance import Relevance
@@ -73,8 +73,7 @@ def as_heading(title: str, topic: str = "") -> str:
     heading = heading.rstrip(":;,–- ").strip() or heading  # "Write-Ahead Logging (WAL):", a 0.5B plan's title
     about = _ABOUT.match(heading)
     if about and names_no_subject(about["lead"]) and any(w in META_WORDS for w in words(about["lead"])):
-        subject = re.sub(r"^(?:the|a|an)\s+", "", about["subject"].strip(), flags=re.IGNORECASE)
-        heading = subject[:1].upper() + subject[1:]
+        heading = as_title(about["subject"])
     part = _PART_WORD.match(heading)
     rest = (part["lead"] or part["tail"]).strip() if part else ""
     if rest and _stems(rest) and _stems(rest) <= _stems(topic):

@@ -30,17 +30,24 @@ MAX_ANGLE_WORDS = 3  # "economic effects" is an angle; a longer piece is a claus
 MAX_NAME_WORDS = 4
 
 
-def _heading(text: str) -> str:
+def as_title(text: str) -> str:
+    """A noun phrase as a section title: without its leading article, capitalised ("the rise of antibiotics" ->
+    "Rise of antibiotics")."""
     text = _ARTICLE.sub("", text.strip())
     return text[:1].upper() + text[1:]
 
 
-def topic_parts(topic: str) -> list[str]:
-    """The topic's own parts as section titles, in its order; empty when it names one thing or the split is unsure."""
+def _pieces(topic: str) -> list[str]:
+    """The pieces of a list topic ("A, B and C"), in its order; none for a question (not a list of subjects)."""
     text = topic.strip().rstrip("?.!").strip()
     if not text or _QUESTION.match(text):
         return []
-    pieces = [p.strip() for p in _PIECES.split(text) if p and p.strip()]
+    return [p.strip() for p in _PIECES.split(text) if p and p.strip()]
+
+
+def topic_parts(topic: str) -> list[str]:
+    """The topic's own parts as section titles, in its order; empty when it names one thing or the split is unsure."""
+    pieces = _pieces(topic)
     if len(pieces) < 2 or any(_PRONOUN.match(p) for p in pieces):
         return []
     with_own = [bool(_HAS_PREPOSITION.search(f" {p} ")) for p in pieces]
@@ -65,7 +72,7 @@ def topic_parts(topic: str) -> list[str]:
         parts = pieces
     else:
         return []  # "the history of rhythm and blues": the subject holds the "and"
-    headings = [_heading(p) for p in parts]
+    headings = [as_title(p) for p in parts]
     keys = {h.lower() for h in headings}
     return headings if len(keys) == len(headings) and all(headings) else []
 
@@ -76,11 +83,7 @@ def pronoun_parts(topic: str) -> list[str]:
     and its rainforest". `topic_parts` makes no headings of them (what "their" stands for is not always the whole
     first piece: the revival was of the Olympic Games, not of the ancient ones), but a section on such a piece is
     one part of the topic, not the topic again (nodes/checks/plan.py `restated_topic`). Without the pronoun."""
-    text = topic.strip().rstrip("?.!").strip()
-    if not text or _QUESTION.match(text):
-        return []
-    pieces = [p.strip() for p in _PIECES.split(text) if p and p.strip()]
+    pieces = _pieces(topic)
     if len(pieces) < 2 or _PRONOUN.match(pieces[0]):
         return []
     return [_PRONOUN.sub("", p).strip() for p in pieces[1:] if _PRONOUN.match(p) and _PRONOUN.sub("", p).strip()]
-

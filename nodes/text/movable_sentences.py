@@ -59,6 +59,7 @@ class MovableSentences:
         self.queries = list(queries)  # per section: what it is about, "title (topic)"
         self.title_stems = [stems(t) for t in titles]  # per section: the content stems of its title
         self._closeness: dict[tuple[int, str], float] = {}
+        self._stems: dict[str, set[str]] = {}  # per sentence: its content stems (`movable` asks again and again)
 
     def _about_section(self, section: int, paragraph: int, text: str) -> float:
         """`text`'s closeness to its section; a paragraph's sentences are scored together, once."""
@@ -95,7 +96,11 @@ class MovableSentences:
     def _names_title(self, section: int, text: str) -> bool:
         """Every content word of the section's title (by stem) is in `text`."""
         title = self.title_stems[section] if section < len(self.title_stems) else set()
-        return bool(title) and title <= stems(CITATION.sub("", text))
+        if not title:
+            return False
+        if text not in self._stems:
+            self._stems[text] = stems(CITATION.sub("", text))
+        return title <= self._stems[text]
 
     def left(self, section: int) -> int:
         total = sum(len(p) for p in self.parsed[section])

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nexa_research.kernel.sentences import CITATION, leans_on_previous, split_sentences
-from nexa_research.kernel.words import stems
 from nexa_research.nodes.text.fragments import printable
 from nexa_research.nodes.text.repetition import as_plain_paragraphs, drop_near_duplicates
 from nexa_research.nodes.text.word_support import FINDING_SHARE, content_stems, words_from
@@ -82,8 +81,9 @@ def findings(relevance: Relevance, text: str, evidence: Sequence[Evidence], prin
     # a restatement of a printed sentence that wrote its pronoun out ("The ancient Olympic Games ... continue to be
     # celebrated when Greece came under Roman rule" beside the section's "They continued to be celebrated ...",
     # 0.77 apart: the name weighs in the comparison) holds every content word of it
-    printed_stems = [st for st in (stems(CITATION.sub("", p)) for p in printed) if len(st) >= MIN_RESTATED_WORDS]
-    kept = [k for k in kept if not any(st <= stems(CITATION.sub("", k)) for st in printed_stems)]
+    printed_stems = [st for st in (content_stems(CITATION.sub("", p)) for p in printed) if len(st) >= MIN_RESTATED_WORDS]
+    kept = [k for k, own in ((k, content_stems(CITATION.sub("", k))) for k in kept)
+            if not any(st <= own for st in printed_stems)]
     result, _ = drop_near_duplicates(relevance, " ".join(kept), printed)
     return result
 
