@@ -38,6 +38,7 @@ from nexa_research.nodes.checks.plan import (
     section_title,
     with_subject,
 )
+from nexa_research.nodes.checks.page_groups import heading_groups, in_page_order
 from nexa_research.nodes.checks.relevance import gate_sources, section_query, section_text
 from nexa_research.nodes.checks.topic_parts import topic_parts
 from nexa_research.nodes.progress import emit
@@ -45,6 +46,7 @@ from nexa_research.nodes.search import search_with_retries
 from nexa_research.nodes.survey import Survey, survey
 from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.prompts import load_prompt
+from nexa_research.providers.documents.model import HEADING_SEPARATOR
 from nexa_research.providers.provider_set import Providers
 from nexa_research.providers.relevance import embedded_text
 from nexa_research.state import ResearchState, Source, new_paragraph, validate_topic
@@ -100,13 +102,25 @@ def clean_title(title: str) -> str:
 
 
 def article_list(articles: list[Source]) -> str:
-    """The corpus survey as the planner sees it: one line per article, its title and opening words."""
+    """The corpus survey as the planner sees it: one line per article, its title and opening words.
+
+    A user's document is cut at its headings ("Index Types › B-Tree"), and the survey finds a page and its
+    subsections by score, scattered through the list; the subsections of one page are listed together under it
+    (nodes/checks/page_groups.py), so the page's own structure is what the planner sees. Titles without a
+    heading path (an encyclopedia's articles) are listed as found.
+    """
     if not articles:
         return "(the search found no article on this topic; plan from the topic itself)"
     lines = []
-    for a in articles:
-        first = (passage_sentences(a["text"]) or [a["text"]])[0]
-        lines.append(f"- {a['title']}: {first[:160]}")
+    shown: str | None = None
+    for parent, members in heading_groups(articles):
+        if parent is not None and parent != shown:  # a page the survey found itself heads its subsections
+            lines.append(f"- {parent}:")
+        for a in members:
+            first = (passage_sentences(a["text"]) or [a["text"]])[0]
+            title = a["title"] if parent is None else a["title"][len(parent) + len(HEADING_SEPARATOR):]
+            lines.append(f"{'  ' if parent is not None else ''}- {title}: {first[:160]}")
+            shown = a["title"] if parent is None else None
     return "\n".join(lines)
 
 
@@ -201,7 +215,9 @@ def make_plan_node(providers: Providers):
                 HumanMessage(f"That plan is rejected: {'; '.join(problems)}. Write the whole plan again."),
             ]
         parts = await _part_sections(topic, support) if len(pooled) < wanted else []
-        sections = fallback_sections(pooled, [*articles, *surveyed.linked], topic, wanted, spare, relevance, parts)
+        sections = fallback_sections(
+            pooled, [*in_page_order(articles), *surveyed.linked], topic, wanted, spare, relevance, parts
+        )
         if sections:
             # Fewer sections than asked beats no report: the corpus supports no more, and padding is not research.
             logger.warning("planner: no acceptable plan for %r (%s); %d sections built from the corpus",
