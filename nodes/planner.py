@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import PlanningError, ProviderError, StructuredOutputError
 from nexa_research.nodes.accounting.metering import StepMeter
+from nexa_research.nodes.checks.page_groups import heading_groups, in_page_order
 from nexa_research.nodes.checks.plan import (
     PlannedSection,
     SupportCheck,
@@ -38,7 +39,6 @@ from nexa_research.nodes.checks.plan import (
     section_title,
     with_subject,
 )
-from nexa_research.nodes.checks.page_groups import heading_groups, in_page_order
 from nexa_research.nodes.checks.relevance import gate_sources, section_query, section_text
 from nexa_research.nodes.checks.topic_parts import topic_parts
 from nexa_research.nodes.progress import emit
