@@ -81,7 +81,12 @@ async def _linked_pages(
     subject: TopicSubject | None,
 ) -> list[Source]:
     """The pages the best articles found link to (a manual's chapter page lists its pages: Publication and
-    Subscription under Logical Replication), kept by the rule the articles found are kept by, best first."""
+    Subscription under Logical Replication), best first, kept down to the calibrated floor as an article naming
+    the subject is (`within_topic`): the author's link from the topic's own chapter says what belongs to it where
+    the embedding cannot. The chapter "Reliability and the Write-Ahead Log" links to "WAL Internals" (0.39
+    against the question the chapter answers) and "Logical Replication" to "Publication" (0.40), both under the
+    raised cut (0.45) and both pages a careful reader cites; held to the raised cut, no plan was ever made of
+    them. Pages below the floor stay out (Data Checksums, 0.32)."""
     try:
         pages = await linked_candidates(backend, found)
     except ProviderError as exc:
@@ -92,8 +97,7 @@ async def _linked_pages(
     scores = relevance.similarity([topic], [embedded_text(p["title"], p["text"]) for p in pages])[0]
     ranked = sorted(zip(pages, scores, strict=True), key=lambda pair: -float(pair[1]))
     return [p for p, score in ranked
-            if within_topic(float(score), topic_cut, relevance.thresholds.on_topic,
-                            subject is not None and subject.names_subject(p))
+            if within_topic(float(score), topic_cut, relevance.thresholds.on_topic, names_subject=True)
             and (subject is None or subject.covers(p))]
 
 
