@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from nexa_research.config import ResearchConfig, ResearchKnobs
 from nexa_research.errors import PlanningError, ProviderError, StructuredOutputError
+from nexa_research.kernel.words import name_text
 from nexa_research.nodes.accounting.metering import StepMeter
 from nexa_research.nodes.checks.page_groups import heading_groups, in_page_order
 from nexa_research.nodes.checks.plan import (
@@ -99,6 +100,21 @@ def clean_title(title: str) -> str:
     document's title path ("Interfacing Extensions to Indexes › Index Methods and Operator Classes") gets its last
     heading, as a fallback section does (`section_title`)."""
     return section_title(_NUMBERING.sub("", title).strip() or title.strip())
+
+
+def completed_title(title: str, articles: list[Source]) -> str:
+    """A title the model cut off inside a word ("Backing Up the D", its outline on the base backup's data
+    directory) is the heading of the surveyed article it begins ("Backing Up the Data Directory"). Only a last word
+    that no surveyed article has as a word is taken as cut: "SQL Dump" stays, not "SQL Dumps"."""
+    cut = title.strip()
+    last = cut.rsplit(" ", 1)[-1].casefold()
+    if not last or any(last in name_text(f"{a['title']} {a['text']}").split() for a in articles):
+        return title
+    for article in articles:
+        heading = section_title(article["title"])
+        if len(heading) > len(cut) and heading.casefold().startswith(cut.casefold()) and heading[len(cut)].isalpha():
+            return heading
+    return title
 
 
 def article_list(articles: list[Source]) -> str:
@@ -189,7 +205,9 @@ def make_plan_node(providers: Providers):
             result: PlanOutput = answer.parsed
             title = result.title
             sections = [
-                with_subject(PlannedSection(as_heading(clean_title(p.title), topic), p.outline, list(p.questions)), topic)
+                with_subject(PlannedSection(
+                    as_heading(completed_title(clean_title(p.title), articles), topic), p.outline, list(p.questions)
+                ), topic)
                 for p in result.paragraphs
             ]
             problems, good = await plan_problems(

@@ -1,5 +1,6 @@
-"""A page's subsections found by the topic survey are shown to the planner, and used by a plan built from the
-corpus, together under their page rather than scattered in score order."""
+"""What the planner is shown of the topic survey and what it makes of titles: a page's subsections found by the
+survey are listed under their page (and a plan built from the corpus takes them in that order), and a title the
+model cut off is the heading it begins."""
 
 from __future__ import annotations
 
@@ -55,3 +56,16 @@ def test_the_planner_sees_a_page_with_its_subsections_under_it():
     ]
     without_page = article_list(found[1:]).splitlines()
     assert without_page[1:3] == ["- Index Types:", "  - B-Tree: B-trees can handle equality and range queries."]
+
+
+def test_a_title_cut_inside_a_word_is_the_heading_it_begins():
+    from nexa_research.nodes.planner import completed_title
+
+    found = [
+        _article("Continuous Archiving › Making a Base Backup › Backing Up the Data Directory",
+                 "Backing up the data directory is done with any tool that copies files."),
+        _article("SQL Dump", "The idea behind this dump method is to generate a file with SQL commands."),
+    ]
+    assert completed_title("Backing Up the D", found) == "Backing Up the Data Directory"
+    assert completed_title("SQL Dump", found) == "SQL Dump", "a whole word is not a cut one"
+    assert completed_title("Backing Up Tablespaces", found) == "Backing Up Tablespaces"
