@@ -17,7 +17,7 @@ from nexa_research.kernel.title_words import FRAMING_WORDS, META_WORDS, names_no
 from nexa_research.kernel.words import STOPWORDS, content_words, stem, words
 from nexa_research.nodes.checks.topic_parts import as_title, pronoun_parts, topic_parts
 from nexa_research.providers.documents.model import HEADING_SEPARATOR
-from nexa_research.providers.documents.titles import contextless
+from nexa_research.providers.documents.titles import contextless, signature_name
 from nexa_research.providers.relevance import Relevance
 from nexa_research.state import Source
 
@@ -272,10 +272,11 @@ def pooled_sections(
 def section_title(article_title: str) -> str:
     """A section's title from a source's: a section of a user's document is titled by its page and heading path
     ("Glossary › Isolation"), and the section takes the last heading ("Isolation"), with the one above it when the
-    last names only a part ("VACUUM: Notes")."""
-    parts = [p.strip() for p in article_title.split(HEADING_SEPARATOR) if p.strip()]
+    last names only a part ("VACUUM: Notes"); an API reference's signature heading gives its name
+    ("class asyncio.Task(coro, *, loop=None)" -> "asyncio.Task": `signature_name`)."""
+    parts = [signature_name(p.strip()) for p in article_title.split(HEADING_SEPARATOR) if p.strip()]
     if len(parts) < 2:
-        return article_title.strip()
+        return parts[0] if parts else article_title.strip()
     return f"{parts[-2]}: {parts[-1]}" if contextless(parts[-1]) else parts[-1]
 
 

@@ -159,7 +159,7 @@ class _Walker:
             return False
         texts = []
         for item in items:
-            text = _text(item).rstrip(" .;")
+            text = _text(item).rstrip(" .;,")  # "an instance of asyncio.Future," is one item, not ",;"
             if (not text or item.find(("ul", "ol", "dl", "table", "pre")) is not None
                     or len(text.split()) > _JOINED_WORDS or len(split_sentences(text)) > 1):
                 return False

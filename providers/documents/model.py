@@ -10,7 +10,7 @@ HEADING_SEPARATOR = " › "
 # The reading rules' version, part of the hash a stored file is known by (kb/file_ingest.py): a change to what the
 # readers make of a file (a list joined to its introduction, a new kind of navigation) must reach files already
 # stored, which an unchanged file's bytes alone would skip. Raise it with any such change.
-READER_VERSION = "2026-12-07.2"
+READER_VERSION = "2026-12-07.3"
 
 
 @dataclass(frozen=True)

@@ -75,3 +75,23 @@ def clean_title(title: str, suffix: str | None = None) -> str:
     if suffix and text.endswith(suffix) and len(text) > len(suffix):
         text = text[: -len(suffix)].rstrip()
     return without_numbering(text)
+
+
+# An API reference's heading is a signature: "class asyncio.Task(coro, *, loop=None, name=None)", "uncancel()".
+# Not a name with a parenthesis after a space ("min_wal_size (integer)", "Recovery (PITR)").
+_SIGNATURE = re.compile(
+    r"^(?P<kind>(?:(?:class|exception|coroutine|async|awaitable|abstractmethod|classmethod|staticmethod)\s+)*)"
+    r"(?P<name>[A-Za-z_][\w.]*)\(.*\)\s*$"
+)
+
+
+def signature_name(title: str) -> str:
+    """What a signature heading names, as a section title: "class asyncio.Task(coro, *, ...)" -> "asyncio.Task",
+    "asyncio.run_coroutine_threadsafe(coro, loop)" -> "asyncio.run_coroutine_threadsafe()"; any other title as it is.
+    A report section titled by a whole signature reads as code, and its argument list says nothing of the subject."""
+    match = _SIGNATURE.match(title.strip())
+    if match is None:
+        return title
+    kinds = match.group("kind").split()
+    return match.group("name") if {"class", "exception"} & set(kinds) else f"{match.group('name')}()"
+

@@ -250,3 +250,17 @@ def test_a_pointer_to_where_a_description_is_found_is_not_printed():
     # a statement about where a description is, with no pointing adjective, is a finding
     assert fragment_reason("The earliest description of the disease is found in the Hippocratic corpus.") is None
     assert fragment_reason("The description of the battle is found in several chronicles of the time.") is None
+
+
+def test_sentences_glued_without_a_space_are_parted_but_dotted_names_are_not():
+    from nexa_research.nodes.text.fragments import passage_sentences
+
+    assert passage_sentences(
+        "Gibbons are the lesser apes, smaller than the great apes.The family Hylobatidae has four genera."
+    ) == ["Gibbons are the lesser apes, smaller than the great apes.", "The family Hylobatidae has four genera."]
+    # a manual's dotted names: cut at the stop, the first printed as "Future to wait for the result ..."
+    assert passage_sentences(
+        "Return a concurrent.futures.Future to wait for the result from another OS thread.\n\n"
+        "Wrap a concurrent.futures.Future object in a asyncio.Future object."
+    ) == ["Return a concurrent.futures.Future to wait for the result from another OS thread.",
+          "Wrap a concurrent.futures.Future object in a asyncio.Future object."]

@@ -152,3 +152,12 @@ def test_a_back_of_the_book_index_is_not_content():
 <table class="indextable genindextable"><tr><td><ul><li>vacuum, <a href="v.html">Routine Vacuuming</a></li></ul></td></tr></table>
 </body></html>""")
     assert page.text == "" and page.links == []
+
+
+def test_list_items_ending_in_commas_join_their_sentence_with_semicolons_alone():
+    page = ("<html><body><h1>Futures</h1><p>Return True if obj is either of:</p><ul>"
+            "<li><p>an instance of asyncio.Future,</p></li><li><p>an instance of asyncio.Task,</p></li>"
+            "<li><p>a Future-like object.</p></li></ul></body></html>")
+    assert read_html(page).text.strip() == (
+        "Return True if obj is either of: an instance of asyncio.Future; an instance of asyncio.Task; "
+        "a Future-like object.")

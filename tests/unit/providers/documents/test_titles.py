@@ -49,3 +49,24 @@ def test_a_title_naming_only_a_part_is_placed_under_its_parent():
     assert placed_title("Introduction", "B-Tree Indexes") == "B-Tree Indexes › Introduction"
     assert placed_title("Routine Vacuuming", "Routine Database Maintenance Tasks") == "Routine Vacuuming"
     assert placed_title("Implementation", None) == "Implementation"
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("class asyncio.Task(coro, *, loop=None, name=None)", "asyncio.Task"),
+    ("exception asyncio.InvalidStateError(msg)", "asyncio.InvalidStateError"),
+    ("asyncio.run_coroutine_threadsafe(coro, loop)", "asyncio.run_coroutine_threadsafe()"),
+    ("uncancel()", "uncancel()"),
+    ("min_wal_size (integer)", "min_wal_size (integer)"),  # a setting and its type, not a call
+    ("Continuous Archiving and Point-in-Time Recovery (PITR)", "Continuous Archiving and Point-in-Time Recovery (PITR)"),
+])
+def test_a_signature_heading_gives_its_name(title, expected):
+    from nexa_research.providers.documents.titles import signature_name
+
+    assert signature_name(title) == expected
+
+
+def test_a_section_made_from_an_api_entry_is_titled_by_its_name():
+    from nexa_research.nodes.checks.plan import section_title
+
+    assert section_title("Coroutines and Tasks › Task Object › class asyncio.Task(coro, *, loop=None)") == "asyncio.Task"
+    assert section_title("asyncio.run_coroutine_threadsafe(coro, loop)") == "asyncio.run_coroutine_threadsafe()"
