@@ -89,9 +89,11 @@ def signature_name(title: str) -> str:
     """What a signature heading names, as a section title: "class asyncio.Task(coro, *, ...)" -> "asyncio.Task",
     "asyncio.run_coroutine_threadsafe(coro, loop)" -> "asyncio.run_coroutine_threadsafe()"; any other title as it is.
     A report section titled by a whole signature reads as code, and its argument list says nothing of the subject."""
-    match = _SIGNATURE.match(title.strip())
+    label, colon, rest = title.strip().rpartition(": ")  # a model's "Introspection: asyncio.all_tasks(loop=None)"
+    match = _SIGNATURE.match(rest)
     if match is None:
         return title
     kinds = match.group("kind").split()
-    return match.group("name") if {"class", "exception"} & set(kinds) else f"{match.group('name')}()"
+    name = match.group("name") if {"class", "exception"} & set(kinds) else f"{match.group('name')}()"
+    return f"{label}{colon}{name}"
 

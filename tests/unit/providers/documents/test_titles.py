@@ -56,6 +56,7 @@ def test_a_title_naming_only_a_part_is_placed_under_its_parent():
     ("exception asyncio.InvalidStateError(msg)", "asyncio.InvalidStateError"),
     ("asyncio.run_coroutine_threadsafe(coro, loop)", "asyncio.run_coroutine_threadsafe()"),
     ("uncancel()", "uncancel()"),
+    ("Introspection: asyncio.all_tasks(loop=None)", "Introspection: asyncio.all_tasks()"),
     ("min_wal_size (integer)", "min_wal_size (integer)"),  # a setting and its type, not a call
     ("Continuous Archiving and Point-in-Time Recovery (PITR)", "Continuous Archiving and Point-in-Time Recovery (PITR)"),
 ])
