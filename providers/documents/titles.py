@@ -96,4 +96,3 @@ def signature_name(title: str) -> str:
     kinds = match.group("kind").split()
     name = match.group("name") if {"class", "exception"} & set(kinds) else f"{match.group('name')}()"
     return f"{label}{colon}{name}"
-
