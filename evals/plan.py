@@ -4,8 +4,9 @@
   overview", "Key findings", "Historical significance") tells the reader nothing about this topic.
 - Numbered titles: a manual's numbering copied into a title ("25.1. Routine Vacuuming", "Chapter 13.
   Concurrency Control"): the report has its own order, and the number means nothing outside the manual.
-- Duplicate titles: identical after normalising (case, numbering, punctuation), or close in meaning (cosine at
-  or above the calibrated `duplicate_title` threshold): two sections about the same thing.
+- Duplicate titles: two sections about the same thing, by the planner's own rule (kernel/title_pairs.py): the
+  same words, or close in meaning (cosine at or above the calibrated `duplicate_title` threshold) unless what
+  sets them apart is not (two parts the topic names, or two angles on a long shared subject).
 - Unsupported sections: a written section must cite at least one source whose passages are about the section,
   scored as the cosine of "section title (topic)" with the passage (calibrated `section_support`). The topic is
   added because a reader reads a title such as "Causes" in the light of the report's topic.
@@ -13,15 +14,14 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 
 from pydantic import BaseModel, computed_field
 
 from nexa_research.evals.report_text import bibliography_by_number, cited_in_sections
 from nexa_research.evals.similarity import Similarity
+from nexa_research.kernel.title_pairs import duplicate_title_pairs, title_key
 from nexa_research.kernel.title_words import names_no_subject
-from nexa_research.kernel.words import words
 from nexa_research.providers.relevance import embedded_text
 from nexa_research.report import Report
 
@@ -31,12 +31,6 @@ _NUMBERED = re.compile(r"^\s*(?:(?i:chapter|part|appendix|section)\s+(?:\d+|[IVX
 def is_numbered(title: str) -> bool:
     """A title that starts with a manual's section number or chapter label."""
     return bool(_NUMBERED.match(title))
-
-
-def title_key(title: str) -> str:
-    """A title as compared for identity: lower case, words only, leading numbering ("2.", "Section 3:") dropped."""
-    text = re.sub(r"^\s*(?:(?:section|part|chapter)\s+)?(?:\d+|[ivxlc]+)\s*[.:)\-–]\s*", "", title.strip(), flags=re.I)
-    return " ".join(words(text))
 
 
 def is_generic(title: str) -> bool:
@@ -85,13 +79,14 @@ class PlanSanity(BaseModel):
         return len(self.generic_titles) + len(self.numbered_titles) + len(self.duplicate_titles)
 
 
-def _duplicate_titles(titles: list[str], similarity: Similarity, threshold: float) -> list[TitlePair]:
+def _duplicate_titles(titles: list[str], topic: str, similarity: Similarity, threshold: float) -> list[TitlePair]:
+    """The pairs the planner's own check refuses (kernel/title_pairs.py), so a report is never counted for a
+    plan its planner checked by another rule."""
     scores = similarity.matrix(titles, titles)
     found = []
-    for i, j in itertools.combinations(range(len(titles)), 2):
+    for i, j in duplicate_title_pairs(titles, topic, similarity.matrix, threshold):
         identical = title_key(titles[i]) == title_key(titles[j])
-        if identical or scores[i, j] >= threshold:
-            found.append(TitlePair(first=titles[i], second=titles[j], score=round(float(scores[i, j]), 4), identical=identical))
+        found.append(TitlePair(first=titles[i], second=titles[j], score=round(float(scores[i, j]), 4), identical=identical))
     return found
 
 
@@ -123,6 +118,6 @@ def score_plan(report: Report, similarity: Similarity, duplicate_threshold: floa
         titles=titles,
         generic_titles=[t for t in titles if is_generic(t)],
         numbered_titles=[t for t in titles if is_numbered(t)],
-        duplicate_titles=_duplicate_titles(titles, similarity, duplicate_threshold),
+        duplicate_titles=_duplicate_titles(titles, report.topic, similarity, duplicate_threshold),
         sections=_section_support(report, similarity, support_threshold),
     )

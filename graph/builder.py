@@ -27,6 +27,7 @@ from nexa_research.nodes.chat_narration import (
     with_plan_message,
     with_report_message,
 )
+from nexa_research.nodes.checks.relevance import section_text
 from nexa_research.nodes.collator import make_collate_node
 from nexa_research.nodes.plan_review import review_plan
 from nexa_research.nodes.planner import make_plan_node
@@ -101,7 +102,7 @@ def dispatch_paragraphs(state: ResearchState) -> list[Send] | str:
             "research_paragraph",
             BranchInput(
                 topic=state["topic"], paragraph=paragraph, topic_cut=state.get("topic_cut"), subject=state.get("subject"),
-                ask_id=state.get("ask_id"),
+                ask_id=state.get("ask_id"), others=[section_text(p) for p in paragraphs if p is not paragraph],
             ),
         )
         for paragraph in paragraphs

@@ -147,6 +147,9 @@ class BranchInput(TypedDict):
     topic_cut: NotRequired[float | None]
     subject: NotRequired[dict[str, list[str]] | None]
     ask_id: NotRequired[str | None]
+    # what the plan's other sections are about (nodes/checks/relevance.py `section_text`): a branch researches
+    # apart, and ranks what another section is about after its own
+    others: NotRequired[list[str]]
 
 
 class Reflection(TypedDict):
@@ -162,6 +165,7 @@ class BranchState(TypedDict):
     paragraph: Paragraph
     topic_cut: NotRequired[float | None]
     subject: NotRequired[dict[str, list[str]] | None]
+    others: NotRequired[list[str]]
     pending_query: NotRequired[str | None]
     # Queries found in code for the next round (unanswered questions, names the sources mention): see
     # nodes/checks/coverage.py. They run beside `pending_query`, the model's own.

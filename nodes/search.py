@@ -141,6 +141,7 @@ def make_search_node(providers: Providers):
                 known=paragraph["research"], limit=cfg.search_results, min_relevance=cfg.min_relevance,
                 topic_cut=state.get("topic_cut"), subject=subject,
                 named=[n for s in paragraph["research"] for n in mentioned_names(s["text"])],
+                others=state.get("others") or (),
             )
         new = gate.kept
         if rounds:

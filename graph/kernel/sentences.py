@@ -138,6 +138,11 @@ _SUBJECT_PRONOUN = re.compile(
     rf"^(?P<lead>(?=[A-Z]){_OPENING_PHRASES})?(?P<pronoun>It|He|She|Its|His|Her|it|he|she|its|his|her)\b(?P<rest>.*)$",
     re.S,
 )
+# A subject named with an article ("The New Deal", "A tsunami") is a thing, not a person: a "he" or "his" after
+# its sentence stands for someone that sentence names later ("... under President Franklin D. Roosevelt. He
+# introduced the phrase ..." was written out "The New Deal introduced the phrase ...").
+_PERSONAL = frozenset({"he", "she", "his", "her"})
+_THING = re.compile(r"^(?:The|A|An) ")
 _EXPLETIVE_IT = re.compile(r"^It (?:is|was|has been|had been|seems|seemed|appears|appeared) (?:\w+ )?(?:that|to|not until|whether)\b")
 
 
@@ -161,6 +166,8 @@ def with_subject_named(sentence: str, subject: str) -> str | None:
     lead, pronoun = match["lead"] or "", match["pronoun"]
     if pronoun[0].isupper() == bool(lead) or _EXPLETIVE_IT.match(pronoun.capitalize() + match["rest"]):
         return None  # "Historically, It" is no sentence; "it is estimated that" stands for nothing
+    if pronoun.lower() in _PERSONAL and _THING.match(subject):
+        return None
     possessive = pronoun.lower() in {"its", "his", "her"}
     name = f"{subject}’" if possessive and subject.endswith("s") else f"{subject}'s" if possessive else subject
     if lead:  # "Historically, Lanzhou has been ...", "In 1928, the penicillin ..."

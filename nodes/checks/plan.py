@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from nexa_research.kernel.fragments import non_latin_letters
-from nexa_research.kernel.title_words import FRAMING_WORDS, META_WORDS, names_no_subject, names_report_part
-from nexa_research.kernel.words import STOPWORDS, content_words, stem, words
+from nexa_research.kernel.title_pairs import duplicate_title_pairs, title_key, title_stems
+from nexa_research.kernel.title_words import META_WORDS, names_no_subject, names_report_part
+from nexa_research.kernel.words import words
 from nexa_research.nodes.checks.topic_parts import as_title, pronoun_parts, topic_parts
 from nexa_research.providers.documents.model import HEADING_SEPARATOR
 from nexa_research.providers.documents.titles import contextless, signature_name
@@ -76,7 +77,7 @@ def as_heading(title: str, topic: str = "") -> str:
         heading = as_title(about["subject"])
     part = _PART_WORD.match(heading)
     rest = (part["lead"] or part["tail"]).strip() if part else ""
-    if rest and _stems(rest) and _stems(rest) <= _stems(topic):
+    if rest and title_stems(rest) and title_stems(rest) <= title_stems(topic):
         # "Antibiotics Section" (a 0.5B plan for "The discovery of penicillin and the rise of antibiotics"): the
         # word names the report's part, the rest is the topic's own subject; "Brass Section" in a report on
         # orchestras names no word of the topic and stays
@@ -109,81 +110,11 @@ class PlannedSection:
     questions: list[str]
 
 
-def _title_key(title: str) -> str:
-    """"The Silk Road" and "Silk Road" name one subject."""
-    title_words = words(title)
-    return " ".join(title_words[1:] if title_words and title_words[0] in {"the", "a", "an"} else title_words)
-
-
-_QUESTION_WORDS = frozenset("how why what when where who which whether did does do was were is are".split())
-
-
-def _stems(text: str) -> set[str]:
-    """The kernel's stems of a title's content words, less question words: "discovered"/"discovery" meet."""
-    return {stem(w) for w in content_words(text) if w not in _QUESTION_WORDS}
-
-
-def _beyond_topic(title: str, topic_stems: set[str]) -> str:
-    """The words of a title that the topic does not already say: "Causes" of "Causes of the Black Death" (a
-    framing verb, "Understanding ...", says nothing)."""
-    return " ".join(w for w in words(title) if stem(w) not in topic_stems and w not in STOPWORDS and w not in FRAMING_WORDS)
-
-
-# Words that place a subject within the topic without adding one: "Selim III's Role in Ottoman Empire" is the
-# section "Selim III" of a report on the Ottoman Empire (a plan held both).
-ROLE_WORDS = frozenset("role roles part place contribution contributions significance importance involvement".split())
-
-
-def _subject_added(own: str) -> frozenset[str]:
-    """The stems a title adds to the topic, less possessives and role words: "selim iii's role" -> {selim, iii}."""
-    return frozenset(stem(re.sub(r"['’]s$", "", w)) for w in own.split() if re.sub(r"['’]s$", "", w) not in ROLE_WORDS)
-
-
 def duplicate_pairs(relevance: Relevance | None, titles: Sequence[str], topic: str = "") -> list[tuple[int, int]]:
-    """Index pairs of titles that say the same thing (same words, or near-identical meaning).
-
-    Two titles that both carry the whole topic ("Causes of the Black Death in fourteenth-century Europe", "Impact
-    of the Black Death in fourteenth-century Europe") are near-identical as embeddings, because the long shared
-    subject dominates; what tells them apart is what each adds to the topic, so that is compared as well.
-    """
-    keys = [_title_key(t) for t in titles]
-    topic_stems = _stems(topic)
-    own = [_beyond_topic(t, topic_stems) for t in titles]
-    added = [_subject_added(o) for o in own]
-
-    def same_words(i: int, j: int) -> bool:
-        return keys[i] == keys[j] or bool(own[i] and own[i] == own[j]) or bool(added[i] and added[i] == added[j])
-
-    if not titles or relevance is None:
-        return [(i, j) for i in range(len(titles)) for j in range(i + 1, len(titles)) if same_words(i, j)]
-    sims = relevance.similarity(list(titles), list(titles))
-    shared = [_stems(t) & topic_stems for t in titles]
-    limit = relevance.thresholds.duplicate_title
-    pairs = []
-    for i in range(len(titles)):
-        for j in range(i + 1, len(titles)):
-            close = float(sims[i, j]) >= limit
-            # only a long shared subject (two words or more) drowns the difference; "History of Jazz" and "The
-            # Legacy of Jazz" share one word and are close as wholes because they say nearly the same thing
-            if close and len(shared[i] & shared[j]) >= 2:
-                # what sets the two apart: the words each adds to the topic, or, when the topic names them itself
-                # ("Causes" / "Consequences" of "The causes and consequences of the Thirty Years' War", 0.48 apart
-                # but one duplicate pair as wholes), the words one has and the other lacks
-                a, b = (own[i], own[j]) if own[i] and own[j] else _words_apart(titles[i], titles[j])
-                close = not (a and b) or float(relevance.similarity([a], [b])[0, 0]) >= limit
-            if same_words(i, j) or close:
-                pairs.append((i, j))
-    return pairs
-
-
-def _words_apart(first: str, second: str) -> tuple[str, str]:
-    """The content words of each title that the other lacks (a framing verb is none)."""
-    first_stems, second_stems = _stems(first), _stems(second)
-
-    def lacking(title: str, other: set[str]) -> str:
-        return " ".join(w for w in content_words(title) if stem(w) not in other and w not in FRAMING_WORDS)
-
-    return lacking(first, second_stems), lacking(second, first_stems)
+    """Index pairs of titles that say the same thing (kernel/title_pairs.py: the rule the eval counts by too)."""
+    if relevance is None:
+        return duplicate_title_pairs(titles, topic)
+    return duplicate_title_pairs(titles, topic, relevance.similarity, relevance.thresholds.duplicate_title)
 
 
 def restated_topic(topic: str, titles: Sequence[str]) -> list[int]:
@@ -197,14 +128,14 @@ def restated_topic(topic: str, titles: Sequence[str]) -> list[int]:
     press", `topic_parts`; "Olympic Games: Modern Revival" of "The ancient Olympic Games and their modern
     revival", `pronoun_parts`) is one part of it, however much of the topic's wording it repeats.
     """
-    topic_stems = _stems(topic)
-    parts = [_stems(p) for p in topic_parts(topic)]
+    topic_stems = title_stems(topic)
+    parts = [title_stems(p) for p in topic_parts(topic)]
     # "Olympic Games: Modern Revival" of "The ancient Olympic Games and their modern revival": all of the pronoun's
     # piece and not all of the rest is that piece, one part of the topic
-    by_pronoun = [own for own in (_stems(p) for p in pronoun_parts(topic)) if own]
+    by_pronoun = [own for own in (title_stems(p) for p in pronoun_parts(topic)) if own]
     out = []
     for i, title in enumerate(titles):
-        stems = _stems(title)
+        stems = title_stems(title)
         if topic_stems and stems and not stems - topic_stems and len(stems) >= 0.75 * len(topic_stems):
             if not any(stems <= part for part in parts) and not any(
                 own <= stems and not (topic_stems - own) <= stems for own in by_pronoun
@@ -296,11 +227,11 @@ def fallback_sections(
     than no plan at all. Nothing is added that an earlier section already covers (`duplicate_pairs`: the eval
     printed "Printing Press Components", "The Printing Press Mechanisms" and then the article "Printing press")."""
     out = list(keep)
-    used = {_title_key(s.title) for s in out}
+    used = {title_key(s.title) for s in out}
 
     def add(section: PlannedSection) -> None:
-        if len(out) < wanted and _title_key(section.title) not in used and not generic_title(section.title):
-            used.add(_title_key(section.title))
+        if len(out) < wanted and title_key(section.title) not in used and not generic_title(section.title):
+            used.add(title_key(section.title))
             out[:] = pooled_sections(out, [section], relevance, topic)
 
     for part in parts:

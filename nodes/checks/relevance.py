@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nexa_research.kernel.calibration import cutoff
+from nexa_research.kernel.sentences import split_sentences
 from nexa_research.nodes.checks.subject import TopicSubject, named_article
 from nexa_research.providers.relevance import Relevance, embedded_text
 from nexa_research.state import Paragraph, Source
@@ -38,6 +39,9 @@ def section_query(topic: str, paragraph: Paragraph) -> str:
 # keeps those; the margin keeps a thinly covered topic (best article 0.59) near the floor.
 RELATIVE_MARGIN = cutoff("relative_margin")
 RAISED_CUT_CAP = cutoff("raised_cut_cap")
+# A search result another section matches better than this one by more than this (cosine) is that section's:
+# the margin the collator settles shared passages by (nodes/text/ownership.py).
+BALANCE_MARGIN = cutoff("balance_margin")
 
 
 def topic_cutoff(relevance: Relevance, best_survey_score: float | None, min_relevance: float | None = None) -> float:
@@ -70,6 +74,25 @@ def related_to_topic(relevance: Relevance, topic: str, excerpts: Sequence[Source
     return [bool(score >= cut) for score in whole]
 
 
+def _repeats_known(relevance: Relevance, text: str, known: Sequence[str]) -> bool:
+    """Whether a passage near-copies what the section holds: close to a held passage as a whole (the duplicate
+    cut-off) and every sentence of it a near-copy of one of that passage's. Closeness as a whole is not enough:
+    two articles on one subject open alike ("Mongol conquests" and "Mongol Empire", 0.81 apart, above the 0.806
+    cut-off) while each states what the other does not; what repeats across them is taken out sentence by sentence
+    when the report is put together."""
+    if not known:
+        return False
+    close = relevance.similarity([text], list(known))[0]
+    near = [k for k, score in zip(known, close, strict=True) if score >= relevance.thresholds.duplicate]
+    if not near:
+        return False
+    mine = split_sentences(text)
+    theirs = [s for k in near for s in split_sentences(k)]
+    if not mine or not theirs:
+        return True
+    return bool((relevance.similarity(mine, theirs).max(axis=1) >= relevance.thresholds.duplicate).all())
+
+
 @dataclass
 class GateResult:
     kept: list[Source]
@@ -89,6 +112,7 @@ def gate_sources(
     topic_cut: float | None = None,
     subject: TopicSubject | None = None,
     named: Collection[str] = (),
+    others: Sequence[str] = (),
 ) -> GateResult:
     """On-topic, non-duplicate candidates, best first (by the lower of topic and section similarity), at most `limit`.
 
@@ -109,7 +133,13 @@ def gate_sources(
     one way is not enough: the Amazon River's "a title disputed with the Nile" brought the Nile's length into an
     Amazon report.
 
-    `known`: sources the section already has; a candidate that near-copies one of them is a duplicate.
+    `known`: sources the section already has; a candidate that near-copies one of them is a duplicate
+    (`_repeats_known`).
+    `others`: what the report's other sections are about (`section_text`). A candidate another section matches
+    better (by `BALANCE_MARGIN`) is ranked after the section's own: the branches research apart, and
+    ranked by closeness alone every section of the Mongol Empire report spent its places on the same five core
+    articles, which the collator then prints in one section only, while Kublai Khan (0.53 for a section's query)
+    was kept by none. It still comes in when the section has fewer own candidates than places.
     `topic_cut`: the run's on-topic cut-off (`topic_cutoff`), when the survey set one.
     `subject`: when given, a candidate must also be about the topic's subject (nodes/checks/subject.py), so a
     neighbour of the same kind (Photocopier for the printing press) never enters a section; not with a caller's
@@ -130,7 +160,10 @@ def gate_sources(
     # ranked by the lower of topic and section closeness, whichever way a candidate got in: "section title (topic)"
     # carries the topic, so ranking by it put the topic's central article first in every section and pushed the
     # section's own sources past the limit (a Studio run's "Effects on literacy" kept none that spoke of literacy)
-    order = sorted(range(len(candidates)), key=lambda i: -float(combined[i]))
+    elsewhere = np.zeros(len(candidates), dtype=bool)
+    if others:
+        elsewhere = relevance.similarity(list(others), texts).max(axis=0) > scores[1] + BALANCE_MARGIN
+    order = sorted(range(len(candidates)), key=lambda i: (bool(elsewhere[i]), -float(combined[i])))
     about_subject = [by_subject is None or by_subject.covers(c) for c in candidates]
     naming = [by_subject is not None and by_subject.names_subject(c) for c in candidates]
     close_to_topic = [
@@ -164,8 +197,7 @@ def gate_sources(
     duplicates = 0
     pool = [s["text"] for s in known]
     for i in on_topic:
-        others = pool + [candidates[j]["text"] for j in kept]
-        if others and float(relevance.similarity([candidates[i]["text"]], others).max()) >= relevance.thresholds.duplicate:
+        if _repeats_known(relevance, candidates[i]["text"], pool + [candidates[j]["text"] for j in kept]):
             duplicates += 1
             continue
         kept.append(i)

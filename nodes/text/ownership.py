@@ -21,6 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nexa_research.kernel.calibration import cutoff
 from nexa_research.kernel.sentences import CITATION, leans_on_previous, sentence_key, split_sentences
 from nexa_research.nodes.text.citations import cited_numbers
 from nexa_research.nodes.text.fragments import passage_sentences
@@ -31,7 +32,7 @@ from nexa_research.urls import normalize_url
 # A part goes to the section it matches best, or, among the sections within this of the best (cosine), to its
 # source's leading section, else to the one printing the fewest sources: an Egyptian report's "Great Pyramid of
 # Giza" kept one article of the four it found, while the broad first section kept six.
-BALANCE_MARGIN = 0.05
+BALANCE_MARGIN = cutoff("balance_margin")
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,10 @@ def test_a_definitions_subject_stands_in_for_the_pronoun_that_follows_it():
     assert with_subject_named("His fifty-year reign is one of the longest.", "Edward III") == (
         "Edward III's fifty-year reign is one of the longest.")
     assert with_subject_named("It is estimated that 50 million died.", "The Black Death") is None  # an "it" for nothing
+    # a "he" after a thing's definition stands for a person that sentence named later ("... under President Franklin
+    # D. Roosevelt. He introduced the phrase ...")
+    assert with_subject_named("He introduced the phrase in 1932.", "The New Deal") is None
+    assert with_subject_named("Its reforms lasted until 1938.", "The New Deal") == "The New Deal's reforms lasted until 1938."
     assert with_subject_named("However, it was an intermittent conflict.", "The war") is None  # a connective leans still
 
 
