@@ -32,6 +32,9 @@ ANGLE_WORDS = frozenset(
     "development significance analysis context aftermath results influence importance role future challenges key "
     "main major general aspects factors features overall basics fundamentals considerations facts perspectives".split()
 )
+# The angle words that qualify a noun rather than name an angle: "Historical" alone has nothing for "of <topic>" to
+# hang on (a 0.5B plan's "Historical" became "Historical of the Crusades and the struggle for the Holy Land").
+ANGLE_ADJECTIVES = frozenset("historical key main major general overall".split())
 META_WORDS = frozenset(
     "section sections report topic topics chapter chapters part parts paragraph paragraphs title covered cover "
     "covers areas area points point questions question items example examples sample additional information "

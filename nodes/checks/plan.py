@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from nexa_research.kernel.fragments import non_latin_letters
 from nexa_research.kernel.title_pairs import duplicate_title_pairs, title_key, title_stems
-from nexa_research.kernel.title_words import META_WORDS, names_no_subject, names_report_part
+from nexa_research.kernel.title_words import ANGLE_ADJECTIVES, META_WORDS, names_no_subject, names_report_part
 from nexa_research.kernel.words import words
 from nexa_research.nodes.checks.topic_parts import as_title, pronoun_parts, topic_parts
 from nexa_research.providers.documents.model import HEADING_SEPARATOR
@@ -95,8 +95,9 @@ def vague_title(title: str) -> bool:
 def with_subject(section: PlannedSection, topic: str) -> PlannedSection:
     """"Causes" becomes "Causes of the Black Death in fourteenth-century Europe": the model's angle is often right,
     only its subject is missing. Other titles are returned unchanged."""
-    if not vague_title(section.title) or names_report_part(section.title):
-        return section
+    title_words = words(section.title)
+    if not vague_title(section.title) or names_report_part(section.title) or title_words[-1] in ANGLE_ADJECTIVES:
+        return section  # an adjective alone ("Historical") stays vague, and the plan check refuses it
     first, _, rest = topic.strip().partition(" ")
     subject = f"{first.lower()} {rest}" if first.lower() in {"the", "a", "an"} else topic.strip()
     joiner = ": " if first.lower() in {"how", "why", "what", "when", "where", "who", "which", "whether"} else " of "

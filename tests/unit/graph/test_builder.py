@@ -134,3 +134,17 @@ async def test_report_round_trips_through_json():
     again = Report.from_json(report.to_json())
     assert again == report
     assert again.to_markdown() == report.to_markdown()
+
+
+def test_each_branch_carries_what_the_other_sections_are_about():
+    """Branches research apart; the relevance gate ranks what another section is about after a section's own
+    (nodes/checks/relevance.py), so each Send carries the plan's other sections."""
+    from nexa_research.builder import dispatch_paragraphs
+    from nexa_research.nodes.checks.relevance import section_text
+    from nexa_research.state import new_paragraph
+
+    paragraphs = [new_paragraph(i, t, f"About {t}.", ["?"]) for i, t in enumerate(TITLES[:3])]
+    sends = dispatch_paragraphs({"topic": "The printing press", "paragraphs": list(reversed(paragraphs))})
+    assert [s.arg["paragraph"]["title"] for s in sends] == TITLES[:3]
+    for send, own in zip(sends, paragraphs, strict=True):
+        assert send.arg["others"] == [section_text(p) for p in paragraphs if p is not own]

@@ -154,6 +154,13 @@ def test_a_vague_title_gets_the_topic_as_its_subject():
     assert titled("Effects", "How the steam engine changed transport") == "Effects: How the steam engine changed transport"
     assert titled("Conclusion", "The Black Death") == "Conclusion"  # a part of a report, not an angle: rejected later
     assert titled("Spread along trade routes", "The Black Death") == "Spread along trade routes"
+    # an adjective alone has no noun for the topic to complete: "Historical of the Crusades ..." was printed as a
+    # section title; it stays vague and the plan check refuses it
+    from nexa_research.nodes.checks.plan import generic_title
+
+    assert titled("Historical", "The Crusades and the struggle for the Holy Land") == "Historical"
+    assert generic_title("Historical") and generic_title("Key")
+    assert titled("Historical causes", "The Crusades") == "Historical causes of the Crusades"
 
 
 def test_titles_about_the_report_itself_are_generic():
