@@ -137,9 +137,9 @@ def gate_sources(
     (`_repeats_known`).
     `others`: what the report's other sections are about (`section_text`). A candidate another section matches
     better (by `BALANCE_MARGIN`) is ranked after the section's own: the branches research apart, and
-    ranked by closeness alone every section of the Mongol Empire report spent its places on the same five core
-    articles, which the collator then prints in one section only, while Kublai Khan (0.53 for a section's query)
-    was kept by none. It still comes in when the section has fewer own candidates than places.
+    ranked by closeness alone every section of the Mongol Empire report spent its places on the same core
+    articles (5 sections of 10 sources each, 14 distinct), which the collator then prints in one section only.
+    It still comes in when the section has fewer own candidates than places.
     `topic_cut`: the run's on-topic cut-off (`topic_cutoff`), when the survey set one.
     `subject`: when given, a candidate must also be about the topic's subject (nodes/checks/subject.py), so a
     neighbour of the same kind (Photocopier for the printing press) never enters a section; not with a caller's
