@@ -35,13 +35,18 @@ async def memory_breakdown(redis: Redis) -> dict[str, int]:
     return found
 
 
-async def thread_key_count(redis: Redis) -> int:
+def key_bytes(breakdown: dict[str, int], leave_out: tuple[str, ...] = ()) -> int:
+    """The bytes of every key in a `memory_breakdown`, less the prefixes left out."""
+    return sum(v for k, v in breakdown.items() if k.startswith("keys ") and k.removeprefix("keys ") not in leave_out)
+
+
+async def thread_keys(redis: Redis) -> list[str]:
     """Keys of threads and runs left in Redis: checkpoints, their writes and registries, the server's records."""
-    count = 0
-    for pattern in THREAD_KEY_PATTERNS:
-        async for _ in redis.scan_iter(match=pattern, count=1000):
-            count += 1
-    return count
+    return [_text(key) for pattern in THREAD_KEY_PATTERNS async for key in redis.scan_iter(match=pattern, count=1000)]
+
+
+async def thread_key_count(redis: Redis) -> int:
+    return len(await thread_keys(redis))
 
 
 def _text(value: bytes | str) -> str:
