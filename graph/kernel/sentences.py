@@ -8,6 +8,7 @@ from the synthesizer to the last measure.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # [3], [1, 2], [1-3], [2][4] (the last is two matches)
 CITATION = re.compile(r"\[(\d+(?:\s*[-–,]\s*\d+)*)\]")
@@ -174,3 +175,18 @@ def with_subject_named(sentence: str, subject: str) -> str | None:
         name = re.sub(r"^(The|A|An) ", lambda m: f"{m[1].lower()} ", name)
     rewritten = f"{lead}{name}{match['rest']}"
     return None if leans_on_previous(rewritten) else rewritten
+
+
+def written_alone(before: Sequence[str], sentence: str) -> str | None:
+    """`sentence` as it reads without the sentences `before` it in its passage: its opening pronoun written out as
+    the subject of the chain it leans on ("His discovery in 1928 ..." -> "Sir Alexander Fleming's discovery in 1928
+    ..." after "Sir Alexander Fleming was ...", "He shared ...", "This was ..."). The chain is walked back from the
+    sentence before it to the first that leans on nothing; the nearest sentence on the way that names its subject
+    is what the pronoun stands for. None when no such subject is found or the sentence leans otherwise."""
+    for earlier in reversed(before):
+        subject = named_subject(earlier)
+        if subject is not None:
+            return with_subject_named(sentence, subject)
+        if not leans_on_previous(earlier):
+            return None
+    return None

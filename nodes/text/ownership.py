@@ -22,7 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nexa_research.kernel.calibration import cutoff
-from nexa_research.kernel.sentences import CITATION, leans_on_previous, sentence_key, split_sentences
+from nexa_research.kernel.sentences import (
+    CITATION,
+    leans_on_previous,
+    sentence_key,
+    split_sentences,
+    written_alone,
+)
 from nexa_research.nodes.text.citations import cited_numbers
 from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.providers.relevance import Relevance, embedded_text
@@ -60,15 +66,35 @@ def uncited(sentence: str) -> str:
     return re.sub(r"\s+([.!?\"'”]+)$", r"\1", CITATION.sub("", sentence).strip())
 
 
-def parts(paragraph: str) -> list[list[str]]:
-    """A paragraph's sentences grouped into parts: each sentence with the ones that lean on it."""
+def parts(paragraph: str, relevance: Relevance | None = None) -> list[list[str]]:
+    """A paragraph's sentences grouped into parts: each sentence with the ones that lean on it.
+
+    With a scorer, a sentence that leans only by a pronoun for the subject its chain names starts a part of its
+    own: written out ("He shared the 1945 Nobel Prize ..." -> "Sir Alexander Fleming shared ...", kernel
+    `written_alone`) it reads in any section. A biography's opening is one chain of "He ...", "His ..."
+    sentences, so a whole passage used to be one part: the penicillin report's Fleming passage went whole to the
+    section "Alexander Fleming", and "Discovery of penicillin", whose sources it was, was left out with nothing to
+    print. Not when the written-out sentence restates one before it (`_restates`)."""
+    sentences = split_sentences(paragraph)
     out: list[list[str]] = []
-    for sentence in split_sentences(paragraph):
+    for k, sentence in enumerate(sentences):
         if out and leans_on_previous(sentence):
-            out[-1].append(sentence)
-        else:
-            out.append([sentence])
+            alone = written_alone(sentences[:k], sentence) if relevance is not None else None
+            if alone is None or _restates(relevance, sentences[:k], alone):
+                out[-1].append(sentence)
+                continue
+        out.append([sentence])
     return out
+
+
+def _restates(relevance: Relevance | None, before: Sequence[str], alone: str) -> bool:
+    """Written out, a pronoun's sentence can near-copy a sentence before it ("It is a subfield of physics" ->
+    "Electronics is a subfield of physics", 0.88 from the definition before it): such a sentence stays with it,
+    or two sections would print the pair as a repetition."""
+    if relevance is None or not before:
+        return False
+    scores = relevance.similarity([uncited(alone)], [uncited(b) for b in before])[0]
+    return bool(scores.max() >= relevance.thresholds.duplicate)
 
 
 def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionDraft]) -> tuple[list[str], int]:
@@ -97,7 +123,7 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
         for i in sections:
             for paragraph in drafts[i].paragraphs():
                 if drafts[i].source_of(paragraph) == url:
-                    for part in parts(paragraph):
+                    for part in parts(paragraph, relevance):
                         offered.setdefault(sentence_key(part[0]), {})[i] = part
                         parts_left.setdefault((i, url), set()).add(sentence_key(part[0]))
         leading = [i for i in sections if first_source[i] == url]
@@ -146,7 +172,14 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
             if drafts[i].source_of(paragraph) is None:
                 kept_paragraphs.append(paragraph)
                 continue
-            kept = [s for s in sentences if sentence_key(s) not in keys]
+            kept = []
+            for k, sentence in enumerate(sentences):
+                if sentence_key(sentence) in keys:
+                    continue
+                if k > 0 and sentence_key(sentences[k - 1]) in keys and leans_on_previous(sentence):
+                    # a part that starts on a pronoun (`parts`), printed without the sentence it followed
+                    sentence = written_alone(sentences[:k], sentence) or sentence
+                kept.append(sentence)
             removed += len(sentences) - len(kept)
             if kept:
                 kept_paragraphs.append(" ".join(kept))

@@ -148,3 +148,17 @@ def test_a_sentence_opening_on_other_or_another_leans_on_what_came_before():
                              first=True)
     assert leans_on_previous("Another cause was the collapse of farm prices.", first=True)
     assert not leans_on_previous("Other than its capital, the region has no large city.", first=True)
+
+
+def test_a_sentence_is_written_alone_with_the_subject_its_chain_names():
+    """A pronoun two sentences down a chain stands for the subject of the sentence that opened it; a chain that
+    opens on no named subject gives none, and neither does a sentence that leans by a demonstrative."""
+    from nexa_research.kernel.sentences import written_alone
+
+    chain = ["Sir Alexander Fleming was a Scottish physician [1].", "He shared the 1945 Nobel Prize [1].",
+             "This was the first antibiotic substance discovered [1]."]
+    assert written_alone(chain, "His discovery in 1928 was acclaimed [1].") == (
+        "Sir Alexander Fleming's discovery in 1928 was acclaimed [1].")
+    assert written_alone(chain[:2], "This was the first antibiotic substance discovered [1].") is None
+    assert written_alone(["Europe lost half its people [1].", "It took a century to recover [1]."],
+                         "Its cities shrank [1].") is None

@@ -129,3 +129,42 @@ def test_a_sentence_opening_on_a_definite_description_travels_with_the_one_befor
         ["The Black Death was a plague pandemic [1].", "The disease was caused by a bacterium [1]."],
         ["Europe lost half its people [1]."],
     ]
+
+
+FLEMING = ("Sir Alexander Fleming was a Scottish physician and microbiologist [{n}]. He shared the 1945 Nobel Prize in "
+           "Physiology or Medicine with Howard Florey and Ernst Chain for the discovery of penicillin [{n}]. His discovery "
+           "in 1928 of what was later named benzylpenicillin from the mould Penicillium rubens has been described as the "
+           "single greatest victory ever achieved over disease [{n}].")
+
+
+def test_a_biographys_sentences_on_a_pronoun_go_written_out_to_the_section_they_are_about(relevance):
+    """From the quick evals of the thirteenth session: Fleming's opening is one chain of "He ...", "His ..."
+    sentences, so it went whole to the section "Alexander Fleming", and "Discovery of penicillin", which had
+    gathered it, was left out with nothing to print. Each sentence whose pronoun stands for the subject is now a
+    part of its own: the discovery section prints the Nobel Prize and the 1928 discovery, the first written out."""
+    from nexa_research.nodes.text.ownership import SectionDraft, parts, settle_shared_sources
+
+    assert len(parts(FLEMING.format(n=1), relevance)) == 3
+    assert len(parts(FLEMING.format(n=1))) == 1  # without a scorer no part is split (nothing to check a restatement)
+    fleming = _wiki("Alexander Fleming", FLEMING.format(n=1).replace(" [1]", ""))
+    penicillin = _wiki("Penicillin", "Penicillins are a group of antibiotics originally obtained from Penicillium moulds.")
+    person = SectionDraft("Alexander Fleming. What the sources say about Alexander Fleming.", FLEMING.format(n=1), [fleming])
+    discovery = SectionDraft("Discovery of penicillin. How penicillin was discovered.",
+                             "Penicillins are a group of antibiotics originally obtained from Penicillium moulds [1].\n\n"
+                             + FLEMING.format(n=2), [penicillin, fleming])
+    contents, removed = settle_shared_sources(relevance, [person, discovery])
+
+    assert contents[0] == "Sir Alexander Fleming was a Scottish physician and microbiologist [1]."
+    printed = contents[1].split("\n\n")[1]
+    assert printed.startswith("Sir Alexander Fleming shared the 1945 Nobel Prize") and "His discovery in 1928" in printed
+    assert removed == 3  # the opening from the discovery section, the two others from the person's
+
+
+def test_a_pronouns_sentence_that_restates_the_definition_stays_with_it(relevance):
+    """Written out, "It is a subfield of physics ..." near-copies the definition before it; split off, the two
+    would print in two sections as a repetition."""
+    from nexa_research.nodes.text.ownership import parts
+
+    text = ("Electronics is a scientific field of physics that studies electrons [1]. It is a subfield of physics "
+            "that studies electrons [1].")
+    assert len(parts(text, relevance)) == 1
