@@ -8,7 +8,7 @@ article can give its sentence on Manaus to the section on Manaus and its sentenc
 on the rainforest: a report drawn from nine articles no longer prints each in one section only (the Amazon report
 of issue 17 had 4-6 sources gathered per section and cited 1-2 of them).
 
-A section's leading source (its first paragraph: what it is most about) is its own: the section keeps the
+A section's leading source (the one it is most about, `leading_source`) is its own: the section keeps the
 source's opening and every part about as close to it as to the best other section. Otherwise, on "The Renaissance
 in Italy and its artists", the section on Leonardo (whose outline named Michelangelo too) took Michelangelo's
 article from the "Michelangelo" section, which lost every other article the same way and was left out.
@@ -53,12 +53,15 @@ class SectionDraft:
         return [p for p in self.content.split("\n\n") if p.strip()]
 
     def source_of(self, paragraph: str) -> str | None:
-        """The normalised URL a paragraph prints, when it cites exactly one source (a source's passage)."""
+        """The normalised URL a paragraph prints, when it cites one document (a source's passage). One document
+        can be two of the section's sources, its sentences naming the subject found by name and its opening found
+        by a query (a Great Depression report's "Harry S. Truman" section cited [1] and [2] in Truman's one
+        paragraph, which was then nobody's passage and never settled)."""
         numbers = set(cited_numbers(paragraph))
-        if len(numbers) != 1:
+        if not numbers or not all(1 <= n <= len(self.sources) for n in numbers):
             return None
-        n = numbers.pop()
-        return normalize_url(self.sources[n - 1]["url"]) if 1 <= n <= len(self.sources) else None
+        urls = {normalize_url(self.sources[n - 1]["url"]) for n in numbers}
+        return urls.pop() if len(urls) == 1 else None
 
 
 def uncited(sentence: str) -> str:
@@ -97,6 +100,21 @@ def _restates(relevance: Relevance | None, before: Sequence[str], alone: str) ->
     return bool(scores.max() >= relevance.thresholds.duplicate)
 
 
+def leading_source(relevance: Relevance, draft: SectionDraft) -> str | None:
+    """The normalised URL of the source a section is most about: of those it prints, the one whose title and
+    passage are closest to the section (its title and outline, without the topic). Not simply its first
+    paragraph: the writer orders paragraphs by closeness to the section and the topic together, so a Great
+    Depression report's section "Harry S. Truman" printed Roosevelt's passage first (his article names the
+    Depression), took Roosevelt's opening as its own, and the section "Franklin D. Roosevelt" printed Truman."""
+    printed = list(dict.fromkeys(u for u in map(draft.source_of, draft.paragraphs()) if u is not None))
+    if len(printed) < 2:
+        return printed[0] if printed else None
+    by_url = {normalize_url(s["url"]): s for s in draft.sources}
+    texts = [embedded_text(by_url[u]["title"], by_url[u]["text"]) for u in printed]
+    scores = relevance.similarity([draft.about], texts)[0]
+    return printed[int(scores.argmax())]
+
+
 def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionDraft]) -> tuple[list[str], int]:
     """Section contents with each part of a shared source printed in one section only, and how many sentences went."""
     contents = [d.content for d in drafts]
@@ -105,7 +123,7 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
     printed: dict[str, list[int]] = {}
     first_source: dict[int, str | None] = {}
     for i, draft in enumerate(drafts):
-        first_source[i] = next((u for u in map(draft.source_of, draft.paragraphs()) if u is not None), None)
+        first_source[i] = leading_source(relevance, draft)
         for paragraph in draft.paragraphs():
             url = draft.source_of(paragraph)
             if url is not None and i not in printed.get(url, []):
@@ -136,11 +154,14 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
             near = [i for i in sections if fit[i] >= max(fit.values()) - BALANCE_MARGIN]
             keep = min(near, key=lambda i: (len(holding[i]), -fit[i]))
             for key, holders in offered.items():
+                if keep not in holders:
+                    continue  # what the keeper does not print stays where it is: dropped, it was printed nowhere
                 for i in holders:
                     if i != keep:
                         drop.setdefault(i, set()).update(sentence_key(s) for s in holders[i])
+                        parts_left[(i, url)].discard(key)
             for i in sections:
-                if i != keep:
+                if i != keep and not parts_left[(i, url)]:
                     holding[i].discard(url)
             continue
         for key, holders in offered.items():

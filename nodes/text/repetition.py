@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from nexa_research.kernel.sentences import CITATION, NEEDS_ANTECEDENT, sentence_key, split_sentences
+from nexa_research.kernel.sentences import CITATION, NEEDS_ANTECEDENT, sentence_key, split_sentences, written_alone
 from nexa_research.providers.relevance import Relevance
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s.*$|^\s*(\*\*[^*]+\*\*|[A-Z][^.!?]{0,60}:)\s*$", re.MULTILINE)
@@ -85,28 +85,40 @@ def drop_near_duplicates(relevance: Relevance | None, text: str, earlier: list[s
     """Drop sentences that say what an earlier one said (exact key, or similarity at the scorer's duplicate level).
 
     `earlier` holds the bare sentences already printed anywhere in the report; kept sentences are appended to it,
-    so calling this section after section removes repetition across the whole report.
+    so calling this section after section removes repetition across the whole report. A sentence that leans on a
+    dropped one ("Its modern form ...") goes with it, unless it leans only by a pronoun for the subject its
+    passage named: it stays, written out ("It was one of the most fatal pandemics" after a repeated definition of
+    the Black Death: "The Black Death was one of ...", kernel `written_alone`), so a repeat no longer takes the
+    sentences after it that said something new.
     """
     keys = {sentence_key(e) for e in earlier}
+    removed = 0
     dropped_last = False
-
-    def is_repeat(sentence: str) -> bool:
-        nonlocal dropped_last
-        bare = CITATION.sub("", sentence).strip()
-        key = sentence_key(bare)
-        # "Its modern form ..." loses its subject when the sentence before it goes, so it goes too
-        if dropped_last and NEEDS_ANTECEDENT.match(bare):
-            return True
-        dropped_last = False
-        if len(key.split()) >= min_words and earlier:
-            if key in keys or (
-                relevance is not None
-                and float(relevance.similarity([bare], earlier).max()) >= relevance.thresholds.duplicate
-            ):
-                dropped_last = True
-                return True
-        earlier.append(bare)
-        keys.add(key)
-        return False
-
-    return drop_sentences(text, is_repeat)
+    paragraphs_out: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        sentences = split_sentences(paragraph)
+        kept: list[str] = []
+        for k, sentence in enumerate(sentences):
+            bare = CITATION.sub("", sentence).strip()
+            if dropped_last and NEEDS_ANTECEDENT.match(bare):
+                alone = written_alone(sentences[:k], sentence)
+                if alone is None:
+                    removed += 1
+                    continue
+                sentence, bare = alone, CITATION.sub("", alone).strip()
+            key = sentence_key(bare)
+            dropped_last = len(key.split()) >= min_words and bool(earlier) and (
+                key in keys or (
+                    relevance is not None
+                    and float(relevance.similarity([bare], earlier).max()) >= relevance.thresholds.duplicate
+                )
+            )
+            if dropped_last:
+                removed += 1
+                continue
+            earlier.append(bare)
+            keys.add(key)
+            kept.append(sentence.strip())
+        if kept:
+            paragraphs_out.append(" ".join(kept))
+    return "\n\n".join(paragraphs_out), removed

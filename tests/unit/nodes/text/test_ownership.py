@@ -8,6 +8,7 @@ import pytest
 from nexa_research.providers.kb.embeddings import default_embedder
 from nexa_research.providers.relevance import EmbeddingRelevance
 from nexa_research.state import new_paragraph
+from nexa_research.urls import normalize_url
 
 
 @pytest.fixture(scope="module")
@@ -168,3 +169,48 @@ def test_a_pronouns_sentence_that_restates_the_definition_stays_with_it(relevanc
     text = ("Electronics is a scientific field of physics that studies electrons [1]. It is a subfield of physics "
             "that studies electrons [1].")
     assert len(parts(text, relevance)) == 1
+
+
+FDR = "Franklin Delano Roosevelt was the 32nd president of the United States, serving from 1933 until his death in 1945"
+TRUMAN = "Harry S. Truman was the 33rd president of the United States, serving from 1945 to 1953"
+
+
+def test_a_section_is_led_by_the_source_it_is_about_and_one_document_cited_twice_is_one_passage(relevance):
+    """From the fourteenth session's quick evals (the Great Depression and the New Deal): the section "Harry S.
+    Truman" printed Roosevelt's passage first (the writer ranks by the topic too), so it took Roosevelt's opening,
+    and Truman's own paragraph cited [1] and [2] (his article found by name and by a query), so it was nobody's
+    passage: the section "Franklin D. Roosevelt" printed Truman and "Harry S. Truman" printed Roosevelt."""
+    from nexa_research.nodes.text.ownership import SectionDraft, leading_source, settle_shared_sources
+
+    fdr, truman = _wiki("Franklin D. Roosevelt", f"{FDR}."), _wiki("Harry S. Truman", f"{TRUMAN}.")
+    truman_excerpt = {**truman, "id": "Truman, by name"}
+    about_truman = SectionDraft("Harry S. Truman. What the sources say about Harry S. Truman.",
+                                f"{FDR} [1].\n\n{TRUMAN} [2]. He set up the Marshall Plan [3].", [fdr, truman, truman_excerpt])
+    assert about_truman.source_of(f"{TRUMAN} [2]. He set up the Marshall Plan [3].") == normalize_url(truman["url"])
+    assert leading_source(relevance, about_truman) == normalize_url(truman["url"])
+    about_fdr = SectionDraft("Franklin D. Roosevelt. What the sources say about Franklin D. Roosevelt.",
+                             f"{FDR} [1].\n\n{TRUMAN} [2].", [fdr, truman])
+    contents, _ = settle_shared_sources(relevance, [about_fdr, about_truman])
+    assert contents[0] == f"{FDR} [1]."
+    assert contents[1].startswith(f"{TRUMAN} [2].") and FDR not in contents[1]
+
+
+@pytest.mark.parametrize("later_in", [0, 1])
+def test_what_the_keeper_of_a_source_does_not_print_stays_where_it_is(relevance, later_in):
+    """A source no section is about goes to one section; a sentence of it only the other section printed stays
+    there, or the report would not print it at all. Whichever section prints it, it is printed once."""
+    from nexa_research.nodes.text.ownership import SectionDraft, settle_shared_sources
+
+    deal = _wiki("New Deal", "The New Deal was a series of reforms in the United States from 1933 to 1938.")
+    banks = _wiki("Bank run", "A bank run occurs when many clients withdraw their money from a bank at once.")
+    opening = "The Wall Street crash of 1929 was a major stock market crash"
+    later = "Thousands of banks failed across the country in the years after the crash"
+    crash = _wiki("Wall Street crash of 1929", f"{opening}. {later}.")
+    passages = [f"{opening} [2].", f"{opening} [2].\n\n{later} [2]."]  # the later sentence as a part of its own
+    if later_in == 0:
+        passages.reverse()
+    first = SectionDraft("The New Deal. The reforms of Roosevelt's New Deal.",
+                         f"{deal['text'][:-1]} [1].\n\n{passages[0]}", [deal, crash])
+    second = SectionDraft("Bank runs. Bank runs and panics.", f"{banks['text'][:-1]} [1].\n\n{passages[1]}", [banks, crash])
+    contents = " ".join(settle_shared_sources(relevance, [first, second])[0])
+    assert contents.count(opening) == 1 and contents.count(later) == 1

@@ -50,3 +50,20 @@ def test_plan_titles_lose_numbering_and_queries_keep_one_question():
     assert clean_title("1973 oil crisis") == "1973 oil crisis"  # a year is not a number of the plan
     assert clean_title("Gutenberg's 42-line Bible") == "Gutenberg's 42-line Bible"
     assert first_question("Why did it spread? What were the benefits?") == "Why did it spread?"
+
+
+def test_a_sentence_after_a_repeat_stays_written_out_when_it_leans_only_by_the_subjects_pronoun():
+    """Exact repeats need no scorer: the second section's definition goes, and "It was one of the most fatal
+    pandemics" after it, which says what nothing printed said, stays with its subject written out; "Its
+    spread ..." after a sentence that names no subject still goes."""
+    from nexa_research.nodes.text.repetition import drop_near_duplicates
+
+    definition = "The Black Death was a plague pandemic in Europe from 1346 to 1353"
+    printed = [f"{definition}."]
+    text, removed = drop_near_duplicates(None, f"{definition} [2]. It was one of the most fatal pandemics in history [2].",
+                                         printed)
+    assert text == "The Black Death was one of the most fatal pandemics in history [2]." and removed == 1
+    assert printed[-1].startswith("The Black Death was one of the most fatal")  # later sections compare with it
+    text, removed = drop_near_duplicates(None, "Plague reached every port of Europe by 1348 [1]. Its spread followed "
+                                         "the trade routes [1].", ["Plague reached every port of Europe by 1348."])
+    assert text == "" and removed == 2
