@@ -40,6 +40,9 @@ META_WORDS = frozenset(
     "covers areas area points point questions question items example examples sample additional information "
     "details miscellaneous misc notes further reading sources content contents body findings final thoughts "
     "remarks closing executive takeaways highlights "
+    # what a report sets out to do: a 0.5B plan for "Isaac Newton and the laws of motion and gravitation" titled
+    # its first section "Objective of the Report" (fourteenth session's reader check)
+    "objective objectives purpose aim aims scope goal goals "
     # the fixed headings of a manual's reference page ("VACUUM › Description", "CREATE INDEX › Notes"): a section
     # a small planner titled "Description" from them names no subject
     "description synopsis parameters compatibility outputs options usage arguments".split()

@@ -21,11 +21,11 @@ The model then writes only a short lead for the section, which is kept only wher
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from nexa_research.kernel.sentences import leans_on_previous, starts_a_sentence, written_alone
+from nexa_research.kernel.sentences import leans_on_previous, starts_a_sentence
 from nexa_research.nodes.checks.relevance import section_text
 from nexa_research.nodes.text.fragments import passage_sentences
 from nexa_research.providers.relevance import Relevance
@@ -98,20 +98,13 @@ def passage(sentences: Sequence[Candidate], min_score: float, max_words: int = S
 
 def without_near_copies(relevance: Relevance, group: list[Candidate], taken: Sequence[str]) -> list[Candidate]:
     """`group` less the sentences that near-copy one in `taken` or an earlier one of the group (a passage that
-    repeats itself prints its point once), and less the sentences that lean on a dropped one, unless one leans
-    only by a pronoun for the subject the dropped one named: it is kept written out ("It was one of the most
-    fatal pandemics" after a definition printed already: "The Black Death was one of ...", kernel
-    `written_alone`)."""
+    repeats itself prints its point once), and less the sentences that lean on a dropped one."""
     kept: list[Candidate] = []
     dropped_last = False
-    for k, cand in enumerate(group):
-        if dropped_last and leans_on_previous(cand.text, first=cand.opening):
-            alone = written_alone([c.text for c in group[:k]], cand.text)
-            if alone is None:
-                continue
-            cand = replace(cand, text=alone)
+    for cand in group:
         others = [*taken, *(c.text for c in kept)]
-        dropped_last = bool(others) and float(relevance.similarity([cand.text], others).max()) >= relevance.thresholds.duplicate
+        copy = bool(others) and float(relevance.similarity([cand.text], others).max()) >= relevance.thresholds.duplicate
+        dropped_last = copy or (dropped_last and leans_on_previous(cand.text, first=cand.opening))
         if not dropped_last:
             kept.append(cand)
     return kept

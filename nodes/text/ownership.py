@@ -25,6 +25,7 @@ from nexa_research.kernel.calibration import cutoff
 from nexa_research.kernel.sentences import (
     CITATION,
     leans_on_previous,
+    named_subject,
     sentence_key,
     split_sentences,
     written_alone,
@@ -91,13 +92,14 @@ def parts(paragraph: str, relevance: Relevance | None = None) -> list[list[str]]
 
 
 def _restates(relevance: Relevance | None, before: Sequence[str], alone: str) -> bool:
-    """Written out, a pronoun's sentence can near-copy a sentence before it ("It is a subfield of physics" ->
-    "Electronics is a subfield of physics", 0.88 from the definition before it): such a sentence stays with it,
-    or two sections would print the pair as a repetition."""
-    if relevance is None or not before:
+    """Written out, a pronoun's sentence can near-copy the sentence that named its subject ("It is a subfield of
+    physics" -> "Electronics is a subfield of physics", 0.88 from the definition before it): such a sentence stays
+    with it, or two sections would print the pair as a repetition."""
+    named = next((b for b in reversed(before) if named_subject(b)), None)  # the sentence `written_alone` read
+    if relevance is None or named is None:
         return False
-    scores = relevance.similarity([uncited(alone)], [uncited(b) for b in before])[0]
-    return bool(scores.max() >= relevance.thresholds.duplicate)
+    score = relevance.similarity([uncited(alone)], [uncited(named)])[0, 0]
+    return bool(score >= relevance.thresholds.duplicate)
 
 
 def leading_source(relevance: Relevance, draft: SectionDraft) -> str | None:

@@ -100,25 +100,34 @@ def drop_near_duplicates(relevance: Relevance | None, text: str, earlier: list[s
         kept: list[str] = []
         for k, sentence in enumerate(sentences):
             bare = CITATION.sub("", sentence).strip()
+            forms = [bare]  # the sentence as its source has it, and written out when it is
             if dropped_last and NEEDS_ANTECEDENT.match(bare):
                 alone = written_alone(sentences[:k], sentence)
                 if alone is None:
                     removed += 1
                     continue
-                sentence, bare = alone, CITATION.sub("", alone).strip()
-            key = sentence_key(bare)
-            dropped_last = len(key.split()) >= min_words and bool(earlier) and (
-                key in keys or (
-                    relevance is not None
-                    and float(relevance.similarity([bare], earlier).max()) >= relevance.thresholds.duplicate
-                )
-            )
+                sentence = alone
+                forms.insert(0, CITATION.sub("", alone).strip())
+            # a written-out sentence is a repeat when either form is: the name can carry it under the cut-off
+            # ("As a philosopher of science, he was ..." printed, "... Ernst Waldfried Josef Wenzel Mach was ...")
+            dropped_last = any(_repeats(relevance, form, earlier, keys, min_words) for form in forms)
             if dropped_last:
                 removed += 1
                 continue
-            earlier.append(bare)
-            keys.add(key)
+            for form in forms:  # a later section may print either form
+                earlier.append(form)
+                keys.add(sentence_key(form))
             kept.append(sentence.strip())
         if kept:
             paragraphs_out.append(" ".join(kept))
     return "\n\n".join(paragraphs_out), removed
+
+
+def _repeats(relevance: Relevance | None, bare: str, earlier: list[str], keys: set[str], min_words: int) -> bool:
+    """`bare` says what one of `earlier` said: the same key, or similar at the scorer's duplicate level."""
+    key = sentence_key(bare)
+    if len(key.split()) < min_words or not earlier:
+        return False
+    if key in keys:
+        return True
+    return relevance is not None and float(relevance.similarity([bare], earlier).max()) >= relevance.thresholds.duplicate

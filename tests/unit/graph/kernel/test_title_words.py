@@ -10,14 +10,16 @@ from nexa_research.nodes.checks.plan import generic_title
 @pytest.mark.parametrize("title", [
     "Introduction", "Background and overview", "Key findings", "Historical significance", "Section 2",
     "Part II", "Main topics covered", "Causes and consequences", "Description", "Final thoughts", "",
+    "Objective of the Report", "Scope and purpose",
 ])
 def test_titles_naming_no_subject(title):
     assert names_no_subject(title)
+    assert generic_title(title) and is_generic(title)
 
 
 @pytest.mark.parametrize("title", [
     "Gutenberg's workshop", "Impact on literacy", "History of movable type", "World War II", "Louis XIV",
-    "VACUUM: Description", "Executive branch of the federal government",
+    "VACUUM: Description", "Executive branch of the federal government", "Goals of the Apollo program",
 ])
 def test_titles_naming_a_subject(title):
     assert not names_no_subject(title)

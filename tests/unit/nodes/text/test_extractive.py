@@ -87,20 +87,6 @@ def test_a_passage_that_repeats_itself_prints_its_point_once(relevance):
     assert text.count("beta-lactam") == 1
 
 
-def test_a_pronouns_sentence_after_a_repeated_definition_is_kept_written_out(relevance):
-    """A definition another source printed already goes; the sentence after it that says "It ..." used to go with
-    it, though it states what no source had said. It now stays, its pronoun written out."""
-    from nexa_research.nodes.text.extractive import without_near_copies
-
-    definition = "The Black Death was a bubonic plague pandemic that occurred in Europe from 1346 to 1353."
-    follower = "It was one of the most fatal pandemics in human history."
-    group = [Candidate(1, 0, definition, 0.6, opening=True), Candidate(1, 1, follower, 0.5)]
-    kept = without_near_copies(relevance, group, [definition])
-    assert [c.text for c in kept] == ["The Black Death was one of the most fatal pandemics in human history."]
-    dated = Candidate(1, 1, "This was the worst year of the outbreak.", 0.5)  # a demonstrative: nothing to write out
-    assert without_near_copies(relevance, [group[0], dated], [definition]) == []
-
-
 def test_the_parts_of_one_document_print_together_in_its_order(relevance):
     """From a reader check (the fall of the Roman Republic): a later chunk of an article scored better than its
     opening, printed first, and its first sentence read as the article's start. The parts of a document print as
