@@ -177,16 +177,22 @@ def with_subject_named(sentence: str, subject: str) -> str | None:
     return None if leans_on_previous(rewritten) else rewritten
 
 
-def written_alone(before: Sequence[str], sentence: str) -> str | None:
-    """`sentence` as it reads without the sentences `before` it in its passage: its opening pronoun written out as
-    the subject of the chain it leans on ("His discovery in 1928 ..." -> "Sir Alexander Fleming's discovery in 1928
-    ..." after "Sir Alexander Fleming was ...", "He shared ...", "This was ..."). The chain is walked back from the
-    sentence before it to the first that leans on nothing; the nearest sentence on the way that names its subject
-    is what the pronoun stands for. None when no such subject is found or the sentence leans otherwise."""
+def naming_sentence(before: Sequence[str]) -> str | None:
+    """The sentence whose subject an opening pronoun after `before` stands for: walking back from the last sentence
+    to the first that leans on nothing, the nearest that names its subject ("Sir Alexander Fleming was ..." for a
+    "His ..." after "He shared ...", "This was ..."); None when the chain names none."""
     for earlier in reversed(before):
-        subject = named_subject(earlier)
-        if subject is not None:
-            return with_subject_named(sentence, subject)
+        if named_subject(earlier) is not None:
+            return earlier
         if not leans_on_previous(earlier):
             return None
     return None
+
+
+def written_alone(before: Sequence[str], sentence: str) -> str | None:
+    """`sentence` as it reads without the sentences `before` it in its passage: its opening pronoun written out as
+    the subject of the chain it leans on ("His discovery in 1928 ..." -> "Sir Alexander Fleming's discovery in 1928
+    ...", `naming_sentence`). None when no such subject is found or the sentence leans otherwise."""
+    named = naming_sentence(before)
+    subject = named_subject(named) if named is not None else None
+    return with_subject_named(sentence, subject) if subject is not None else None

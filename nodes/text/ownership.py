@@ -25,7 +25,7 @@ from nexa_research.kernel.calibration import cutoff
 from nexa_research.kernel.sentences import (
     CITATION,
     leans_on_previous,
-    named_subject,
+    naming_sentence,
     sentence_key,
     split_sentences,
     written_alone,
@@ -95,7 +95,7 @@ def _restates(relevance: Relevance | None, before: Sequence[str], alone: str) ->
     """Written out, a pronoun's sentence can near-copy the sentence that named its subject ("It is a subfield of
     physics" -> "Electronics is a subfield of physics", 0.88 from the definition before it): such a sentence stays
     with it, or two sections would print the pair as a repetition."""
-    named = next((b for b in reversed(before) if named_subject(b)), None)  # the sentence `written_alone` read
+    named = naming_sentence(before)
     if relevance is None or named is None:
         return False
     score = relevance.similarity([uncited(alone)], [uncited(named)])[0, 0]
@@ -123,9 +123,9 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
     if relevance is None or len(drafts) < 2:
         return contents, 0
     printed: dict[str, list[int]] = {}
-    first_source: dict[int, str | None] = {}
+    lead_source: dict[int, str | None] = {}
     for i, draft in enumerate(drafts):
-        first_source[i] = leading_source(relevance, draft)
+        lead_source[i] = leading_source(relevance, draft)
         for paragraph in draft.paragraphs():
             url = draft.source_of(paragraph)
             if url is not None and i not in printed.get(url, []):
@@ -146,7 +146,7 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
                     for part in parts(paragraph, relevance):
                         offered.setdefault(sentence_key(part[0]), {})[i] = part
                         parts_left.setdefault((i, url), set()).add(sentence_key(part[0]))
-        leading = [i for i in sections if first_source[i] == url]
+        leading = [i for i in sections if lead_source[i] == url]
         if not leading:
             # a source no section is about goes whole, to the section that fits it best or, among the sections about
             # as close, to the one printing the fewest sources: split by parts, each part went to the same broad

@@ -34,12 +34,20 @@ def without_questions(text: str) -> str:
 
 def drop_sentences(text: str, is_repeat: Callable[[str], bool]) -> tuple[str, int]:
     """`text` without the sentences `is_repeat` flags (it sees each sentence once, in order); paragraphs kept."""
+    return keep_sentences(text, lambda sentences, k: None if is_repeat(sentences[k]) else sentences[k])
+
+
+def keep_sentences(text: str, keep: Callable[[list[str], int], str | None]) -> tuple[str, int]:
+    """`text` with each sentence as `keep` makes it (given its paragraph's sentences and its index; None drops
+    it), each seen once, in order; paragraphs kept. Returns the text and how many sentences were dropped."""
     removed = 0
     paragraphs_out: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
+        sentences = split_sentences(paragraph)
         kept: list[str] = []
-        for sentence in split_sentences(paragraph):
-            if is_repeat(sentence):
+        for k in range(len(sentences)):
+            sentence = keep(sentences, k)
+            if sentence is None:
                 removed += 1
             else:
                 kept.append(sentence.strip())
@@ -92,35 +100,30 @@ def drop_near_duplicates(relevance: Relevance | None, text: str, earlier: list[s
     sentences after it that said something new.
     """
     keys = {sentence_key(e) for e in earlier}
-    removed = 0
     dropped_last = False
-    paragraphs_out: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text.strip()):
-        sentences = split_sentences(paragraph)
-        kept: list[str] = []
-        for k, sentence in enumerate(sentences):
-            bare = CITATION.sub("", sentence).strip()
-            forms = [bare]  # the sentence as its source has it, and written out when it is
-            if dropped_last and NEEDS_ANTECEDENT.match(bare):
-                alone = written_alone(sentences[:k], sentence)
-                if alone is None:
-                    removed += 1
-                    continue
-                sentence = alone
-                forms.insert(0, CITATION.sub("", alone).strip())
-            # a written-out sentence is a repeat when either form is: the name can carry it under the cut-off
-            # ("As a philosopher of science, he was ..." printed, "... Ernst Waldfried Josef Wenzel Mach was ...")
-            dropped_last = any(_repeats(relevance, form, earlier, keys, min_words) for form in forms)
-            if dropped_last:
-                removed += 1
-                continue
-            for form in forms:  # a later section may print either form
-                earlier.append(form)
-                keys.add(sentence_key(form))
-            kept.append(sentence.strip())
-        if kept:
-            paragraphs_out.append(" ".join(kept))
-    return "\n\n".join(paragraphs_out), removed
+
+    def keep(sentences: list[str], k: int) -> str | None:
+        nonlocal dropped_last
+        sentence = sentences[k]
+        bare = CITATION.sub("", sentence).strip()
+        forms = [bare]  # the sentence as its source has it, and written out when it is
+        if dropped_last and NEEDS_ANTECEDENT.match(bare):
+            alone = written_alone(sentences[:k], sentence)
+            if alone is None:
+                return None
+            sentence = alone
+            forms.insert(0, CITATION.sub("", alone).strip())
+        # a written-out sentence is a repeat when either form is: the name can carry it under the cut-off
+        # ("As a philosopher of science, he was ..." printed, "... Ernst Waldfried Josef Wenzel Mach was ...")
+        dropped_last = any(_repeats(relevance, form, earlier, keys, min_words) for form in forms)
+        if dropped_last:
+            return None
+        for form in forms:  # a later section may print either form
+            earlier.append(form)
+            keys.add(sentence_key(form))
+        return sentence
+
+    return keep_sentences(text, keep)
 
 
 def _repeats(relevance: Relevance | None, bare: str, earlier: list[str], keys: set[str], min_words: int) -> bool:
