@@ -92,8 +92,10 @@ class Report(BaseModel):
         return cls.model_validate_json(data)
 
     def to_markdown(self) -> str:
-        out = [f"# {self.title}", "", "## Executive summary", "", self.executive_summary, ""]
-        out += ["## Introduction", "", self.introduction, ""]
+        # a part the sources gave no finding for is empty and gets no heading (nodes/text/narrative.py)
+        out = [f"# {self.title}", ""]
+        out += ["## Executive summary", "", self.executive_summary, ""] if self.executive_summary.strip() else []
+        out += ["## Introduction", "", self.introduction, ""] if self.introduction.strip() else []
         for number, section in enumerate(self.sections, start=1):
             out += [f"## {number}. {section.title}", ""]
             if section.status == "missing":
@@ -102,7 +104,8 @@ class Report(BaseModel):
             if section.transition:
                 out += [section.transition, ""]
             out += [section.content, ""]
-        out += ["## Conclusion", "", self.conclusion, "", "## Bibliography", ""]
+        out += ["## Conclusion", "", self.conclusion, ""] if self.conclusion.strip() else []
+        out += ["## Bibliography", ""]
         # one paragraph per entry: lines joined by a single newline run together in any Markdown viewer (the chat
         # UI showed the whole bibliography as one paragraph)
         for e in self.bibliography:

@@ -67,10 +67,10 @@ def render_html(report: Report) -> str:
     if report.topic.strip().casefold() != report.title.strip().casefold():
         parts.append(f'<p class="subtitle">Topic: {escape(report.topic)}</p>')
     parts += ["</header>", _contents(report)]
-    parts.append(_prose_block("summary", "Executive summary", report.executive_summary, cited))
-    parts.append(_prose_block("introduction", "Introduction", report.introduction, cited))
+    # a part the sources gave no finding for is empty and gets no heading (nodes/text/narrative.py)
+    parts += [_prose_block(a, h, t, cited) for a, h, t in _framing(report)[:2] if t.strip()]
     parts += [_section(position, section, cited) for position, section in enumerate(report.sections, start=1)]
-    parts.append(_prose_block("conclusion", "Conclusion", report.conclusion, cited))
+    parts += [_prose_block(a, h, t, cited) for a, h, t in _framing(report)[2:] if t.strip()]
     parts.append(_bibliography(report.bibliography))
     parts.append(_run_metadata(report))
     parts.append("</article></body></html>")
@@ -87,12 +87,20 @@ def reference_anchor(number: int) -> str:
     return f"ref-{number}"
 
 
+def _framing(report: Report) -> list[tuple[str, str, str]]:
+    """Anchor, heading and text of the summary, introduction and conclusion."""
+    return [("summary", "Executive summary", report.executive_summary),
+            ("introduction", "Introduction", report.introduction), ("conclusion", "Conclusion", report.conclusion)]
+
+
 def _contents(report: Report) -> str:
-    items = [("summary", "Executive summary"), ("introduction", "Introduction")]
+    framing = [(anchor, heading) for anchor, heading, text in _framing(report) if text.strip()]
+    items = [item for item in framing if item[0] != "conclusion"]
     for position, section in enumerate(report.sections, start=1):
         label = f"{position}. {section.title}" + (" (missing)" if section.status == "missing" else "")
         items.append((section_anchor(position), label))
-    items += [("conclusion", "Conclusion"), ("sources", "Sources"), ("run", "About this report")]
+    items += [item for item in framing if item[0] == "conclusion"]
+    items += [("sources", "Sources"), ("run", "About this report")]
     links = "".join(f'<li><a href="#{anchor}">{escape(label)}</a></li>' for anchor, label in items)
     return f'<nav aria-labelledby="contents"><h2 id="contents">Contents</h2><ol>{links}</ol></nav>'
 

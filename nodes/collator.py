@@ -119,7 +119,6 @@ def checked_narrative(
     narrative: CollatorOutput | None,
     topic: str,
     sections: list[ReportSection],
-    sources: int,
     passages: Sequence[tuple[int, str]] = (),
     last_resort: bool = True,
 ) -> CollatorOutput:
@@ -130,8 +129,8 @@ def checked_narrative(
     sentence to spare, the editor's summary and conclusion where the sections support them sentence by sentence
     (nodes/text/narrative.py); then the sentences of the cited `passages` that no section printed
     (nodes/text/unprinted_findings.py); then, as a last resort, a sentence of a section of two
-    (`LAST_RESORT_MIN_LEFT`; `last_resort` False: not yet, the editor is asked first). A part still empty (a section of one sentence has nothing to give) is written in code
-    from the plan (`plain_summary`, ...).
+    (`LAST_RESORT_MIN_LEFT`; `last_resort` False: not yet, the editor is asked first). A part still empty (a
+    section of one sentence has nothing to give) stays empty, and the report prints no heading for it.
     """
     done = [s for s in sections if s.status == "done"]
     titles = [s.title for s in done]
@@ -183,7 +182,7 @@ def checked_narrative(
         if narrative is not None:
             transitions = [framing(relevance, topic, t, printed) for t in narrative.transitions]
     return CollatorOutput.model_construct(
-        executive_summary=fit(summary) or plain_summary(topic, titles, sources),
+        executive_summary=fit(summary) or plain_summary(topic, titles),
         introduction=fit(introduction) or plain_introduction(topic, titles),
         transitions=[fit(t, 300) for t in transitions],
         conclusion=fit(conclusion) or plain_conclusion(topic, titles),
@@ -205,12 +204,10 @@ def gathered_uncited(paragraphs: Sequence[Paragraph], bibliography: Bibliography
     return list(found.values())
 
 
-def states_findings(narrative: CollatorOutput, topic: str, titles: Sequence[str], sources: int) -> bool:
-    """Whether the summary, introduction and conclusion all state findings (none is the plain text about the
-    report that stands in where the sources gave nothing)."""
-    return (narrative.executive_summary != plain_summary(topic, titles, sources)
-            and narrative.introduction != plain_introduction(topic, titles)
-            and narrative.conclusion != plain_conclusion(topic, titles))
+def states_findings(narrative: CollatorOutput) -> bool:
+    """Whether the summary, introduction and conclusion all state findings (a part the sources gave nothing for is
+    left empty: see nodes/text/narrative.py)."""
+    return bool(narrative.executive_summary and narrative.introduction and narrative.conclusion)
 
 
 def fewer_sections(planned: int, asked: int) -> list[str]:
@@ -247,9 +244,9 @@ def make_collate_node(providers: Providers):
             # all three parts, the call (10-106 s of a report's time) is not made
             copies = [s.model_copy(deep=True) for s in sections]
             trial = await asyncio.to_thread(
-                checked_narrative, relevance, None, topic, copies, len(bibliography.entries), passages, False
+                checked_narrative, relevance, None, topic, copies, passages, False
             )
-            if states_findings(trial, topic, [s.title for s in done], len(bibliography.entries)):
+            if states_findings(trial):
                 written_in_code = trial
                 for section, copy in zip(sections, copies, strict=True):
                     section.content = copy.content
@@ -268,7 +265,7 @@ def make_collate_node(providers: Providers):
         checked = written_in_code
         if checked is None:
             checked = await asyncio.to_thread(
-                checked_narrative, relevance, narrative, topic, sections, len(bibliography.entries), passages
+                checked_narrative, relevance, narrative, topic, sections, passages
             )
         for section, transition in zip(done, checked.transitions, strict=False):
             section.transition = bibliography.keep_known(transition)

@@ -9,9 +9,12 @@ sentences word for word, states things no section says, and leaves fragments. So
   used: the facts a small model states there merge sentences into falsehoods that pass a word check ("The canal
   begins commercial operation on 26 June 2016", of the Panama Canal, from its expansion's date); the introduction
   and summary are the sections' own key sentences, moved up in code (nodes/text/key_findings.py);
-- everything goes if it is a fragment or repeats what is already printed anywhere in the report.
-A part left empty is written in code from the plan (`plain_summary`, ...), within the same length bounds: only
-when no section has a sentence to spare.
+- everything goes if it is a fragment, a sentence about the report itself (graph/kernel/self_reference.py: "The
+  report concludes by discussing ..." passed the support check, its words being the sections'), or repeats what
+  is already printed anywhere in the report.
+A part no section and no source can give a finding for is left empty, and the report prints no heading for it: a
+sentence about the report ("Each of the 4 sections below answers ...") tells a reader nothing. Only a report
+with no section at all says why in its summary (`plain_summary`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nexa_research.kernel.self_reference import self_reference
 from nexa_research.kernel.sentences import CITATION, leans_on_previous, split_sentences
 from nexa_research.nodes.text.fragments import printable
 from nexa_research.nodes.text.repetition import as_plain_paragraphs, drop_near_duplicates
@@ -73,6 +77,7 @@ def findings(relevance: Relevance, text: str, evidence: Sequence[Evidence], prin
     kept: list[str] = []
     previous_kept = False
     for sentence, cited in _supported(relevance, sentences, evidence):
+        cited = "" if self_reference(sentence) else cited
         # a pronoun or connective with nothing before it points at nothing: the Hanseatic League report's
         # conclusion opened "Its influence has been evident in ..."
         previous_kept = bool(cited) and (previous_kept or not leans_on_previous(sentence, first=True))
@@ -108,26 +113,19 @@ def framing(relevance: Relevance, topic: str, text: str, printed: list[str]) -> 
     if not sentences:
         return ""
     to_topic = relevance.similarity([topic], sentences)[0]
-    kept = [s for s, score in zip(sentences, to_topic, strict=True) if float(score) >= relevance.thresholds.on_section]
+    kept = [s for s, score in zip(sentences, to_topic, strict=True)
+            if float(score) >= relevance.thresholds.on_section and not self_reference(s)]
     result, _ = drop_near_duplicates(relevance, " ".join(kept), printed)
     return result
 
 
 def tidied(text: str, printed: list[str]) -> str:
-    """Without a relevance scorer: fragments, headings and exact repeats removed, the model's citations kept."""
+    """Without a relevance scorer: fragments, headings, sentences about the report and exact repeats removed, the
+    model's citations kept."""
     cleaned, _ = printable(as_plain_paragraphs(text))
+    cleaned = " ".join(s for s in split_sentences(cleaned.replace("\n\n", " ")) if not self_reference(s))
     result, _ = drop_near_duplicates(None, cleaned, printed)
     return result
-
-
-def _join(titles: Sequence[str]) -> str:
-    if len(titles) <= 1:
-        return "".join(titles)
-    return f"{', '.join(titles[:-1])} and {titles[-1]}"
-
-
-def _count(titles: Sequence[str]) -> str:
-    return "1 section" if len(titles) == 1 else f"{len(titles)} sections"
 
 
 _LOWER_LEADS = frozenset("how why what when where who which whether the a an".split())
@@ -141,28 +139,28 @@ def topic_phrase(topic: str) -> str:
     return topic.strip()
 
 
-def plain_summary(topic: str, titles: Sequence[str], sources: int) -> str:
+def plain_summary(topic: str, titles: Sequence[str]) -> str:
+    """The summary of a report without findings to give: why, when no section could be researched; otherwise
+    nothing."""
     if not titles:
         return f"No section of the report on {topic_phrase(topic)} could be researched; each section gives the reason."
-    return fit(f"This report examines {topic_phrase(topic)} in {_count(titles)}: {_join(titles)}. "
-               f"Every statement in it is taken from one of {sources} cited sources.")
+    return ""
 
 
 def plain_introduction(topic: str, titles: Sequence[str]) -> str:
-    """Says how the sections are built, not what the summary says again (the topic and the section list are in
-    the summary and the headings; restating them here read as a near-duplicate in every eval report)."""
+    """An introduction without a finding to state: nothing (the topic and the sections are in the title and the
+    headings; "Each of the 4 sections below answers its own questions ..." said only that a report exists)."""
     if not titles:
-        return f"This report was to examine {topic_phrase(topic)}."
-    each = "The section below answers" if len(titles) == 1 else f"Each of the {len(titles)} sections below answers"
-    return fit(f"{each} its own questions from the sources it cites, by number.")
+        return f"No source found could introduce {topic_phrase(topic)}."
+    return ""
 
 
 def plain_conclusion(topic: str, titles: Sequence[str]) -> str:
-    """What a reader may rely on, without listing the sections a third time."""
+    """A conclusion without a finding to state: nothing ("The report stops where its sources stop ..." was a
+    sentence about the report, counted against it)."""
     if not titles:
         return f"The sources available could not support a report on {topic_phrase(topic)}."
-    return fit("The report stops where its sources stop: a subject the cited sources do not cover is left out "
-               "rather than guessed.")
+    return ""
 
 
 def spread_summary(summary: str, introduction: str, conclusion: str) -> tuple[str, str, str]:

@@ -107,7 +107,7 @@ def collator() -> ScriptedChatModel:
         return json.dumps(
             {
                 "executive_summary": "The findings are summarised here with a real citation [1] and a fake one [99].",
-                "introduction": "This report introduces the topic and why it matters to readers.",
+                "introduction": "This report introduces the topic. The topic matters to readers across Europe [1].",
                 "transitions": [f"Next, part {i + 1}." for i in range(count)],
                 "conclusion": "In conclusion, the sections together explain the topic well.",
             }

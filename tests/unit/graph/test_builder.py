@@ -110,6 +110,8 @@ async def test_report_shape_and_metadata():
     report = await aresearch("The printing press", providers=providers_for(TITLES[:3]), max_iterations=2)
     assert report.title == "The Printing Press"
     assert report.executive_summary and report.introduction and report.conclusion
+    # the editor's sentence about the report itself is not printed (graph/kernel/self_reference.py)
+    assert report.introduction == "The topic matters to readers across Europe [1]."
     assert len(report.sections) == 3 and report.bibliography
     meta = report.metadata
     assert set(meta.prompt_versions) == {"planner", "query_writer", "reflection", "synthesizer", "synthesizer_lead", "collator"}

@@ -158,6 +158,11 @@ def test_a_report_without_sources_or_metadata_still_renders() -> None:
     page = Page(render_html(bare))
     assert "No sources were cited." in page.all_text()
     assert not [href for href, _ in page.links if href.startswith("#ref-")]
+    # a part the sources gave no finding for is empty: no heading, no contents entry, no anchor
+    internal = [href for href, _ in page.links if href.startswith("#")]
+    assert internal == ["#summary", "#section-1", "#sources", "#run"] and not {"introduction", "conclusion"} & set(page.ids)
+    markdown = bare.to_markdown()
+    assert "## Executive summary" in markdown and "## Introduction" not in markdown and "## Conclusion" not in markdown
 
 
 def test_formats_are_named_once_and_a_wrong_name_says_which_field() -> None:

@@ -50,7 +50,7 @@ def sentences(text: str) -> list[str]:
 def test_two_short_sections_get_findings_up_front_from_their_sources_unprinted_sentences(relevance):
     sections = [ReportSection(index=i, title=t, content=c, status="done", iterations=1, queries=[])
                 for i, (t, c) in enumerate(zip(["Origins", "Novgorod"], PRINTED, strict=True))]
-    out = checked_narrative(relevance, None, TOPIC, sections, 2, [(1, HANSA), (2, NOVGOROD)])
+    out = checked_narrative(relevance, None, TOPIC, sections, [(1, HANSA), (2, NOVGOROD)])
     up_front = [out.executive_summary, out.introduction, out.conclusion]
     assert all(part and "report" not in part.lower() for part in up_front)
     body = " ".join(PRINTED)
@@ -74,11 +74,12 @@ def test_sentences_are_handed_out_once_from_different_sources_first(relevance):
     assert not set(sentences(first)) & set(sentences(rest))
 
 
-def test_nothing_unprinted_leaves_the_plain_parts_only_when_no_section_can_give_a_sentence(relevance):
+def test_nothing_unprinted_leaves_the_parts_empty_when_no_section_can_give_a_sentence(relevance):
+    """No sentence about the report stands in: the part is empty and the section keeps its one sentence."""
     one = PRINTED[0].split(" [1]. ")[0] + " [1]."
     sections = [ReportSection(index=0, title="Origins", content=one, status="done", iterations=1, queries=[])]
-    out = checked_narrative(relevance, None, TOPIC, sections, 1, [(1, one.replace(" [1]", ""))])
-    assert out.executive_summary.startswith("This report examines") and sections[0].content == one
+    out = checked_narrative(relevance, None, TOPIC, sections, [(1, one.replace(" [1]", ""))])
+    assert (out.executive_summary, out.introduction, out.conclusion) == ("", "", "") and sections[0].content == one
 
 
 def test_as_a_last_resort_a_section_of_two_sentences_gives_one_up(relevance):
@@ -89,7 +90,7 @@ def test_as_a_last_resort_a_section_of_two_sentences_gives_one_up(relevance):
     sections = [ReportSection(index=i, title=t, content=c, status="done", iterations=1, queries=[])
                 for i, (t, c) in enumerate(zip(["Hanseatic League", "Novgorod Republic"], contents, strict=True))]
     passages = [(1, re.sub(r" \[\d\]", "", c)) for c in contents]
-    out = checked_narrative(relevance, None, TOPIC, sections, 1, passages)
+    out = checked_narrative(relevance, None, TOPIC, sections, passages)
     # two sections of two sentences: two findings to move, the summary's first, then the conclusion's
     assert not re.search(r"\b(?:report|sections?)\b", out.executive_summary + out.conclusion), out
     assert "[1]" in out.executive_summary and "[1]" in out.conclusion
@@ -130,7 +131,7 @@ def test_a_summary_of_one_moved_sentence_is_completed_from_the_unprinted_finding
     contents = [long_section, PRINTED[1]]
     sections = [ReportSection(index=i, title=t, content=c, status="done", iterations=1, queries=[])
                 for i, (t, c) in enumerate(zip(["Origins", "Novgorod"], contents, strict=True))]
-    out = checked_narrative(relevance, None, TOPIC, sections, 3, [(1, HANSA), (2, NOVGOROD), (3, LUBECK)])
+    out = checked_narrative(relevance, None, TOPIC, sections, [(1, HANSA), (2, NOVGOROD), (3, LUBECK)])
     summary = sentences(out.executive_summary)
     assert len(summary) >= 3 and all(re.search(r"\[\d\]\.$", s) for s in summary), out.executive_summary
     up_front = " ".join([out.executive_summary, out.introduction, out.conclusion])
@@ -154,7 +155,7 @@ def test_a_source_gathered_but_printed_nowhere_states_a_finding_and_enters_the_b
     sections = [ReportSection(index=i, title=t, content=c, status="done", iterations=1, queries=[])
                 for i, (t, c) in enumerate(zip(["Origins", "Novgorod"], contents, strict=True))]
     passages = [(1, PRINTED[0]), (2, PRINTED[1]), (EXTRA_NUMBERS + 1, LUBECK)]
-    out = checked_narrative(relevance, None, TOPIC, sections, 2, passages)
+    out = checked_narrative(relevance, None, TOPIC, sections, passages)
     parts = bib.admit_cited([out.executive_summary, out.introduction, out.conclusion], extra)
     assert "[3]" in " ".join(parts) and str(EXTRA_NUMBERS) not in " ".join(parts)
     assert [e["title"] for e in bib.entries] == ["Hanseatic_League", "Novgorod", "Lübeck"]
