@@ -134,6 +134,7 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
     holding = {i: {u for u in map(d.source_of, d.paragraphs()) if u is not None} for i, d in enumerate(drafts)}
     parts_left: dict[tuple[int, str], set[str]] = {}  # (section, source) -> parts of it the section still prints
     drop: dict[int, set[str]] = {}  # section -> keys of the sentences it gives up
+    moves: dict[int, dict[str, list[str]]] = {}  # section -> source -> sentences it prints after its own of it
     for url, sections in printed.items():
         if len(sections) < 2:
             continue
@@ -168,6 +169,11 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
             continue
         for key, holders in offered.items():
             if len(holders) < 2:
+                moved_from = _move_to_leading(relevance, drafts, url, leading, holders, moves, drop)
+                if moved_from is not None:
+                    parts_left[(moved_from, url)].discard(key)
+                    if not parts_left[(moved_from, url)]:
+                        holding[moved_from].discard(url)
                 continue
             places = sorted(holders)
             # a part is about what its first sentence says (the rest lean on it); the article's title would pull
@@ -181,13 +187,14 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
                 keep = max(own, key=lambda i: fit[i])
             else:  # of the sections about as close as the best, the one with the fewest sources of its own
                 keep = min(near, key=lambda i: (len(holding[i]), -fit[i]))
+                keep = _section_about(relevance, drafts, keep, [i for i in leading if i in places], holders[keep][0])
             for i in places:
                 if i != keep:
                     drop.setdefault(i, set()).update(sentence_key(s) for s in holders[i])
                     parts_left[(i, url)].discard(key)
                     if not parts_left[(i, url)]:
                         holding[i].discard(url)
-    removed = 0
+    removed = -sum(len(m) for by_source in moves.values() for m in by_source.values())  # moved, not removed
     for i, keys in drop.items():
         kept_paragraphs = []
         for paragraph in drafts[i].paragraphs():
@@ -196,6 +203,7 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
                 kept_paragraphs.append(paragraph)
                 continue
             kept = []
+            url = drafts[i].source_of(paragraph)
             for k, sentence in enumerate(sentences):
                 if sentence_key(sentence) in keys:
                     continue
@@ -204,7 +212,68 @@ def settle_shared_sources(relevance: Relevance | None, drafts: Sequence[SectionD
                     sentence = written_alone(sentences[:k], sentence) or sentence
                 kept.append(sentence)
             removed += len(sentences) - len(kept)
+            kept += moves.get(i, {}).pop(url or "", [])
             if kept:
                 kept_paragraphs.append(" ".join(kept))
         contents[i] = "\n\n".join(kept_paragraphs)
+    for i, by_source in moves.items():  # a leading section that gives up nothing of its own is written here
+        if any(by_source.values()):
+            contents[i] = "\n\n".join(
+                " ".join([p, *by_source.get(drafts[i].source_of(p) or "", [])]) for p in drafts[i].paragraphs()
+            )
     return contents, removed
+
+
+def _written_out(draft: SectionDraft, sentence: str) -> str:
+    """A part's first sentence as it reads without the sentence before it: written out when it leans on it by a
+    pronoun for its chain's subject ("In 1785, he underwent ..." -> "In 1785, William Wilberforce underwent ..."),
+    which is how it reads moved and how it is judged for a move (`_section_about`)."""
+    for paragraph in draft.paragraphs():
+        before = split_sentences(paragraph)
+        if sentence in before and before.index(sentence) > 0 and leans_on_previous(sentence):
+            return written_alone(before[: before.index(sentence)], sentence) or sentence
+    return sentence
+
+
+def _section_about(
+    relevance: Relevance, drafts: Sequence[SectionDraft], holder: int, leading: Sequence[int], sentence: str
+) -> int:
+    """Where a part of a source belongs: its `holder`, unless the part is not about the holder's section (below
+    the on-section cut-off, written out: `_written_out`) and a section about its source (`leading`) is closer.
+    The Atlantic slave trade report printed "A native of Kingston upon Hull, Yorkshire, William Wilberforce began
+    his political career in 1780 ..." (0.18 against it, 0.39 against the section on Wilberforce) in the section on
+    Robespierre, while the section on Wilberforce printed his opening sentence alone. A part about the section it
+    is in stays, whatever its source: Roosevelt's "first two terms were centered on combating the Great
+    Depression" serves the section on the New Deal (0.52), as a section draws on several sources."""
+    candidates = [i for i in leading if i != holder]
+    if not candidates:
+        return holder
+    form = uncited(_written_out(drafts[holder], sentence))
+    fit = relevance.similarity([drafts[i].about for i in (holder, *candidates)], [form])[:, 0]
+    best = max(range(1, len(fit)), key=lambda k: float(fit[k]))
+    if float(fit[0]) >= relevance.thresholds.on_section or float(fit[best]) <= float(fit[0]):
+        return holder
+    return candidates[best - 1]
+
+
+def _move_to_leading(
+    relevance: Relevance,
+    drafts: Sequence[SectionDraft],
+    url: str,
+    leading: Sequence[int],
+    holders: dict[int, list[str]],
+    moves: dict[int, dict[str, list[str]]],
+    drop: dict[int, set[str]],
+) -> int | None:
+    """A part of a source printed only outside the section about that source goes there, after its passage, when
+    it is not about the section it is in (`_section_about`). The section it left, or None."""
+    [(holder, part)] = holders.items()
+    target = _section_about(relevance, drafts, holder, leading, part[0])
+    if target == holder:
+        return None
+    first = _written_out(drafts[holder], part[0])  # it followed a sentence of its source that stays behind
+    number = next(n for p in drafts[target].paragraphs() if drafts[target].source_of(p) == url for n in cited_numbers(p))
+    moved = [CITATION.sub(f"[{number}]", s) for s in (first, *part[1:])]
+    moves.setdefault(target, {}).setdefault(url, []).extend(moved)
+    drop.setdefault(holder, set()).update(sentence_key(s) for s in part)
+    return holder

@@ -214,3 +214,43 @@ def test_what_the_keeper_of_a_source_does_not_print_stays_where_it_is(relevance,
     second = SectionDraft("Bank runs. Bank runs and panics.", f"{banks['text'][:-1]} [1].\n\n{passages[1]}", [banks, crash])
     contents = " ".join(settle_shared_sources(relevance, [first, second])[0])
     assert contents.count(opening) == 1 and contents.count(later) == 1
+
+
+WILBERFORCE = "William Wilberforce was a British politician and a leader of the movement to abolish the slave trade"
+NATIVE = "A native of Kingston upon Hull, Yorkshire, he began his political career in 1780"
+ROBESPIERRE = "Maximilien Robespierre was a French lawyer and statesman of the French Revolution"
+
+
+def test_a_part_printed_only_outside_the_section_about_its_source_goes_there(relevance):
+    """From the held-out evals of the fourteenth session (the Atlantic slave trade): the section on Robespierre
+    printed Wilberforce's passage whole, the section on Wilberforce his opening sentence only; settling gave the
+    opening to Wilberforce's section and left the rest of his biography under Robespierre. It now follows the
+    opening, written out and cited by the number the section gives the source."""
+    from nexa_research.nodes.text.ownership import SectionDraft, settle_shared_sources
+
+    wilberforce = _wiki("William Wilberforce", f"{WILBERFORCE}. {NATIVE}.")
+    robespierre = _wiki("Maximilien Robespierre", f"{ROBESPIERRE}.")
+    about_him = SectionDraft("William Wilberforce's contribution. What William Wilberforce did against the slave trade.",
+                             f"{WILBERFORCE} [1].", [wilberforce])
+    about_robespierre = SectionDraft("Maximilien Robespierre. What the sources say about Maximilien Robespierre.",
+                                     f"{ROBESPIERRE} [1].\n\n{WILBERFORCE} [2]. {NATIVE} [2].", [robespierre, wilberforce])
+    contents, removed = settle_shared_sources(relevance, [about_him, about_robespierre])
+    written_out = "A native of Kingston upon Hull, Yorkshire, William Wilberforce began his political career in 1780 [1]."
+    assert contents == [f"{WILBERFORCE} [1]. {written_out}", f"{ROBESPIERRE} [1]."] and removed == 1  # one moved
+
+
+def test_a_part_about_the_section_it_is_in_stays_there(relevance):
+    """The other side of the move: Roosevelt's sentence on combating the Great Depression, printed only in the
+    section on the New Deal, serves that section (a section draws on several sources), though the section on
+    Roosevelt is about its source."""
+    from nexa_research.nodes.text.ownership import SectionDraft, settle_shared_sources
+
+    terms = "His first two terms were centered on combating the Great Depression"
+    fdr = _wiki("Franklin D. Roosevelt", f"{FDR}. {terms}.")
+    deal = _wiki("New Deal", "The New Deal was a series of programs and reforms enacted in the United States from 1933.")
+    about_fdr = SectionDraft("Franklin D. Roosevelt. What the sources say about Franklin D. Roosevelt.", f"{FDR} [1].", [fdr])
+    about_deal = SectionDraft("The New Deal. The programs of the New Deal against the Great Depression.",
+                              f"{deal['text'][:-1]} [1].\n\n{FDR} [2]. {terms} [2].", [deal, fdr])
+    contents, _ = settle_shared_sources(relevance, [about_fdr, about_deal])
+    written_out = "Franklin Delano Roosevelt's first two terms were centered on combating the Great Depression [2]."
+    assert contents == [f"{FDR} [1].", f"{deal['text'][:-1]} [1].\n\n{written_out}"]
