@@ -271,9 +271,22 @@ def _move_to_leading(
     target = _section_about(relevance, drafts, holder, leading, part[0])
     if target == holder:
         return None
+    number = _passage_number(drafts[target], url, part)
+    if number is None:
+        return None
     first = _written_out(drafts[holder], part[0])  # it followed a sentence of its source that stays behind
-    number = next(n for p in drafts[target].paragraphs() if drafts[target].source_of(p) == url for n in cited_numbers(p))
     moved = [CITATION.sub(f"[{number}]", s) for s in (first, *part[1:])]
     moves.setdefault(target, {}).setdefault(url, []).extend(moved)
     drop.setdefault(holder, set()).update(sentence_key(s) for s in part)
     return holder
+
+
+def _passage_number(draft: SectionDraft, url: str, part: Sequence[str]) -> int | None:
+    """The number under which `draft` cites a passage of `url` holding every sentence of `part`, or None. A
+    section can hold only the sentences of a document that name the subject (nodes/text/excerpts.py): a part
+    cited to that excerpt would cite a passage that does not say it."""
+    wanted = {sentence_key(uncited(s)) for s in part}
+    for number, source in enumerate(draft.sources, start=1):
+        if normalize_url(source["url"]) == url and wanted <= {sentence_key(x) for x in passage_sentences(source["text"])}:
+            return number
+    return None

@@ -225,7 +225,8 @@ def test_a_part_printed_only_outside_the_section_about_its_source_goes_there(rel
     """From the held-out evals of the fourteenth session (the Atlantic slave trade): the section on Robespierre
     printed Wilberforce's passage whole, the section on Wilberforce his opening sentence only; settling gave the
     opening to Wilberforce's section and left the rest of his biography under Robespierre. It now follows the
-    opening, written out and cited by the number the section gives the source."""
+    opening, written out and cited by the number the section gives the source, when that section holds the passage
+    that says it."""
     from nexa_research.nodes.text.ownership import SectionDraft, settle_shared_sources
 
     wilberforce = _wiki("William Wilberforce", f"{WILBERFORCE}. {NATIVE}.")
@@ -237,6 +238,12 @@ def test_a_part_printed_only_outside_the_section_about_its_source_goes_there(rel
     contents, removed = settle_shared_sources(relevance, [about_him, about_robespierre])
     written_out = "A native of Kingston upon Hull, Yorkshire, William Wilberforce began his political career in 1780 [1]."
     assert contents == [f"{WILBERFORCE} [1]. {written_out}", f"{ROBESPIERRE} [1]."] and removed == 1  # one moved
+
+    # a section that holds only the sentence naming the subject (an excerpt) cannot cite the rest: it stays
+    excerpt = {**wilberforce, "id": "Wilberforce, by name", "text": f"{WILBERFORCE}.", "focus": f"{WILBERFORCE}."}
+    about_him = SectionDraft(about_him.about, f"{WILBERFORCE} [1].", [excerpt])
+    contents, _ = settle_shared_sources(relevance, [about_him, about_robespierre])
+    assert contents == [f"{WILBERFORCE} [1].", f"{ROBESPIERRE} [1].\n\n{written_out.replace('[1]', '[2]')}"]
 
 
 def test_a_part_about_the_section_it_is_in_stays_there(relevance):
