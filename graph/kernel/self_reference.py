@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import re
 
-KINDS = ("document", "parts", "subject", "author", "reader", "sourcing")
-
 _META = (r"(?:(?:examin|explor|cover|discuss|describ|present|look|trac|focus|outlin|summari[sz]|review|consider|"
          r"address|turn|end|stop|conclud|follow|organi[sz]|divid|structur|provid|offer|highlight|introduc|treat|"
          r"explain|argu|detail|survey|start|cit|draw|show)(?:e|es|s|ed|d|ing|n)?|stopp(?:ed|ing)|began|begins?|"
